@@ -1,0 +1,1 @@
+//! Multi-Instance GPU rules (placeholder: the MIG issue fills this in).

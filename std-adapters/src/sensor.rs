@@ -1,0 +1,111 @@
+//! The sensor abstraction: where readings come from.
+
+use std::fmt;
+use wattledger_core::meter::Sample;
+
+/// What a sensor knows about one device it can read.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct DeviceInfo {
+    /// The sensor's own index for the device (NVML index, rail set number, trace device).
+    pub index: u32,
+    /// Marketing name as the driver reports it ("NVIDIA H100 80GB HBM3").
+    pub name: String,
+    /// Stable identifier: `GPU-…` for a whole GPU, `MIG-…` for a MIG instance.
+    pub uuid: String,
+    /// NVML architecture number (`AMPERE = 7`, `HOPPER = 9`, `BLACKWELL = 10`), if known.
+    pub architecture: Option<u32>,
+    /// PCI device id (upper 16 bits of NVML's `pciDeviceId`), if known.
+    pub pci_device_id: Option<u16>,
+    /// Whether the device has a cumulative energy counter (NVML: Volta and later).
+    pub has_energy_counter: bool,
+    /// MIG state of this device, when the source can tell.
+    pub mig: Option<MigInfo>,
+}
+
+/// The MIG state of a physical GPU.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct MigInfo {
+    /// MIG mode now in force.
+    pub current_enabled: bool,
+    /// MIG mode that takes effect after the next GPU reset.
+    pub pending_enabled: bool,
+    /// The MIG instances that exist on this GPU.
+    pub instances: Vec<MigInstance>,
+}
+
+/// One MIG instance: a slice of a physical GPU whose power NVML cannot see on its own.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct MigInstance {
+    /// `MIG-…` UUID of the instance.
+    pub uuid: String,
+    /// `GPU-…` UUID of the physical parent.
+    pub parent_uuid: String,
+    /// Profile name such as `3g.40gb`, when it could be determined.
+    pub profile: Option<String>,
+    /// GPU instance id.
+    pub gpu_instance_id: u32,
+    /// Compute instance id.
+    pub compute_instance_id: u32,
+}
+
+/// Why a sensor could not produce a reading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SensorError {
+    /// The source (library, directory, file) is not there; `hint` says what to do.
+    Unavailable {
+        /// What is missing.
+        what: String,
+        /// What the user can do about it.
+        hint: String,
+    },
+    /// The device stopped answering (NVML's GPU_IS_LOST); later readings will fail too.
+    DeviceLost {
+        /// Sensor index of the lost device.
+        device: u32,
+    },
+    /// The device index is not one this sensor has.
+    NoSuchDevice {
+        /// The index asked for.
+        device: u32,
+    },
+    /// A replay trace has ended: there are no more samples.
+    EndOfTrace,
+    /// Anything else the source reported, with its own words.
+    Other(String),
+}
+
+impl fmt::Display for SensorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SensorError::Unavailable { what, hint } => write!(f, "{what} is not available: {hint}"),
+            SensorError::DeviceLost { device } => {
+                write!(f, "device {device} was lost (it stopped answering the driver)")
+            }
+            SensorError::NoSuchDevice { device } => write!(f, "there is no device {device}"),
+            SensorError::EndOfTrace => write!(f, "the trace has no more samples"),
+            SensorError::Other(msg) => f.write_str(msg),
+        }
+    }
+}
+
+impl std::error::Error for SensorError {}
+
+/// A source of power and energy readings.
+///
+/// A sensor stamps its samples with its own monotonic clock, in nanoseconds
+/// from an origin of its choosing; samples of one device never go back in
+/// time. Sensors are `Send` so a monitor can poll them on a background thread.
+pub trait Sensor: Send {
+    /// Short name of the source ("nvml", "jetson", "replay").
+    fn source(&self) -> &str;
+    /// The devices this sensor reads, in index order.
+    fn devices(&self) -> &[DeviceInfo];
+    /// Take one reading of `device` now (a replay sensor: the next recorded one).
+    fn sample(&mut self, device: u32) -> Result<Sample, SensorError>;
+    /// How often the source refreshes its numbers, in nanoseconds, if known.
+    ///
+    /// A window shorter than this cannot be measured from the counter alone.
+    fn update_period_ns(&self, _device: u32) -> Option<u64> {
+        None
+    }
+}
