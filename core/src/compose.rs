@@ -1,1 +1,1132 @@
-//! (placeholder, written next)
+//! Composition: unit → subgraph → stage → model.
+//!
+//! Subgraphs arrive as a stream, grouped by stage, stages in non-decreasing
+//! order. Subgraphs of one stage run concurrently; stages run one after
+//! another. The [`Composer`] buffers the subgraphs of the current stage (at
+//! most `WIDTH` of them) and closes the stage when the first subgraph of a
+//! later stage arrives, or at [`Composer::finish`].
+//!
+//! Static energy is charged **once per stage**, from the stage's duration and
+//! the power state of every unit, never once per subgraph: that is what makes
+//! concurrent subgraphs come out right.
+//!
+//! # Records without a heap
+//!
+//! Closing a stage produces one [`StageRecord`] and one [`SubgraphRecord`] per
+//! subgraph. They are handed to a caller-supplied [`Sink`] as the stage
+//! closes; nothing is kept. Pass `&mut ()` to discard them, a [`Recorder`] to
+//! keep them in fixed-capacity buffers, or a [`FnSink`] to route them to a
+//! closure. A sink is asked to [`Sink::reserve`] room before anything is
+//! handed to it, so a full buffer is an error that leaves the composer as it
+//! was rather than a silently shortened record.
+//!
+//! # Domains and placement
+//!
+//! Units are powered in gating domains of `g` units. Placement is
+//! deterministic: a stage takes the powered domains first, lowest index
+//! first, then wakes gated ones, lowest index first. Because every policy
+//! gates either all or none of a stage's powered, unallocated domains, the
+//! powered domains are always the prefix `0..powered`; the composer keeps
+//! that one count instead of a per-unit array, which is why its size does not
+//! grow with [`MAX_UNITS`] and a subgraph costs O(1) to push.
+
+use core::fmt;
+
+use crate::hardware::{HardwareError, HardwareModel, Precision};
+use crate::state::{PowerState, StateLedger};
+
+/// Largest number of compute units a hardware model may have.
+///
+/// The composer's state does not grow with it (see the module docs); the
+/// limit keeps unit counts and their products exact in `f64`.
+pub const MAX_UNITS: u32 = 1 << 20;
+
+/// Default capacity of one stage: the most subgraphs that may run concurrently.
+pub const DEFAULT_WIDTH: usize = 64;
+
+/// What to do with powered domains that a stage does not allocate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+#[repr(u32)]
+pub enum GatingPolicy {
+    /// Never gate. The backward-compatible default: every unit burns static
+    /// power for the whole model, as the original whole-chip formula assumed.
+    #[default]
+    Off = 0,
+    /// Power down every unallocated domain at the start of every stage.
+    Always = 1,
+    /// Power down a powered, unallocated domain only when the stage is long
+    /// enough to pay for it: `p_domain·T > 2·e_tr + (P_static + P_uncore)·t_wake`.
+    /// With this rule the policy never costs more than [`GatingPolicy::Off`].
+    BreakEven = 2,
+}
+
+impl GatingPolicy {
+    /// Every policy.
+    pub const ALL: [GatingPolicy; 3] = [
+        GatingPolicy::Off,
+        GatingPolicy::Always,
+        GatingPolicy::BreakEven,
+    ];
+
+    /// The name used in model files and on the command line.
+    pub const fn name(self) -> &'static str {
+        match self {
+            GatingPolicy::Off => "off",
+            GatingPolicy::Always => "always",
+            GatingPolicy::BreakEven => "break-even",
+        }
+    }
+
+    /// Parses [`GatingPolicy::name`]; `None` for anything else.
+    pub fn from_name(name: &str) -> Option<GatingPolicy> {
+        GatingPolicy::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+impl fmt::Display for GatingPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One subgraph of a model: the unit of work the composer charges.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Subgraph {
+    /// Caller's identifier, copied into the subgraph's record.
+    pub id: u32,
+    /// Execution stage. Subgraphs of one stage run concurrently.
+    pub stage: u32,
+    /// Operations performed (FLOPs, or integer ops for integer precisions).
+    pub flops: f64,
+    /// Precision of those operations.
+    pub precision: Precision,
+    /// Bytes read as activations.
+    pub input_bytes: f64,
+    /// Bytes written.
+    pub output_bytes: f64,
+    /// Bytes of weights read.
+    pub weight_bytes: f64,
+    /// Latency at the hardware's current operating point, in seconds.
+    pub latency_s: f64,
+    /// Units allocated by a mapper; `None` takes the legacy whole-chip path.
+    pub units_allocated: Option<u32>,
+    /// Threads launched; only the legacy path uses it, to estimate utilisation.
+    pub threads: Option<u64>,
+}
+
+impl Subgraph {
+    /// A subgraph with no work, no bytes and no allocation: a starting point
+    /// for struct-update syntax.
+    pub const fn empty(id: u32, stage: u32) -> Subgraph {
+        Subgraph {
+            id,
+            stage,
+            flops: 0.0,
+            precision: Precision::Fp32,
+            input_bytes: 0.0,
+            output_bytes: 0.0,
+            weight_bytes: 0.0,
+            latency_s: 0.0,
+            units_allocated: None,
+            threads: None,
+        }
+    }
+
+    /// All bytes the subgraph moves.
+    pub fn bytes(&self) -> f64 {
+        self.input_bytes + self.output_bytes + self.weight_bytes
+    }
+}
+
+/// The numeric field of a [`Subgraph`] that an error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum SubgraphField {
+    /// `flops`.
+    Flops,
+    /// `input_bytes`.
+    InputBytes,
+    /// `output_bytes`.
+    OutputBytes,
+    /// `weight_bytes`.
+    WeightBytes,
+    /// `latency_s`.
+    Latency,
+}
+
+impl SubgraphField {
+    /// The field's name as it appears in a model file.
+    pub const fn name(self) -> &'static str {
+        match self {
+            SubgraphField::Flops => "flops",
+            SubgraphField::InputBytes => "input_bytes",
+            SubgraphField::OutputBytes => "output_bytes",
+            SubgraphField::WeightBytes => "weight_bytes",
+            SubgraphField::Latency => "latency_s",
+        }
+    }
+}
+
+/// Why the composer refused a call. A refused call changes nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum ComposeError {
+    /// The hardware model cannot be used (more than [`MAX_UNITS`] units).
+    Hardware(HardwareError),
+    /// A gating policy other than `Off` on hardware that cannot gate.
+    GatingUnsupported(GatingPolicy),
+    /// A subgraph field is NaN.
+    NotANumber {
+        /// The subgraph's id.
+        id: u32,
+        /// The field.
+        field: SubgraphField,
+    },
+    /// A subgraph field is infinite.
+    Infinite {
+        /// The subgraph's id.
+        id: u32,
+        /// The field.
+        field: SubgraphField,
+    },
+    /// A subgraph field is negative.
+    Negative {
+        /// The subgraph's id.
+        id: u32,
+        /// The field.
+        field: SubgraphField,
+    },
+    /// `units_allocated` is `Some(0)`: work cannot run on no units.
+    ZeroAllocation {
+        /// The subgraph's id.
+        id: u32,
+    },
+    /// The hardware model has no energy figure for the subgraph's precision.
+    UnsupportedPrecision {
+        /// The subgraph's id.
+        id: u32,
+        /// The precision asked for.
+        precision: Precision,
+    },
+    /// The subgraph's stage is earlier than the stage being composed (or one
+    /// already closed): stages must arrive in non-decreasing order.
+    StageOutOfOrder {
+        /// The subgraph's id.
+        id: u32,
+        /// The subgraph's stage.
+        stage: u32,
+        /// The latest stage seen.
+        current: u32,
+    },
+    /// The stage already holds `WIDTH` subgraphs.
+    StageFull {
+        /// The subgraph's id.
+        id: u32,
+        /// The composer's stage capacity.
+        capacity: usize,
+    },
+    /// A subgraph without allocation holds the whole chip, so it cannot share
+    /// its stage with any other subgraph.
+    LegacySharesStage {
+        /// The subgraph's id.
+        id: u32,
+        /// The stage.
+        stage: u32,
+    },
+    /// An energy or time came out infinite (inputs too large to add up).
+    Overflow {
+        /// The stage being closed, or the subgraph's stage.
+        stage: u32,
+    },
+    /// The record sink has no room for the stage's records.
+    SinkFull {
+        /// The stage whose records did not fit.
+        stage: u32,
+    },
+}
+
+impl From<HardwareError> for ComposeError {
+    fn from(e: HardwareError) -> Self {
+        ComposeError::Hardware(e)
+    }
+}
+
+impl fmt::Display for ComposeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            ComposeError::Hardware(e) => write!(f, "hardware model: {e}"),
+            ComposeError::GatingUnsupported(p) => {
+                write!(
+                    f,
+                    "gating policy {p} needs hardware that can gate its units"
+                )
+            }
+            ComposeError::NotANumber { id, field } => {
+                write!(f, "subgraph {id}: {} is NaN", field.name())
+            }
+            ComposeError::Infinite { id, field } => {
+                write!(f, "subgraph {id}: {} is infinite", field.name())
+            }
+            ComposeError::Negative { id, field } => {
+                write!(f, "subgraph {id}: {} is negative", field.name())
+            }
+            ComposeError::ZeroAllocation { id } => {
+                write!(f, "subgraph {id}: units_allocated is 0")
+            }
+            ComposeError::UnsupportedPrecision { id, precision } => write!(
+                f,
+                "subgraph {id}: the hardware model has no energy figure for {precision}"
+            ),
+            ComposeError::StageOutOfOrder { id, stage, current } => write!(
+                f,
+                "subgraph {id}: stage {stage} comes after stage {current}; stages must not go backwards"
+            ),
+            ComposeError::StageFull { id, capacity } => write!(
+                f,
+                "subgraph {id}: a stage holds at most {capacity} concurrent subgraphs"
+            ),
+            ComposeError::LegacySharesStage { id, stage } => write!(
+                f,
+                "subgraph {id}: stage {stage} mixes a subgraph without units_allocated with others"
+            ),
+            ComposeError::Overflow { stage } => {
+                write!(
+                    f,
+                    "stage {stage}: an energy or duration is too large to represent"
+                )
+            }
+            ComposeError::SinkFull { stage } => {
+                write!(
+                    f,
+                    "stage {stage}: the record sink has no room for the stage's records"
+                )
+            }
+        }
+    }
+}
+
+impl core::error::Error for ComposeError {}
+
+/// Conditions worth knowing about a stage or a model, as a bit set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Flags(pub u32);
+
+impl Flags {
+    /// More units were allocated than exist; allocations were scaled by `N/A`.
+    pub const OVERSUBSCRIBED: Flags = Flags(1 << 0);
+    /// A subgraph without allocation was charged by the legacy whole-chip path.
+    pub const LEGACY_PATH: Flags = Flags(1 << 1);
+    /// A legacy subgraph gave no thread count; its utilisation was taken as 1.
+    pub const LEGACY_NO_THREADS: Flags = Flags(1 << 2);
+    /// Gated domains were woken, adding the wake latency to the stage.
+    pub const WOKE_DOMAINS: Flags = Flags(1 << 3);
+    /// Domains were powered down.
+    pub const GATED_DOMAINS: Flags = Flags(1 << 4);
+
+    /// No flag.
+    pub const NONE: Flags = Flags(0);
+
+    /// Whether every bit of `other` is set.
+    pub const fn contains(self, other: Flags) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The union of both sets.
+    pub const fn union(self, other: Flags) -> Flags {
+        Flags(self.0 | other.0)
+    }
+}
+
+/// What closing one stage produced.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct StageRecord {
+    /// The stage number.
+    pub stage: u32,
+    /// Subgraphs in the stage.
+    pub subgraphs: u32,
+    /// `T = w + max l_i`, in seconds.
+    pub duration_s: f64,
+    /// `w`: the wake latency paid at the start of the stage, in seconds.
+    pub wake_s: f64,
+    /// Units asked for, rounded up to whole domains, before any scaling.
+    pub units_requested: u64,
+    /// Units accounted as allocated (`N` when oversubscribed).
+    pub units_allocated: u32,
+    /// Domains woken at the start of the stage.
+    pub domains_woken: u32,
+    /// Domains powered down at the start of the stage.
+    pub domains_powered_down: u32,
+    /// Domains gated during the stage.
+    pub domains_gated: u32,
+    /// Unit-seconds and joules per power state.
+    pub states: StateLedger,
+    /// Dynamic compute energy, in joules.
+    pub compute_energy_j: f64,
+    /// Memory energy, in joules.
+    pub memory_energy_j: f64,
+    /// Static energy of powered units, in joules.
+    pub static_energy_j: f64,
+    /// Uncore energy `P_uncore·T`, in joules.
+    pub uncore_energy_j: f64,
+    /// Transition energy, in joules.
+    pub transition_energy_j: f64,
+    /// Static energy gated units would have drawn, in joules.
+    pub gating_savings_j: f64,
+    /// `compute + memory + static + uncore + transition`, in joules.
+    pub total_energy_j: f64,
+    /// Conditions met in this stage.
+    pub flags: Flags,
+}
+
+/// What one subgraph is charged.
+///
+/// `own_static_energy_j` is the static energy of the subgraph's own units
+/// from the end of the wake window to the end of the stage;
+/// `shared_energy_j` is its share, by allocation, of everything else the
+/// stage cost (unallocated powered units, the wake window, uncore,
+/// transitions). The charges of all subgraphs add up to the model total.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct SubgraphRecord {
+    /// The caller's id.
+    pub id: u32,
+    /// Position in the whole stream, from 0.
+    pub sequence: u64,
+    /// The stage.
+    pub stage: u32,
+    /// Units accounted to the subgraph (after domain rounding and any scaling).
+    pub units: f64,
+    /// First domain placed for the subgraph.
+    pub first_domain: u32,
+    /// Domains placed for it (before any oversubscription scaling).
+    pub domains: u32,
+    /// Latency, in seconds.
+    pub latency_s: f64,
+    /// Unit-seconds of its units in [`PowerState::Active`].
+    pub active_unit_seconds: f64,
+    /// Unit-seconds of its units in [`PowerState::IdleAllocated`] after the wake window.
+    pub idle_allocated_unit_seconds: f64,
+    /// Utilisation used by the legacy path, if it took that path.
+    pub legacy_utilization: Option<f64>,
+    /// Compute energy, in joules.
+    pub compute_energy_j: f64,
+    /// Memory energy, in joules.
+    pub memory_energy_j: f64,
+    /// Static energy of its own units, in joules.
+    pub own_static_energy_j: f64,
+    /// Its share of the stage's shared energy, in joules.
+    pub shared_energy_j: f64,
+    /// Everything it is charged, in joules.
+    pub total_energy_j: f64,
+}
+
+/// Where closed stages' records go.
+///
+/// Implement it to stream records anywhere without a heap. A sink is first
+/// asked to [`Sink::reserve`] room for one stage and its subgraphs; if it
+/// refuses, the composer returns [`ComposeError::SinkFull`] and changes
+/// nothing. After a successful reserve every record of the stage is handed
+/// over: the subgraphs in push order, then the stage.
+pub trait Sink {
+    /// Makes room for one stage record and `subgraphs` subgraph records.
+    ///
+    /// # Errors
+    /// [`SinkFull`] when the records would not fit.
+    fn reserve(&mut self, subgraphs: usize) -> Result<(), SinkFull> {
+        let _ = subgraphs;
+        Ok(())
+    }
+    /// Receives one subgraph's record.
+    fn subgraph(&mut self, record: &SubgraphRecord) {
+        let _ = record;
+    }
+    /// Receives a closed stage's record, after its subgraphs'.
+    fn stage(&mut self, record: &StageRecord) {
+        let _ = record;
+    }
+}
+
+/// A sink's refusal to take more records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SinkFull;
+
+/// Discards every record.
+impl Sink for () {}
+
+impl<S: Sink + ?Sized> Sink for &mut S {
+    fn reserve(&mut self, subgraphs: usize) -> Result<(), SinkFull> {
+        (**self).reserve(subgraphs)
+    }
+    fn subgraph(&mut self, record: &SubgraphRecord) {
+        (**self).subgraph(record);
+    }
+    fn stage(&mut self, record: &StageRecord) {
+        (**self).stage(record);
+    }
+}
+
+/// One record, as a [`FnSink`] closure receives it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Record<'a> {
+    /// A subgraph's record.
+    Subgraph(&'a SubgraphRecord),
+    /// A stage's record.
+    Stage(&'a StageRecord),
+}
+
+/// A sink that hands every record to a closure. It never refuses.
+#[derive(Debug)]
+pub struct FnSink<F>(pub F);
+
+impl<F: FnMut(Record<'_>)> Sink for FnSink<F> {
+    fn subgraph(&mut self, record: &SubgraphRecord) {
+        (self.0)(Record::Subgraph(record));
+    }
+    fn stage(&mut self, record: &StageRecord) {
+        (self.0)(Record::Stage(record));
+    }
+}
+
+/// A sink that keeps records in fixed-capacity buffers.
+///
+/// It refuses a stage whose records would not all fit, so what it holds is
+/// always whole stages.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Recorder<const STAGES: usize, const SUBGRAPHS: usize> {
+    /// Stage records, in stage order.
+    pub stages: heapless::Vec<StageRecord, STAGES>,
+    /// Subgraph records, in stream order.
+    pub subgraphs: heapless::Vec<SubgraphRecord, SUBGRAPHS>,
+}
+
+impl<const STAGES: usize, const SUBGRAPHS: usize> Recorder<STAGES, SUBGRAPHS> {
+    /// An empty recorder.
+    pub const fn new() -> Self {
+        Recorder {
+            stages: heapless::Vec::new(),
+            subgraphs: heapless::Vec::new(),
+        }
+    }
+}
+
+impl<const STAGES: usize, const SUBGRAPHS: usize> Sink for Recorder<STAGES, SUBGRAPHS> {
+    fn reserve(&mut self, subgraphs: usize) -> Result<(), SinkFull> {
+        let stage_room = self.stages.len() < STAGES;
+        let subgraph_room = SUBGRAPHS - self.subgraphs.len() >= subgraphs;
+        if stage_room && subgraph_room {
+            Ok(())
+        } else {
+            Err(SinkFull)
+        }
+    }
+    fn subgraph(&mut self, record: &SubgraphRecord) {
+        // Room was reserved; a failure here cannot happen, and ignoring it
+        // keeps the library free of panics.
+        let _ = self.subgraphs.push(*record);
+    }
+    fn stage(&mut self, record: &StageRecord) {
+        let _ = self.stages.push(*record);
+    }
+}
+
+/// Totals over every closed stage.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ModelReport {
+    /// Units `N` of the hardware.
+    pub units: u32,
+    /// The gating policy in force.
+    pub policy: GatingPolicy,
+    /// Stages closed.
+    pub stages: u32,
+    /// Subgraphs in closed stages.
+    pub subgraphs: u64,
+    /// Sum of stage durations, in seconds.
+    pub latency_s: f64,
+    /// `compute + memory + static + uncore + transition`, in joules.
+    pub total_energy_j: f64,
+    /// Unit-seconds and joules per power state.
+    pub states: StateLedger,
+    /// Dynamic compute energy, in joules.
+    pub compute_energy_j: f64,
+    /// Memory energy, in joules.
+    pub memory_energy_j: f64,
+    /// Static energy of powered units, in joules.
+    pub static_energy_j: f64,
+    /// Uncore energy, in joules.
+    pub uncore_energy_j: f64,
+    /// Transition energy, in joules.
+    pub transition_energy_j: f64,
+    /// Static energy that gating saved, in joules.
+    pub gating_savings_j: f64,
+    /// Energy of the two idle states: static power that did no work, in joules.
+    pub wasted_energy_j: f64,
+    /// Most units allocated in one stage.
+    pub peak_units_allocated: u32,
+    /// Units allocated, averaged over time: `Σ A·T / Σ T`.
+    pub average_units_allocated: f64,
+    /// `active unit-seconds / (N · latency)`: utilisation from allocation.
+    pub utilization: f64,
+    /// Domain transitions (each power-down and each power-up counts one).
+    pub transitions: u64,
+    /// Union of every stage's flags.
+    pub flags: Flags,
+}
+
+/// A subgraph that passed its checks, with what pushing it already computed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Pending {
+    subgraph: Subgraph,
+    compute_j: f64,
+    memory_j: f64,
+    /// Domains it asks for: `ceil(a/g)`; `None` on the legacy path.
+    domains: Option<u32>,
+}
+
+/// Everything closing a stage changes, computed before anything is changed.
+#[derive(Debug, Clone, Copy)]
+struct StageOutcome {
+    record: StageRecord,
+    powered_after: u32,
+    report: ModelReport,
+    /// Allocation-weighted time sum for the running average.
+    unit_time: f64,
+    /// Per-unit static power, for the subgraph records.
+    p_unit: f64,
+    /// The pool shared by allocation, per accounted unit.
+    share_per_unit: f64,
+    /// `N/A` when oversubscribed, else 1.
+    scale: f64,
+    /// Max latency of the stage.
+    max_latency: f64,
+}
+
+/// The streaming composer.
+///
+/// `WIDTH` is the most subgraphs one stage may hold. The composer itself is
+/// `size_of::<Pending>() · WIDTH` plus a few hundred bytes; it never
+/// allocates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Composer<const WIDTH: usize = DEFAULT_WIDTH> {
+    hw: HardwareModel,
+    policy: GatingPolicy,
+    /// Domains powered now: always the prefix `0..powered`.
+    powered: u32,
+    pending: heapless::Vec<Pending, WIDTH>,
+    /// Stage of the pending subgraphs, or of the last closed stage when none are pending.
+    stage: Option<u32>,
+    /// Allocation-weighted time, `Σ A·T`, for the average.
+    unit_time: f64,
+    report: ModelReport,
+}
+
+impl<const WIDTH: usize> Composer<WIDTH> {
+    /// A composer for `hw` under `policy`, with every domain powered.
+    ///
+    /// # Errors
+    /// [`ComposeError::Hardware`] with [`HardwareError::TooManyUnits`] when
+    /// `hw` has more than [`MAX_UNITS`] units;
+    /// [`ComposeError::GatingUnsupported`] for a policy other than `Off` on
+    /// hardware that cannot gate.
+    pub fn new(hw: HardwareModel, policy: GatingPolicy) -> Result<Self, ComposeError> {
+        if hw.units() > MAX_UNITS {
+            return Err(ComposeError::Hardware(HardwareError::TooManyUnits {
+                units: hw.units(),
+                capacity: MAX_UNITS as usize,
+            }));
+        }
+        if policy != GatingPolicy::Off && !hw.gating().can_gate {
+            return Err(ComposeError::GatingUnsupported(policy));
+        }
+        let powered = hw.domains();
+        let report = ModelReport {
+            units: hw.units(),
+            policy,
+            ..ModelReport::default()
+        };
+        Ok(Composer {
+            hw,
+            policy,
+            powered,
+            pending: heapless::Vec::new(),
+            stage: None,
+            unit_time: 0.0,
+            report,
+        })
+    }
+
+    /// The hardware model.
+    pub fn hardware(&self) -> &HardwareModel {
+        &self.hw
+    }
+
+    /// The gating policy.
+    pub fn policy(&self) -> GatingPolicy {
+        self.policy
+    }
+
+    /// Totals over the stages closed so far (not the pending one).
+    pub fn report(&self) -> &ModelReport {
+        &self.report
+    }
+
+    /// Subgraphs waiting in the open stage.
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Domains powered right now.
+    pub fn powered_domains(&self) -> u32 {
+        self.powered
+    }
+
+    /// Forgets every stage and powers every domain again; keeps the hardware and policy.
+    pub fn reset(&mut self) {
+        self.powered = self.hw.domains();
+        self.pending.clear();
+        self.stage = None;
+        self.unit_time = 0.0;
+        self.report = ModelReport {
+            units: self.hw.units(),
+            policy: self.policy,
+            ..ModelReport::default()
+        };
+    }
+
+    /// Adds a subgraph to the stream.
+    ///
+    /// If its stage is later than the open stage, the open stage is closed
+    /// first and its records go to `sink`.
+    ///
+    /// # Errors
+    /// Nothing changes, in the composer or the sink, when the call fails:
+    /// * [`ComposeError::NotANumber`], [`ComposeError::Infinite`],
+    ///   [`ComposeError::Negative`]: a bad numeric field;
+    /// * [`ComposeError::ZeroAllocation`]: `units_allocated == Some(0)`;
+    /// * [`ComposeError::UnsupportedPrecision`];
+    /// * [`ComposeError::StageOutOfOrder`]: its stage is earlier than the
+    ///   open stage, or not later than a closed one;
+    /// * [`ComposeError::StageFull`]: the open stage holds `WIDTH` subgraphs;
+    /// * [`ComposeError::LegacySharesStage`]: a subgraph without allocation
+    ///   would share a stage;
+    /// * [`ComposeError::Overflow`]: an energy or time became infinite;
+    /// * [`ComposeError::SinkFull`]: `sink` refused the closing stage's records.
+    pub fn push<S: Sink + ?Sized>(
+        &mut self,
+        subgraph: &Subgraph,
+        sink: &mut S,
+    ) -> Result<(), ComposeError> {
+        let pending = self.check(subgraph)?;
+        match self.stage {
+            Some(current) if subgraph.stage < current => Err(ComposeError::StageOutOfOrder {
+                id: subgraph.id,
+                stage: subgraph.stage,
+                current,
+            }),
+            Some(current) if subgraph.stage == current => {
+                if self.pending.is_empty() {
+                    // The stage was closed by `finish`; it cannot reopen.
+                    return Err(ComposeError::StageOutOfOrder {
+                        id: subgraph.id,
+                        stage: subgraph.stage,
+                        current,
+                    });
+                }
+                let legacy_here = self.pending.iter().any(|p| p.domains.is_none());
+                if legacy_here || pending.domains.is_none() {
+                    return Err(ComposeError::LegacySharesStage {
+                        id: subgraph.id,
+                        stage: subgraph.stage,
+                    });
+                }
+                self.pending
+                    .push(pending)
+                    .map_err(|_| ComposeError::StageFull {
+                        id: subgraph.id,
+                        capacity: WIDTH,
+                    })
+            }
+            _ => {
+                if WIDTH == 0 {
+                    return Err(ComposeError::StageFull {
+                        id: subgraph.id,
+                        capacity: WIDTH,
+                    });
+                }
+                self.close(sink)?;
+                self.pending.clear();
+                // WIDTH ≥ 1 and the buffer was just emptied, so this fits.
+                let _ = self.pending.push(pending);
+                self.stage = Some(subgraph.stage);
+                Ok(())
+            }
+        }
+    }
+
+    /// Closes the open stage and returns the model's totals.
+    ///
+    /// The composer can go on taking subgraphs of later stages afterwards.
+    ///
+    /// # Errors
+    /// [`ComposeError::Overflow`] or [`ComposeError::SinkFull`] while closing
+    /// the open stage; nothing changes then.
+    pub fn finish<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Result<ModelReport, ComposeError> {
+        self.close(sink)?;
+        self.pending.clear();
+        Ok(self.report)
+    }
+
+    /// Checks one subgraph and computes its dynamic energy.
+    fn check(&self, sg: &Subgraph) -> Result<Pending, ComposeError> {
+        let id = sg.id;
+        for (value, field) in [
+            (sg.flops, SubgraphField::Flops),
+            (sg.input_bytes, SubgraphField::InputBytes),
+            (sg.output_bytes, SubgraphField::OutputBytes),
+            (sg.weight_bytes, SubgraphField::WeightBytes),
+            (sg.latency_s, SubgraphField::Latency),
+        ] {
+            if value.is_nan() {
+                return Err(ComposeError::NotANumber { id, field });
+            }
+            if value.is_infinite() {
+                return Err(ComposeError::Infinite { id, field });
+            }
+            if value < 0.0 {
+                return Err(ComposeError::Negative { id, field });
+            }
+        }
+        if sg.units_allocated == Some(0) {
+            return Err(ComposeError::ZeroAllocation { id });
+        }
+        let e_op =
+            self.hw
+                .energy_per_op_j(sg.precision)
+                .ok_or(ComposeError::UnsupportedPrecision {
+                    id,
+                    precision: sg.precision,
+                })?;
+        let compute_j = sg.flops * e_op;
+        let memory_j = sg.bytes() * self.hw.energy_per_byte_j();
+        if !compute_j.is_finite() || !memory_j.is_finite() {
+            return Err(ComposeError::Overflow { stage: sg.stage });
+        }
+        let g = self.hw.gating_domain();
+        let domains = sg.units_allocated.map(|a| a.div_ceil(g));
+        Ok(Pending {
+            subgraph: *sg,
+            compute_j,
+            memory_j,
+            domains,
+        })
+    }
+
+    /// Closes the open stage, if any: computes everything, asks the sink for
+    /// room, hands over the records, then commits. Fails before changing anything.
+    fn close<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Result<(), ComposeError> {
+        let Some(stage) = self.stage else {
+            return Ok(());
+        };
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let outcome = self.evaluate(stage)?;
+        sink.reserve(self.pending.len())
+            .map_err(|_| ComposeError::SinkFull { stage })?;
+        self.emit_subgraphs(&outcome, sink);
+        sink.stage(&outcome.record);
+        self.powered = outcome.powered_after;
+        self.report = outcome.report;
+        self.unit_time = outcome.unit_time;
+        Ok(())
+    }
+
+    /// The arithmetic of DESIGN.md §3 for the open stage, without side effects.
+    fn evaluate(&self, stage: u32) -> Result<StageOutcome, ComposeError> {
+        let hw = &self.hw;
+        let n_units = hw.units();
+        let n = f64::from(n_units);
+        let g = hw.gating_domain();
+        let total_domains = hw.domains();
+        let p_unit = hw.unit_static_power_w();
+        let p_static = hw.static_power_w();
+        let p_uncore = hw.uncore_power_w();
+        let gating = hw.gating();
+
+        // Allocation, in domains, and the longest latency.
+        let mut requested_domains: u64 = 0;
+        let mut legacy = false;
+        let mut max_latency: f64 = 0.0;
+        let mut compute_j = 0.0;
+        let mut memory_j = 0.0;
+        for p in &self.pending {
+            match p.domains {
+                Some(d) => requested_domains += u64::from(d),
+                None => legacy = true,
+            }
+            max_latency = max_latency.max(p.subgraph.latency_s);
+            compute_j += p.compute_j;
+            memory_j += p.memory_j;
+        }
+        let mut flags = Flags::NONE;
+        let needed_domains: u32 = if legacy {
+            flags = flags.union(Flags::LEGACY_PATH);
+            total_domains
+        } else if requested_domains > u64::from(total_domains) {
+            flags = flags.union(Flags::OVERSUBSCRIBED);
+            total_domains
+        } else {
+            // Fits: requested_domains ≤ total_domains, a u32.
+            u32::try_from(requested_domains).unwrap_or(total_domains)
+        };
+        let units_requested = if legacy {
+            u64::from(n_units)
+        } else {
+            requested_domains * u64::from(g)
+        };
+        let allocated_units = needed_domains * g;
+        let allocated = f64::from(allocated_units);
+        let scale = if flags.contains(Flags::OVERSUBSCRIBED) {
+            n / (units_requested as f64)
+        } else {
+            1.0
+        };
+
+        // Waking and the stage's duration.
+        let woken_domains = needed_domains.saturating_sub(self.powered);
+        let wake_s = if woken_domains > 0 {
+            flags = flags.union(Flags::WOKE_DOMAINS);
+            gating.wake_latency_s
+        } else {
+            0.0
+        };
+        let duration = wake_s + max_latency;
+        let powered_now = self.powered.max(needed_domains);
+
+        // Gating of the powered domains this stage leaves unallocated. A stage
+        // that woke domains has allocated every powered one, so `free` is 0
+        // whenever `wake_s > 0` and the rule below only ever sees `T = max l`.
+        let free = powered_now - needed_domains;
+        let p_domain = p_unit * f64::from(g);
+        let powered_down = match self.policy {
+            GatingPolicy::Off => 0,
+            GatingPolicy::Always => free,
+            GatingPolicy::BreakEven => {
+                let cost = 2.0 * gating.transition_energy_j
+                    + (p_static + p_uncore) * gating.wake_latency_s;
+                if p_domain * duration > cost { free } else { 0 }
+            }
+        };
+        if powered_down > 0 {
+            flags = flags.union(Flags::GATED_DOMAINS);
+        }
+        let powered_after = powered_now - powered_down;
+        let transitions = u64::from(woken_domains) + u64::from(powered_down);
+
+        // Unit-seconds per state.
+        let woken_units = f64::from(woken_domains * g);
+        let gated_units = f64::from((total_domains - powered_after) * g);
+        let idle_unallocated_units = f64::from((powered_after - needed_domains) * g);
+        let mut ledger = StateLedger::ZERO;
+        let mut active_us = 0.0;
+        let mut idle_alloc_us = (allocated - woken_units) * wake_s;
+        for p in &self.pending {
+            let (a, active) = self.accounted(p, scale);
+            active_us += a * active;
+            idle_alloc_us += a * (max_latency - active);
+        }
+        let transitioning_us = woken_units * wake_s;
+        let idle_unalloc_us = idle_unallocated_units * duration;
+        let gated_us = gated_units * duration;
+
+        // Static energy of every powered unit. Written as `P·T·(N − G)/N`
+        // less the woken units' wake window so that, with nothing gated, it
+        // is exactly `P_static·T`: the original formula, bit for bit.
+        let static_j = p_static * duration * ((n - gated_units) / n) - p_unit * transitioning_us;
+        let transition_j = transitions as f64 * gating.transition_energy_j;
+        let uncore_j = p_uncore * duration;
+        ledger.charge(
+            PowerState::Active,
+            active_us,
+            p_unit * active_us + compute_j + memory_j,
+        );
+        ledger.charge(
+            PowerState::IdleAllocated,
+            idle_alloc_us,
+            p_unit * idle_alloc_us,
+        );
+        ledger.charge(
+            PowerState::IdleUnallocated,
+            idle_unalloc_us,
+            p_unit * idle_unalloc_us,
+        );
+        ledger.charge(PowerState::Gated, gated_us, 0.0);
+        ledger.charge(PowerState::Transitioning, transitioning_us, transition_j);
+        let gating_savings_j = p_unit * gated_us;
+        let total = compute_j + memory_j + static_j + uncore_j + transition_j;
+
+        // Shared energy: everything not owned by a subgraph's units after the
+        // wake window, split by accounted allocation.
+        let shared = p_unit * (allocated - woken_units) * wake_s
+            + p_unit * idle_unalloc_us
+            + uncore_j
+            + transition_j;
+        let share_per_unit = shared / allocated;
+
+        let record = StageRecord {
+            stage,
+            subgraphs: u32::try_from(self.pending.len()).unwrap_or(u32::MAX),
+            duration_s: duration,
+            wake_s,
+            units_requested,
+            units_allocated: allocated_units,
+            domains_woken: woken_domains,
+            domains_powered_down: powered_down,
+            domains_gated: total_domains - powered_after,
+            states: ledger,
+            compute_energy_j: compute_j,
+            memory_energy_j: memory_j,
+            static_energy_j: static_j,
+            uncore_energy_j: uncore_j,
+            transition_energy_j: transition_j,
+            gating_savings_j,
+            total_energy_j: total,
+            flags: if self
+                .pending
+                .iter()
+                .any(|p| p.domains.is_none() && p.subgraph.threads.is_none())
+            {
+                flags.union(Flags::LEGACY_NO_THREADS)
+            } else {
+                flags
+            },
+        };
+
+        let mut report = self.report;
+        report.stages += 1;
+        report.subgraphs += self.pending.len() as u64;
+        report.latency_s += duration;
+        report.states += ledger;
+        report.compute_energy_j += compute_j;
+        report.memory_energy_j += memory_j;
+        report.static_energy_j += static_j;
+        report.uncore_energy_j += uncore_j;
+        report.transition_energy_j += transition_j;
+        report.gating_savings_j += gating_savings_j;
+        report.total_energy_j = report.compute_energy_j
+            + report.memory_energy_j
+            + report.static_energy_j
+            + report.uncore_energy_j
+            + report.transition_energy_j;
+        report.wasted_energy_j = report.states.wasted_energy_j();
+        report.peak_units_allocated = report.peak_units_allocated.max(allocated_units);
+        let unit_time = self.unit_time + allocated * duration;
+        report.average_units_allocated = if report.latency_s > 0.0 {
+            unit_time / report.latency_s
+        } else {
+            f64::from(report.peak_units_allocated)
+        };
+        report.utilization = if report.latency_s > 0.0 {
+            report.states.get(PowerState::Active).unit_seconds / (n * report.latency_s)
+        } else {
+            0.0
+        };
+        report.transitions += transitions;
+        report.flags = report.flags.union(record.flags);
+
+        let finite = [
+            total,
+            duration,
+            share_per_unit,
+            report.total_energy_j,
+            report.latency_s,
+            report.states.unit_seconds(),
+            report.gating_savings_j,
+            unit_time,
+        ]
+        .iter()
+        .all(|x| x.is_finite());
+        if !finite {
+            return Err(ComposeError::Overflow { stage });
+        }
+        Ok(StageOutcome {
+            record,
+            powered_after,
+            report,
+            unit_time,
+            p_unit,
+            share_per_unit,
+            scale,
+            max_latency,
+        })
+    }
+
+    /// Units accounted to a pending subgraph and the time they are active.
+    ///
+    /// An allocated subgraph's units are active for its latency. A legacy
+    /// subgraph holds all `N` units and is active for `u·l` of them, where
+    /// `u = min(1, threads / (N · threads_per_unit))`; expressed per unit,
+    /// that is `N` units active for `u·l` seconds each.
+    fn accounted(&self, p: &Pending, scale: f64) -> (f64, f64) {
+        match p.domains {
+            Some(d) => (
+                f64::from(d) * f64::from(self.hw.gating_domain()) * scale,
+                p.subgraph.latency_s,
+            ),
+            None => (
+                f64::from(self.hw.units()),
+                self.legacy_utilization(&p.subgraph) * p.subgraph.latency_s,
+            ),
+        }
+    }
+
+    /// `min(1, threads / (N · threads_per_unit))`, or 1 without a thread count.
+    fn legacy_utilization(&self, sg: &Subgraph) -> f64 {
+        match sg.threads {
+            Some(t) => {
+                let capacity = f64::from(self.hw.units()) * f64::from(self.hw.threads_per_unit());
+                (t as f64 / capacity).min(1.0)
+            }
+            None => 1.0,
+        }
+    }
+
+    /// Hands each pending subgraph's record to the sink, in push order.
+    fn emit_subgraphs<S: Sink + ?Sized>(&self, o: &StageOutcome, sink: &mut S) {
+        let mut first_domain: u32 = 0;
+        for (sequence, p) in (self.report.subgraphs..).zip(self.pending.iter()) {
+            let (units, active) = self.accounted(p, o.scale);
+            let active_us = units * active;
+            let idle_us = units * (o.max_latency - active);
+            let own_static = o.p_unit * (active_us + idle_us);
+            let shared = o.share_per_unit * units;
+            let domains = p.domains.unwrap_or(self.hw.domains());
+            sink.subgraph(&SubgraphRecord {
+                id: p.subgraph.id,
+                sequence,
+                stage: p.subgraph.stage,
+                units,
+                first_domain,
+                domains,
+                latency_s: p.subgraph.latency_s,
+                active_unit_seconds: active_us,
+                idle_allocated_unit_seconds: idle_us,
+                legacy_utilization: p
+                    .domains
+                    .is_none()
+                    .then(|| self.legacy_utilization(&p.subgraph)),
+                compute_energy_j: p.compute_j,
+                memory_energy_j: p.memory_j,
+                own_static_energy_j: own_static,
+                shared_energy_j: shared,
+                total_energy_j: p.compute_j + p.memory_j + own_static + shared,
+            });
+            first_domain = first_domain.saturating_add(domains);
+        }
+    }
+}

@@ -1,1 +1,554 @@
-//! (placeholder, written next)
+//! The hardware model: one accelerator at one operating point.
+//!
+//! A [`HardwareModel`] is built from a plain [`HardwareSpec`] by
+//! [`HardwareModel::new`], which checks every value and names the first bad
+//! one in a [`HardwareError`]. Once built, a model is known to be internally
+//! consistent, so the composer never has to re-check it on the hot path.
+//! Deserializing a model (feature `serde`) goes through the same check.
+
+use core::fmt;
+
+/// Longest hardware or unit name a model can carry, in bytes.
+pub const NAME_CAPACITY: usize = 48;
+
+/// A fixed-capacity name, so that models stay `Copy`-free of the heap.
+pub type Name = heapless::String<NAME_CAPACITY>;
+
+/// Number of [`Precision`] variants; the length of per-precision tables.
+pub const PRECISIONS: usize = 9;
+
+/// Numeric precision of a subgraph's operations.
+///
+/// Dynamic energy per operation differs by an order of magnitude between
+/// FP64 and INT4, so a hardware model carries one figure per precision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+#[repr(u32)]
+pub enum Precision {
+    /// IEEE double precision.
+    Fp64 = 0,
+    /// IEEE single precision on the CUDA cores.
+    Fp32 = 1,
+    /// TensorFloat-32 on the tensor cores.
+    Tf32 = 2,
+    /// IEEE half precision on the tensor cores.
+    Fp16 = 3,
+    /// bfloat16 on the tensor cores.
+    Bf16 = 4,
+    /// 8-bit floating point (E4M3/E5M2).
+    Fp8 = 5,
+    /// 8-bit integer.
+    Int8 = 6,
+    /// 4-bit integer.
+    Int4 = 7,
+    /// 4-bit floating point (Blackwell's FP4/NVFP4).
+    Fp4 = 8,
+}
+
+impl Precision {
+    /// Every precision, in table order.
+    pub const ALL: [Precision; PRECISIONS] = [
+        Precision::Fp64,
+        Precision::Fp32,
+        Precision::Tf32,
+        Precision::Fp16,
+        Precision::Bf16,
+        Precision::Fp8,
+        Precision::Int8,
+        Precision::Int4,
+        Precision::Fp4,
+    ];
+
+    /// Position of this precision in per-precision tables.
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The lower-case name used in model files and on the command line.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Precision::Fp64 => "fp64",
+            Precision::Fp32 => "fp32",
+            Precision::Tf32 => "tf32",
+            Precision::Fp16 => "fp16",
+            Precision::Bf16 => "bf16",
+            Precision::Fp8 => "fp8",
+            Precision::Int8 => "int8",
+            Precision::Int4 => "int4",
+            Precision::Fp4 => "fp4",
+        }
+    }
+
+    /// Parses the lower-case name; `None` for anything else.
+    pub fn from_name(name: &str) -> Option<Precision> {
+        Precision::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+impl fmt::Display for Precision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Dynamic energy per operation for each precision, in joules.
+///
+/// `None` means the hardware has no such datapath; a subgraph that asks for
+/// it is rejected rather than charged zero.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct PrecisionTable(pub [Option<f64>; PRECISIONS]);
+
+impl PrecisionTable {
+    /// A table with no precision supported.
+    pub const EMPTY: PrecisionTable = PrecisionTable([None; PRECISIONS]);
+
+    /// Returns the table with `precision` set to `joules_per_op`.
+    pub fn with(mut self, precision: Precision, joules_per_op: f64) -> Self {
+        if let Some(slot) = self.0.get_mut(precision.index()) {
+            *slot = Some(joules_per_op);
+        }
+        self
+    }
+
+    /// Energy per operation for `precision`, if supported.
+    pub fn get(&self, precision: Precision) -> Option<f64> {
+        self.0.get(precision.index()).copied().flatten()
+    }
+}
+
+/// How static (leakage plus clock-tree) power follows the operating point.
+///
+/// With `v = V/V0` and `f = F/F0`, static power scales by
+/// `(1 − c)·v^α + c·v²·f`, where `c` is the share of idle power that is
+/// clock-tree switching and `α` the leakage exponent. Dynamic energy per
+/// operation scales by `v²`. Memory energy per byte is on another rail and
+/// does not scale.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Dvfs {
+    /// Voltage at which `idle_power_w` and the per-operation energies were characterised, in volts.
+    pub nominal_voltage_v: f64,
+    /// Frequency at which they were characterised, in MHz.
+    pub nominal_frequency_mhz: f64,
+    /// The operating point's voltage, in volts.
+    pub voltage_v: f64,
+    /// The operating point's frequency, in MHz.
+    pub frequency_mhz: f64,
+    /// `c`: share of idle power that is clock-tree switching, in `[0, 1]`.
+    pub clock_fraction: f64,
+    /// `α`: exponent of voltage in the leakage term (1 by default).
+    pub leakage_exponent: f64,
+}
+
+impl Dvfs {
+    /// An operating point at its nominal values, with `c = 0` and `α = 1`.
+    pub const fn nominal(voltage_v: f64, frequency_mhz: f64) -> Dvfs {
+        Dvfs {
+            nominal_voltage_v: voltage_v,
+            nominal_frequency_mhz: frequency_mhz,
+            voltage_v,
+            frequency_mhz,
+            clock_fraction: 0.0,
+            leakage_exponent: 1.0,
+        }
+    }
+
+    /// Factor applied to dynamic energy per operation: `v²`.
+    ///
+    /// Exactly 1 at the nominal point, since `V/V0` is then exactly 1.
+    pub fn dynamic_factor(&self) -> f64 {
+        let v = self.voltage_v / self.nominal_voltage_v;
+        v * v
+    }
+
+    /// Factor applied to static power: `(1 − c)·v^α + c·v²·f`.
+    ///
+    /// Written as `1 + (1 − c)(v^α − 1) + c(v²f − 1)`, which is the same
+    /// algebra but comes out as exactly 1 at the nominal point instead of
+    /// `(1 − c) + c`, which floats do not always round back to 1.
+    pub fn static_factor(&self) -> f64 {
+        let v = self.voltage_v / self.nominal_voltage_v;
+        let f = self.frequency_mhz / self.nominal_frequency_mhz;
+        let c = self.clock_fraction;
+        let leak = if self.leakage_exponent == 1.0 {
+            v
+        } else {
+            libm::pow(v, self.leakage_exponent)
+        };
+        1.0 + (1.0 - c) * (leak - 1.0) + c * (v * v * f - 1.0)
+    }
+}
+
+/// The gating capability of the hardware.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Gating {
+    /// Whether unallocated gating domains can be powered down at all.
+    pub can_gate: bool,
+    /// Energy of one domain transition (one power-down or one power-up), in joules.
+    pub transition_energy_j: f64,
+    /// Time to wake gated domains at the start of a stage, in seconds.
+    pub wake_latency_s: f64,
+}
+
+impl Gating {
+    /// Hardware that cannot gate its units.
+    pub const NONE: Gating = Gating {
+        can_gate: false,
+        transition_energy_j: 0.0,
+        wake_latency_s: 0.0,
+    };
+}
+
+/// Every value of a hardware model, unchecked.
+///
+/// This is what presets, model files and the C ABI fill in. Pass it to
+/// [`HardwareModel::new`] to get a checked model.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct HardwareSpec {
+    /// Human-readable name of the accelerator and its configuration.
+    pub name: Name,
+    /// What one compute unit is called ("SM", "TPC", "tile").
+    pub unit_name: Name,
+    /// `N`: number of compute units.
+    pub units: u32,
+    /// `g`: units powered on and off together. Must divide `units`.
+    pub gating_domain: u32,
+    /// Static power of all `N` units together at the nominal point, in watts.
+    pub idle_power_w: f64,
+    /// Power no unit owns and gating cannot remove (memory, fabric, board), in watts.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub uncore_power_w: f64,
+    /// Dynamic energy per operation for each precision, in joules.
+    pub energy_per_op_j: PrecisionTable,
+    /// Energy per byte moved to or from memory, in joules.
+    pub energy_per_byte_j: f64,
+    /// Threads a unit can hold; used only by the legacy utilisation estimate.
+    pub threads_per_unit: u32,
+    /// Whether and at what cost units can be gated.
+    pub gating: Gating,
+    /// Nominal and current operating point.
+    pub dvfs: Dvfs,
+}
+
+/// The value of a hardware model that a [`HardwareError`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum HardwareField {
+    /// `idle_power_w`.
+    IdlePower,
+    /// `uncore_power_w`.
+    UncorePower,
+    /// `energy_per_op_j` for one precision.
+    EnergyPerOp(Precision),
+    /// `energy_per_byte_j`.
+    EnergyPerByte,
+    /// `gating.transition_energy_j`.
+    TransitionEnergy,
+    /// `gating.wake_latency_s`.
+    WakeLatency,
+    /// `dvfs.nominal_voltage_v`.
+    NominalVoltage,
+    /// `dvfs.nominal_frequency_mhz`.
+    NominalFrequency,
+    /// `dvfs.voltage_v`.
+    Voltage,
+    /// `dvfs.frequency_mhz`.
+    Frequency,
+    /// `dvfs.clock_fraction`.
+    ClockFraction,
+    /// `dvfs.leakage_exponent`.
+    LeakageExponent,
+}
+
+impl HardwareField {
+    /// The field's name as it appears in a model file.
+    pub const fn name(self) -> &'static str {
+        match self {
+            HardwareField::IdlePower => "idle_power_w",
+            HardwareField::UncorePower => "uncore_power_w",
+            HardwareField::EnergyPerOp(_) => "energy_per_op_j",
+            HardwareField::EnergyPerByte => "energy_per_byte_j",
+            HardwareField::TransitionEnergy => "gating.transition_energy_j",
+            HardwareField::WakeLatency => "gating.wake_latency_s",
+            HardwareField::NominalVoltage => "dvfs.nominal_voltage_v",
+            HardwareField::NominalFrequency => "dvfs.nominal_frequency_mhz",
+            HardwareField::Voltage => "dvfs.voltage_v",
+            HardwareField::Frequency => "dvfs.frequency_mhz",
+            HardwareField::ClockFraction => "dvfs.clock_fraction",
+            HardwareField::LeakageExponent => "dvfs.leakage_exponent",
+        }
+    }
+}
+
+impl fmt::Display for HardwareField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HardwareField::EnergyPerOp(p) => write!(f, "energy_per_op_j.{p}"),
+            other => f.write_str(other.name()),
+        }
+    }
+}
+
+/// Why a [`HardwareSpec`] was rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum HardwareError {
+    /// `units` is zero: there is nothing to account.
+    ZeroUnits,
+    /// `gating_domain` is zero.
+    ZeroGatingDomain,
+    /// `gating_domain` does not divide `units`, so domains would not be alike.
+    DomainDoesNotDivideUnits {
+        /// `units`.
+        units: u32,
+        /// `gating_domain`.
+        gating_domain: u32,
+    },
+    /// `threads_per_unit` is zero, which would divide by zero in the legacy estimate.
+    ZeroThreadsPerUnit,
+    /// A value is NaN.
+    NotANumber(HardwareField),
+    /// A value is +∞ or −∞.
+    Infinite(HardwareField),
+    /// A value that must be ≥ 0 is negative.
+    Negative(HardwareField),
+    /// A value that must be > 0 (voltages, frequencies, the leakage exponent) is zero.
+    Zero(HardwareField),
+    /// `clock_fraction` is above 1.
+    ClockFractionAboveOne,
+    /// The model has more units than the composer was built to hold.
+    TooManyUnits {
+        /// `units` asked for.
+        units: u32,
+        /// The capacity.
+        capacity: usize,
+    },
+}
+
+impl fmt::Display for HardwareError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HardwareError::ZeroUnits => f.write_str("units must be at least 1"),
+            HardwareError::ZeroGatingDomain => f.write_str("gating_domain must be at least 1"),
+            HardwareError::DomainDoesNotDivideUnits {
+                units,
+                gating_domain,
+            } => write!(
+                f,
+                "gating_domain {gating_domain} does not divide units {units}"
+            ),
+            HardwareError::ZeroThreadsPerUnit => f.write_str("threads_per_unit must be at least 1"),
+            HardwareError::NotANumber(x) => write!(f, "{x} is NaN"),
+            HardwareError::Infinite(x) => write!(f, "{x} is infinite"),
+            HardwareError::Negative(x) => write!(f, "{x} is negative"),
+            HardwareError::Zero(x) => write!(f, "{x} must be greater than zero"),
+            HardwareError::ClockFractionAboveOne => {
+                f.write_str("dvfs.clock_fraction must be between 0 and 1")
+            }
+            HardwareError::TooManyUnits { units, capacity } => write!(
+                f,
+                "{units} units is more than this build can hold ({capacity})"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for HardwareError {}
+
+/// Checks that `x` is a finite number ≥ 0.
+fn non_negative(x: f64, field: HardwareField) -> Result<(), HardwareError> {
+    if x.is_nan() {
+        Err(HardwareError::NotANumber(field))
+    } else if x.is_infinite() {
+        Err(HardwareError::Infinite(field))
+    } else if x < 0.0 {
+        Err(HardwareError::Negative(field))
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks that `x` is a finite number > 0.
+fn positive(x: f64, field: HardwareField) -> Result<(), HardwareError> {
+    non_negative(x, field)?;
+    if x == 0.0 {
+        Err(HardwareError::Zero(field))
+    } else {
+        Ok(())
+    }
+}
+
+/// A checked hardware model.
+///
+/// Fields are reachable through [`HardwareModel::spec`]; changing them goes
+/// through [`HardwareModel::new`] again (or [`HardwareModel::with_operating_point`]),
+/// so a model in hand is always valid.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(try_from = "HardwareSpec", into = "HardwareSpec")
+)]
+pub struct HardwareModel {
+    spec: HardwareSpec,
+}
+
+impl TryFrom<HardwareSpec> for HardwareModel {
+    type Error = HardwareError;
+    fn try_from(spec: HardwareSpec) -> Result<Self, Self::Error> {
+        HardwareModel::new(spec)
+    }
+}
+
+impl From<HardwareModel> for HardwareSpec {
+    fn from(model: HardwareModel) -> Self {
+        model.spec
+    }
+}
+
+impl HardwareModel {
+    /// Checks `spec` and wraps it.
+    ///
+    /// # Errors
+    /// One [`HardwareError`] naming the first invalid value, in field order:
+    /// zero units or domain, a domain that does not divide the units, zero
+    /// threads per unit, then any NaN, infinite or negative power, energy or
+    /// latency, a zero voltage, frequency or leakage exponent, and a clock
+    /// fraction above 1.
+    pub fn new(spec: HardwareSpec) -> Result<HardwareModel, HardwareError> {
+        if spec.units == 0 {
+            return Err(HardwareError::ZeroUnits);
+        }
+        if spec.gating_domain == 0 {
+            return Err(HardwareError::ZeroGatingDomain);
+        }
+        if !spec.units.is_multiple_of(spec.gating_domain) {
+            return Err(HardwareError::DomainDoesNotDivideUnits {
+                units: spec.units,
+                gating_domain: spec.gating_domain,
+            });
+        }
+        if spec.threads_per_unit == 0 {
+            return Err(HardwareError::ZeroThreadsPerUnit);
+        }
+        non_negative(spec.idle_power_w, HardwareField::IdlePower)?;
+        non_negative(spec.uncore_power_w, HardwareField::UncorePower)?;
+        for p in Precision::ALL {
+            if let Some(e) = spec.energy_per_op_j.get(p) {
+                non_negative(e, HardwareField::EnergyPerOp(p))?;
+            }
+        }
+        non_negative(spec.energy_per_byte_j, HardwareField::EnergyPerByte)?;
+        non_negative(
+            spec.gating.transition_energy_j,
+            HardwareField::TransitionEnergy,
+        )?;
+        non_negative(spec.gating.wake_latency_s, HardwareField::WakeLatency)?;
+        let d = &spec.dvfs;
+        positive(d.nominal_voltage_v, HardwareField::NominalVoltage)?;
+        positive(d.nominal_frequency_mhz, HardwareField::NominalFrequency)?;
+        positive(d.voltage_v, HardwareField::Voltage)?;
+        positive(d.frequency_mhz, HardwareField::Frequency)?;
+        non_negative(d.clock_fraction, HardwareField::ClockFraction)?;
+        if d.clock_fraction > 1.0 {
+            return Err(HardwareError::ClockFractionAboveOne);
+        }
+        positive(d.leakage_exponent, HardwareField::LeakageExponent)?;
+        Ok(HardwareModel { spec })
+    }
+
+    /// Wraps a spec known to be valid without checking it again.
+    ///
+    /// Only presets use it; a test runs every preset through
+    /// [`HardwareModel::new`] to keep that promise honest.
+    pub(crate) fn from_checked(spec: HardwareSpec) -> HardwareModel {
+        HardwareModel { spec }
+    }
+
+    /// The values this model was built from.
+    pub fn spec(&self) -> &HardwareSpec {
+        &self.spec
+    }
+
+    /// The same hardware at another voltage and frequency.
+    ///
+    /// Only `dvfs.voltage_v` and `dvfs.frequency_mhz` change; the nominal
+    /// point, the idle power and the per-operation energies stay as they were
+    /// characterised, and the scaling laws of [`Dvfs`] apply on use.
+    ///
+    /// # Errors
+    /// [`HardwareError::NotANumber`], [`HardwareError::Infinite`],
+    /// [`HardwareError::Negative`] or [`HardwareError::Zero`] for a voltage or
+    /// frequency that is not a finite positive number; `self` is untouched.
+    pub fn with_operating_point(
+        &self,
+        voltage_v: f64,
+        frequency_mhz: f64,
+    ) -> Result<HardwareModel, HardwareError> {
+        positive(voltage_v, HardwareField::Voltage)?;
+        positive(frequency_mhz, HardwareField::Frequency)?;
+        let mut spec = self.spec.clone();
+        spec.dvfs.voltage_v = voltage_v;
+        spec.dvfs.frequency_mhz = frequency_mhz;
+        Ok(HardwareModel { spec })
+    }
+
+    /// `N`, the number of compute units.
+    pub fn units(&self) -> u32 {
+        self.spec.units
+    }
+
+    /// `g`, the units in one gating domain.
+    pub fn gating_domain(&self) -> u32 {
+        self.spec.gating_domain
+    }
+
+    /// Number of gating domains, `N / g` (exact: `g` divides `N`).
+    pub fn domains(&self) -> u32 {
+        self.spec.units / self.spec.gating_domain
+    }
+
+    /// Static power of all units at the current operating point, in watts.
+    pub fn static_power_w(&self) -> f64 {
+        self.spec.idle_power_w * self.spec.dvfs.static_factor()
+    }
+
+    /// Static power of one unit at the current operating point, `p`, in watts.
+    pub fn unit_static_power_w(&self) -> f64 {
+        self.static_power_w() / f64::from(self.spec.units)
+    }
+
+    /// Uncore power, in watts. It does not follow the core's operating point.
+    pub fn uncore_power_w(&self) -> f64 {
+        self.spec.uncore_power_w
+    }
+
+    /// Dynamic energy of one `precision` operation at the current operating point.
+    ///
+    /// `None` when the hardware has no datapath for `precision`.
+    pub fn energy_per_op_j(&self, precision: Precision) -> Option<f64> {
+        self.spec
+            .energy_per_op_j
+            .get(precision)
+            .map(|e| e * self.spec.dvfs.dynamic_factor())
+    }
+
+    /// Energy per byte moved, in joules (not scaled by DVFS).
+    pub fn energy_per_byte_j(&self) -> f64 {
+        self.spec.energy_per_byte_j
+    }
+
+    /// Threads one unit holds, for the legacy utilisation estimate.
+    pub fn threads_per_unit(&self) -> u32 {
+        self.spec.threads_per_unit
+    }
+
+    /// Gating capability and costs.
+    pub fn gating(&self) -> &Gating {
+        &self.spec.gating
+    }
+}

@@ -40,4 +40,5 @@ pub mod hardware;
 pub mod meter;
 pub mod mig;
 pub mod presets;
+pub mod scenario;
 pub mod state;

@@ -1,1 +1,426 @@
-//! (placeholder, written next)
+//! Hardware presets, each with where its numbers come from.
+//!
+//! A preset is a plain [`HardwareModel`] value: copy its [`HardwareSpec`],
+//! change what you know better, and build again. Every figure below is
+//! marked either as **published** (a vendor data sheet or documentation),
+//! **measured** (read off real hardware) or **assumed** (our estimate, to be
+//! replaced by a measurement). Assumed numbers are the majority, because
+//! vendors do not publish leakage power or energy per operation.
+//!
+//! # How the per-operation energies are derived
+//!
+//! Unless a preset says otherwise, dynamic energy per operation is
+//! `(TDP − idle) / peak dense rate` for that precision: the energy an
+//! operation adds if the chip ran at its rated power and its peak rate for
+//! that precision. It is an **assumption** and an upper bound (a real kernel
+//! at TDP also spends power on data movement, which we charge separately per
+//! byte). Energy per byte of memory traffic is an **assumed** figure per
+//! memory technology, in the range the literature gives (HBM2/2e about
+//! 3.9 pJ/bit, HBM3 about 3.5 pJ/bit, HBM3e about 3 pJ/bit, LPDDR5 about
+//! 4 pJ/bit).
+//!
+//! # Gating costs
+//!
+//! Vendors publish neither the energy of powering a TPC down and up nor the
+//! wake latency. The data-centre presets assume 2 µJ per domain transition
+//! and 10 µs to wake, figures of the order reported for per-core power gating
+//! in the circuits literature; the seed example assumes free, instant gating
+//! as its source does.
+
+use crate::hardware::{Dvfs, Gating, HardwareModel, HardwareSpec, Name, Precision, PrecisionTable};
+
+/// A named preset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[repr(u32)]
+pub enum Preset {
+    /// The worked example of the functional-energy-composition design: H100, 132 SMs, 300 W idle.
+    SeedH100 = 0,
+    /// H100 SXM5 80 GB with the measured idle of about 70 W at P0.
+    H100Sxm5 = 1,
+    /// A100 SXM4 40 GB.
+    A100_40gb = 2,
+    /// H200 SXM 141 GB.
+    H200 = 3,
+    /// B200 (HGX, one GPU).
+    B200 = 4,
+    /// Jetson AGX Orin 64 GB in nvpmodel mode 15 W.
+    AgxOrin15w = 5,
+    /// Jetson AGX Orin 64 GB in nvpmodel mode 30 W.
+    AgxOrin30w = 6,
+    /// Jetson AGX Orin 64 GB in nvpmodel mode 50 W.
+    AgxOrin50w = 7,
+    /// Jetson AGX Orin 64 GB in nvpmodel mode MAXN.
+    AgxOrinMaxn = 8,
+    /// Jetson Orin Nano 8 GB (15 W mode).
+    OrinNano = 9,
+}
+
+impl Preset {
+    /// Every preset.
+    pub const ALL: [Preset; 10] = [
+        Preset::SeedH100,
+        Preset::H100Sxm5,
+        Preset::A100_40gb,
+        Preset::H200,
+        Preset::B200,
+        Preset::AgxOrin15w,
+        Preset::AgxOrin30w,
+        Preset::AgxOrin50w,
+        Preset::AgxOrinMaxn,
+        Preset::OrinNano,
+    ];
+
+    /// The name used on the command line and in model files.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Preset::SeedH100 => "seed-h100",
+            Preset::H100Sxm5 => "h100-sxm5",
+            Preset::A100_40gb => "a100-40gb",
+            Preset::H200 => "h200",
+            Preset::B200 => "b200",
+            Preset::AgxOrin15w => "agx-orin-15w",
+            Preset::AgxOrin30w => "agx-orin-30w",
+            Preset::AgxOrin50w => "agx-orin-50w",
+            Preset::AgxOrinMaxn => "agx-orin-maxn",
+            Preset::OrinNano => "orin-nano",
+        }
+    }
+
+    /// Looks a preset up by [`Preset::name`].
+    pub fn from_name(name: &str) -> Option<Preset> {
+        Preset::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// Where the numbers come from and what is assumed, in one paragraph.
+    pub const fn source(self) -> &'static str {
+        match self {
+            Preset::SeedH100 => {
+                "Worked example of the functional-energy-composition design: 132 SMs, 300 W \
+                 idle for the whole chip, 2048 threads per SM (all from that document). Gating \
+                 per SM, free and instant, as the document models it. No uncore. Per-operation \
+                 and per-byte energies are those of the h100-sxm5 preset (assumed)."
+            }
+            Preset::H100Sxm5 => {
+                "H100 SXM5 80 GB. Published: 132 SMs, 2 SMs per TPC, 700 W TDP, 1980 MHz boost, \
+                 dense peaks FP64 67, FP32 67, TF32 495, FP16/BF16 989, FP8/INT8 1979 T/s, \
+                 HBM3. Measured: about 70 W idle at P0 (a tenth of TDP). Assumed: 40 W of that \
+                 is SM leakage and 30 W uncore (HBM refresh, NVLink, board); energy per op \
+                 (TDP-idle)/peak; 3.5 pJ/bit HBM3; 0.9 V nominal; TPC gating at 2 uJ and 10 us."
+            }
+            Preset::A100_40gb => {
+                "A100 SXM4 40 GB. Published: 108 SMs, 2 SMs per TPC, 400 W TDP, 1410 MHz boost, \
+                 dense peaks FP64 19.5, FP32 19.5, TF32 156, FP16/BF16 312, INT8 624, INT4 \
+                 1248 T/s, HBM2. Assumed: 50 W idle at P0 (a tenth of TDP, as measured on \
+                 H100), split 30 W SM leakage and 20 W uncore; energy per op (TDP-idle)/peak; \
+                 3.9 pJ/bit HBM2; 0.9 V nominal; TPC gating at 2 uJ and 10 us."
+            }
+            Preset::H200 => {
+                "H200 SXM 141 GB. Published: 132 SMs, 700 W TDP, 1980 MHz boost, the same dense \
+                 peaks as H100 SXM5, HBM3e. Assumed: 75 W idle at P0 (H100's 70 W plus more \
+                 HBM), split 40 W SM leakage and 35 W uncore; energy per op (TDP-idle)/peak; \
+                 3 pJ/bit HBM3e; 0.9 V nominal; TPC gating at 2 uJ and 10 us."
+            }
+            Preset::B200 => {
+                "B200 (one GPU of an HGX B200). Published: 1000 W TDP, dense peaks FP64 40, \
+                 FP32 80, TF32 1100, FP16/BF16 2250, FP8/INT8 4500, FP4 9000 T/s, HBM3e. \
+                 Commonly reported: 148 SMs. Assumed: 100 W idle at P0 (a tenth of TDP), split \
+                 55 W SM leakage and 45 W uncore; energy per op (TDP-idle)/peak; 3 pJ/bit \
+                 HBM3e; 1965 MHz and 0.9 V nominal; TPC gating at 2 uJ and 10 us."
+            }
+            Preset::AgxOrin15w | Preset::AgxOrin30w | Preset::AgxOrin50w | Preset::AgxOrinMaxn => {
+                "Jetson AGX Orin 64 GB GPU (GA10B). Published: 16 SMs in 8 TPCs, A100-class \
+                 tensor cores (2048 FP16 / 4096 INT8 ops per SM per clock, dense), 128 FP32 \
+                 cores per SM, LPDDR5. Mode table (nvpmodel, check /etc/nvpmodel.conf on your \
+                 board): MAXN 8 TPCs at 1301 MHz, 50 W 8 TPCs at 828.75 MHz, 30 W 4 TPCs at \
+                 624.75 MHz, 15 W 3 TPCs at 420.75 MHz; TPCs a mode turns off are left out of \
+                 the model. Assumed: 2 W GPU leakage for 16 SMs and 1 W GPU uncore at MAXN; \
+                 30 W GPU dynamic power at the MAXN peak rate (gives energy per op); 4 pJ/bit \
+                 LPDDR5; 0.85 V at MAXN and 0.70, 0.65, 0.60 V in the 50, 30, 15 W modes; TPC \
+                 gating at 0.5 uJ and 10 us."
+            }
+            Preset::OrinNano => {
+                "Jetson Orin Nano 8 GB GPU. Published: 8 SMs in 4 TPCs (1024 CUDA cores), GPU \
+                 625 MHz in the 15 W mode, the same SM as AGX Orin, LPDDR5. Assumed: the AGX \
+                 Orin per-SM figures (energy per op characterised at 1301 MHz and 0.85 V, \
+                 here run at 625 MHz and 0.65 V), 1 W leakage and 0.5 W uncore, 4 pJ/bit LPDDR5, \
+                 TPC gating at 0.5 uJ and 10 us."
+            }
+        }
+    }
+
+    /// The preset's hardware model.
+    pub fn model(self) -> HardwareModel {
+        match self {
+            Preset::SeedH100 => seed_h100(),
+            Preset::H100Sxm5 => h100_sxm5(),
+            Preset::A100_40gb => a100_40gb(),
+            Preset::H200 => h200(),
+            Preset::B200 => b200(),
+            Preset::AgxOrin15w => agx_orin(OrinMode::W15),
+            Preset::AgxOrin30w => agx_orin(OrinMode::W30),
+            Preset::AgxOrin50w => agx_orin(OrinMode::W50),
+            Preset::AgxOrinMaxn => agx_orin(OrinMode::Maxn),
+            Preset::OrinNano => orin_nano(),
+        }
+    }
+}
+
+/// A name from a string no longer than [`crate::hardware::NAME_CAPACITY`];
+/// longer strings are cut at a character boundary (only preset literals,
+/// all short, come through here).
+fn name(s: &str) -> Name {
+    let mut out = Name::new();
+    for c in s.chars() {
+        if out.push(c).is_err() {
+            break;
+        }
+    }
+    out
+}
+
+/// `(TDP − idle) / peak` for each precision whose dense peak is given, in T ops/s.
+fn per_op(dynamic_w: f64, peaks_tera: &[(Precision, f64)]) -> PrecisionTable {
+    peaks_tera
+        .iter()
+        .fold(PrecisionTable::EMPTY, |t, &(p, tera)| {
+            t.with(p, dynamic_w / (tera * 1e12))
+        })
+}
+
+/// Picojoules per bit to joules per byte.
+fn pj_per_bit(pj: f64) -> f64 {
+    pj * 8.0 * 1e-12
+}
+
+/// Data-centre TPC gating, assumed: 2 µJ per transition, 10 µs to wake.
+const DC_GATING: Gating = Gating {
+    can_gate: true,
+    transition_energy_j: 2e-6,
+    wake_latency_s: 10e-6,
+};
+
+/// Orin TPC gating, assumed: 0.5 µJ per transition, 10 µs to wake.
+const ORIN_GATING: Gating = Gating {
+    can_gate: true,
+    transition_energy_j: 0.5e-6,
+    wake_latency_s: 10e-6,
+};
+
+/// Published dense peaks of H100 SXM5 (and H200), in T ops/s.
+const HOPPER_PEAKS: [(Precision, f64); 7] = [
+    (Precision::Fp64, 67.0),
+    (Precision::Fp32, 67.0),
+    (Precision::Tf32, 494.7),
+    (Precision::Fp16, 989.4),
+    (Precision::Bf16, 989.4),
+    (Precision::Fp8, 1978.9),
+    (Precision::Int8, 1978.9),
+];
+
+/// Builds a preset's model. Presets are checked by a test, so the fallible
+/// constructor's error cannot happen; [`HardwareModel::from_checked`] keeps
+/// the library free of `unwrap`.
+#[allow(clippy::too_many_arguments)]
+fn build(
+    full_name: &str,
+    unit_name: &str,
+    units: u32,
+    gating_domain: u32,
+    idle_power_w: f64,
+    uncore_power_w: f64,
+    energy_per_op_j: PrecisionTable,
+    energy_per_byte_j: f64,
+    gating: Gating,
+    dvfs: Dvfs,
+) -> HardwareModel {
+    HardwareModel::from_checked(HardwareSpec {
+        name: name(full_name),
+        unit_name: name(unit_name),
+        units,
+        gating_domain,
+        idle_power_w,
+        uncore_power_w,
+        energy_per_op_j,
+        energy_per_byte_j,
+        threads_per_unit: 2048,
+        gating,
+        dvfs,
+    })
+}
+
+fn seed_h100() -> HardwareModel {
+    build(
+        "H100 (seed worked example)",
+        "SM",
+        132,
+        1,
+        300.0,
+        0.0,
+        per_op(630.0, &HOPPER_PEAKS),
+        pj_per_bit(3.5),
+        Gating {
+            can_gate: true,
+            transition_energy_j: 0.0,
+            wake_latency_s: 0.0,
+        },
+        Dvfs::nominal(0.9, 1980.0),
+    )
+}
+
+fn h100_sxm5() -> HardwareModel {
+    build(
+        "H100 SXM5 80GB",
+        "SM",
+        132,
+        2,
+        40.0,
+        30.0,
+        per_op(630.0, &HOPPER_PEAKS),
+        pj_per_bit(3.5),
+        DC_GATING,
+        Dvfs::nominal(0.9, 1980.0),
+    )
+}
+
+fn a100_40gb() -> HardwareModel {
+    build(
+        "A100 SXM4 40GB",
+        "SM",
+        108,
+        2,
+        30.0,
+        20.0,
+        per_op(
+            350.0,
+            &[
+                (Precision::Fp64, 19.5),
+                (Precision::Fp32, 19.5),
+                (Precision::Tf32, 156.0),
+                (Precision::Fp16, 312.0),
+                (Precision::Bf16, 312.0),
+                (Precision::Int8, 624.0),
+                (Precision::Int4, 1248.0),
+            ],
+        ),
+        pj_per_bit(3.9),
+        DC_GATING,
+        Dvfs::nominal(0.9, 1410.0),
+    )
+}
+
+fn h200() -> HardwareModel {
+    build(
+        "H200 SXM 141GB",
+        "SM",
+        132,
+        2,
+        40.0,
+        35.0,
+        per_op(625.0, &HOPPER_PEAKS),
+        pj_per_bit(3.0),
+        DC_GATING,
+        Dvfs::nominal(0.9, 1980.0),
+    )
+}
+
+fn b200() -> HardwareModel {
+    build(
+        "B200",
+        "SM",
+        148,
+        2,
+        55.0,
+        45.0,
+        per_op(
+            900.0,
+            &[
+                (Precision::Fp64, 40.0),
+                (Precision::Fp32, 80.0),
+                (Precision::Tf32, 1100.0),
+                (Precision::Fp16, 2250.0),
+                (Precision::Bf16, 2250.0),
+                (Precision::Fp8, 4500.0),
+                (Precision::Int8, 4500.0),
+                (Precision::Fp4, 9000.0),
+            ],
+        ),
+        pj_per_bit(3.0),
+        DC_GATING,
+        Dvfs::nominal(0.9, 1965.0),
+    )
+}
+
+/// Orin GA10B per-SM figures at the MAXN point (1301 MHz, 0.85 V assumed):
+/// peak ops per SM per clock (published) and an assumed 30 W of GPU dynamic
+/// power at the 16-SM MAXN peak rate.
+fn orin_per_op() -> PrecisionTable {
+    let sms = 16.0;
+    let hz = 1301e6;
+    let dynamic_w = 30.0;
+    let per_clock = [
+        (Precision::Fp64, 4.0),
+        (Precision::Fp32, 256.0),
+        (Precision::Tf32, 1024.0),
+        (Precision::Fp16, 2048.0),
+        (Precision::Bf16, 2048.0),
+        (Precision::Int8, 4096.0),
+        (Precision::Int4, 8192.0),
+    ];
+    per_clock
+        .iter()
+        .fold(PrecisionTable::EMPTY, |t, &(p, ops)| {
+            t.with(p, dynamic_w / (ops * sms * hz))
+        })
+}
+
+#[derive(Clone, Copy)]
+enum OrinMode {
+    W15,
+    W30,
+    W50,
+    Maxn,
+}
+
+fn agx_orin(mode: OrinMode) -> HardwareModel {
+    let (label, tpcs, mhz, volts) = match mode {
+        OrinMode::W15 => ("Jetson AGX Orin 64GB 15W", 3, 420.75, 0.60),
+        OrinMode::W30 => ("Jetson AGX Orin 64GB 30W", 4, 624.75, 0.65),
+        OrinMode::W50 => ("Jetson AGX Orin 64GB 50W", 8, 828.75, 0.70),
+        OrinMode::Maxn => ("Jetson AGX Orin 64GB MAXN", 8, 1301.0, 0.85),
+    };
+    let units = 2 * tpcs;
+    let mut dvfs = Dvfs::nominal(0.85, 1301.0);
+    dvfs.voltage_v = volts;
+    dvfs.frequency_mhz = mhz;
+    build(
+        label,
+        "SM",
+        units,
+        2,
+        2.0 * f64::from(units) / 16.0,
+        1.0,
+        orin_per_op(),
+        pj_per_bit(4.0),
+        ORIN_GATING,
+        dvfs,
+    )
+}
+
+fn orin_nano() -> HardwareModel {
+    let mut dvfs = Dvfs::nominal(0.85, 1301.0);
+    dvfs.voltage_v = 0.65;
+    dvfs.frequency_mhz = 625.0;
+    build(
+        "Jetson Orin Nano 8GB",
+        "SM",
+        8,
+        2,
+        1.0,
+        0.5,
+        orin_per_op(),
+        pj_per_bit(4.0),
+        ORIN_GATING,
+        dvfs,
+    )
+}

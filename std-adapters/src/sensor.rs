@@ -79,7 +79,10 @@ impl fmt::Display for SensorError {
         match self {
             SensorError::Unavailable { what, hint } => write!(f, "{what} is not available: {hint}"),
             SensorError::DeviceLost { device } => {
-                write!(f, "device {device} was lost (it stopped answering the driver)")
+                write!(
+                    f,
+                    "device {device} was lost (it stopped answering the driver)"
+                )
             }
             SensorError::NoSuchDevice { device } => write!(f, "there is no device {device}"),
             SensorError::EndOfTrace => write!(f, "the trace has no more samples"),

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Every test of the project: the README's test command.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo test --workspace --all-targets --quiet
+# Doc tests (all-targets leaves them out).
+cargo test --workspace --doc --quiet
+# The core with no default features, and with serde.
+cargo test -p wattledger-core --no-default-features --quiet
+cargo test -p wattledger-core --features serde --quiet
+# The core needs neither std nor alloc, and links into a program with no libc.
+ci/nostd-check/run.sh
