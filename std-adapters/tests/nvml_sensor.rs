@@ -18,6 +18,7 @@
 //! at a scheduled time, d shifts the step too; we allow d ≤ 5 ms there.
 //! Scheduled events (step, reset, loss) are 300 ms after init; the test
 //! asserts its "before" sample really came earlier than 250 ms.
+#![cfg(feature = "nvml")]
 
 #[path = "support/fake_nvml.rs"]
 mod fake_nvml;
