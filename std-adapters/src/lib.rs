@@ -6,4 +6,6 @@
 //! recordings). Every sensor implements [`sensor::Sensor`] and hands out
 //! [`wattledger_core::meter::Sample`]s; everything downstream works on those.
 
+pub mod jetson;
+pub mod replay;
 pub mod sensor;
