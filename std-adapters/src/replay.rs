@@ -38,7 +38,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use wattledger_core::meter::Sample;
 
-use crate::sensor::{DeviceInfo, Sensor, SensorError};
+use crate::sensor::{DeviceInfo, MigInfo, Sensor, SensorError};
 
 /// The format name and version written in, and required of, the `meta` line.
 pub const TRACE_FORMAT: &str = "wattledger-trace/1";
@@ -203,7 +203,7 @@ impl Trace {
                             "`device` lines must come before every `sample` line",
                         ));
                     }
-                    let info = parse_device(n, obj)?;
+                    let info = parse_device(n, &obj)?;
                     if trace.devices.iter().any(|d| d.index == info.index) {
                         return Err(invalid(
                             n,
@@ -274,6 +274,57 @@ impl Trace {
         Trace::read(BufReader::new(file))
     }
 
+    /// Check what [`Trace::read`] checks of a trace built in memory: device
+    /// indexes are unique, every sample belongs to a declared device, and no
+    /// device's `t_ns` decreases.
+    ///
+    /// # Errors
+    /// [`TraceError::Invalid`] for the first fault, with the line number it
+    /// would have once written (`meta` is line 1, then the devices, then the
+    /// samples) and the field at fault (`index`, `device` or `t_ns`).
+    pub fn validate(&self) -> Result<(), TraceError> {
+        let first_sample_line = 2 + self.devices.len();
+        for (i, d) in self.devices.iter().enumerate() {
+            if self.devices.iter().take(i).any(|e| e.index == d.index) {
+                return Err(invalid(
+                    2 + i,
+                    Some("index"),
+                    format!("device {} is declared twice", d.index),
+                ));
+            }
+        }
+        let mut last_t: Vec<Option<u64>> = vec![None; self.devices.len()];
+        for (i, ts) in self.samples.iter().enumerate() {
+            let line = first_sample_line + i;
+            let slot = self
+                .devices
+                .iter()
+                .position(|d| d.index == ts.device)
+                .and_then(|p| last_t.get_mut(p))
+                .ok_or_else(|| {
+                    invalid(
+                        line,
+                        Some("device"),
+                        format!("device {} has no `device` line", ts.device),
+                    )
+                })?;
+            if let Some(prev) = *slot {
+                if ts.sample.t_ns < prev {
+                    return Err(invalid(
+                        line,
+                        Some("t_ns"),
+                        format!(
+                            "{} is before device {}'s previous sample at {prev}",
+                            ts.sample.t_ns, ts.device
+                        ),
+                    ));
+                }
+            }
+            *slot = Some(ts.sample.t_ns);
+        }
+        Ok(())
+    }
+
     /// Write the whole trace to `out`.
     ///
     /// # Errors
@@ -323,20 +374,14 @@ fn parse_meta(n: usize, obj: &Map<String, Value>) -> Result<TraceMeta, TraceErro
     })
 }
 
-fn parse_device(n: usize, mut obj: Map<String, Value>) -> Result<DeviceInfo, TraceError> {
-    obj.remove("type");
-    // Check the required fields one by one, so the error can name the field;
-    // serde then builds the value and checks the rest.
-    required_uint(n, &obj, "index", u64::from(u32::MAX))?;
-    for field in ["name", "uuid"] {
-        match obj.get(field) {
-            Some(Value::String(_)) => {}
-            Some(_) => return Err(invalid(n, Some(field), "should be a string")),
-            None => return Err(invalid(n, Some(field), "missing")),
-        }
-    }
-    match obj.get("has_energy_counter") {
-        Some(Value::Bool(_)) => {}
+fn parse_device(n: usize, obj: &Map<String, Value>) -> Result<DeviceInfo, TraceError> {
+    // Field by field, so that every error can name its field.
+    let index =
+        narrow_u32(Some(required_uint(n, obj, "index", u64::from(u32::MAX))?)).unwrap_or(u32::MAX);
+    let name = opt_string(n, obj, "name")?.ok_or_else(|| invalid(n, Some("name"), "missing"))?;
+    let uuid = opt_string(n, obj, "uuid")?.ok_or_else(|| invalid(n, Some("uuid"), "missing"))?;
+    let has_energy_counter = match obj.get("has_energy_counter") {
+        Some(Value::Bool(b)) => *b,
         Some(_) => {
             return Err(invalid(
                 n,
@@ -345,16 +390,25 @@ fn parse_device(n: usize, mut obj: Map<String, Value>) -> Result<DeviceInfo, Tra
             ));
         }
         None => return Err(invalid(n, Some("has_energy_counter"), "missing")),
-    }
-    optional_uint(n, &obj, "architecture", u64::from(u32::MAX))?;
-    optional_uint(n, &obj, "pci_device_id", u64::from(u16::MAX))?;
-    serde_json::from_value(Value::Object(obj)).map_err(|e| {
-        let field = if e.to_string().contains("mig") || e.to_string().contains("instances") {
-            Some("mig")
-        } else {
-            None
-        };
-        invalid(n, field, format!("not a device: {e}"))
+    };
+    let architecture = narrow_u32(optional_uint(n, obj, "architecture", u64::from(u32::MAX))?);
+    let pci_device_id = optional_uint(n, obj, "pci_device_id", u64::from(u16::MAX))?
+        .and_then(|v| u16::try_from(v).ok());
+    let mig = match obj.get("mig") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            serde_json::from_value::<MigInfo>(v.clone())
+                .map_err(|e| invalid(n, Some("mig"), format!("not a MIG state: {e}")))?,
+        ),
+    };
+    Ok(DeviceInfo {
+        index,
+        name,
+        uuid,
+        architecture,
+        pci_device_id,
+        has_energy_counter,
+        mig,
     })
 }
 
@@ -434,7 +488,7 @@ impl ReplaySensor {
     /// # Errors
     /// As [`Trace::read`].
     pub fn from_reader<R: BufRead>(reader: R) -> Result<Self, TraceError> {
-        Ok(ReplaySensor::from_trace(Trace::read(reader)?))
+        ReplaySensor::from_trace(Trace::read(reader)?)
     }
 
     /// Read a trace from a file.
@@ -442,12 +496,16 @@ impl ReplaySensor {
     /// # Errors
     /// As [`Trace::from_path`].
     pub fn from_path(path: impl AsRef<Path>) -> Result<Self, TraceError> {
-        Ok(ReplaySensor::from_trace(Trace::from_path(path)?))
+        ReplaySensor::from_trace(Trace::from_path(path)?)
     }
 
-    /// Replay a trace already in memory. Samples of devices the trace does
-    /// not declare are never handed out.
-    pub fn from_trace(trace: Trace) -> Self {
+    /// Replay a trace already in memory, after checking it as
+    /// [`Trace::validate`] does.
+    ///
+    /// # Errors
+    /// As [`Trace::validate`].
+    pub fn from_trace(trace: Trace) -> Result<Self, TraceError> {
+        trace.validate()?;
         let mut by_device = vec![Vec::new(); trace.devices.len()];
         for (i, ts) in trace.samples.iter().enumerate() {
             if let Some(list) = trace
@@ -460,11 +518,11 @@ impl ReplaySensor {
             }
         }
         let cursors = vec![0; trace.devices.len()];
-        ReplaySensor {
+        Ok(ReplaySensor {
             trace,
             by_device,
             cursors,
-        }
+        })
     }
 
     /// The trace's `meta` line (its `source` is the original sensor's).
