@@ -560,3 +560,15 @@ fn traces_built_in_memory_are_checked() {
     let (line, field, _) = invalid_at(twice.validate().map(|_| twice.clone()));
     assert_eq!((line, field.as_deref()), (4, Some("index")));
 }
+
+#[test]
+fn crlf_line_endings_are_accepted() {
+    let text = std::fs::read_to_string(FIXTURE)
+        .unwrap()
+        .replace('\n', "\r\n");
+    let unix = Trace::from_path(FIXTURE).unwrap();
+    let dos = Trace::read(Cursor::new(text)).unwrap();
+    assert_eq!(dos, unix);
+    // 2 devices, 6 samples in the fixture.
+    assert_eq!((dos.devices.len(), dos.samples.len()), (2, 6));
+}
