@@ -80,15 +80,18 @@ pub const GPU_RAIL_NAMES: [&str; 5] = [
 /// Where nvgpu publishes the TPC power-gating mask, relative to the root, in
 /// the order they are tried.
 ///
-/// `gpu.0` is the platform device name of the GPU on Orin (r35/r36) and of
-/// the older `/sys/devices/gpu.0` link; `17000000.ga10b` (r35) and
-/// `bus@0/17000000.gpu` (r36) are Orin's GPU by address; `17000000.gv11b` is
-/// Xavier's.
-pub const TPC_MASK_PATHS: [&str; 6] = [
+/// `gpu.0` is the GPU's platform device name on several L4T releases (and
+/// `/sys/devices/gpu.0` the older link to it); `17000000.ga10b` (r35) and
+/// `bus@0/17000000.gpu` (r36) are Orin's GPU by bus address, also reachable
+/// through the GPU's devfreq entry; `17000000.gv11b` is Xavier's. Boards
+/// without TPC power gating (Nano, TX1, TX2) have none of these files.
+pub const TPC_MASK_PATHS: [&str; 8] = [
     "sys/devices/platform/gpu.0/tpc_pg_mask",
     "sys/devices/gpu.0/tpc_pg_mask",
     "sys/devices/platform/17000000.ga10b/tpc_pg_mask",
     "sys/devices/platform/bus@0/17000000.gpu/tpc_pg_mask",
+    "sys/class/devfreq/17000000.ga10b/device/tpc_pg_mask",
+    "sys/class/devfreq/17000000.gpu/device/tpc_pg_mask",
     "sys/devices/17000000.ga10b/tpc_pg_mask",
     "sys/devices/17000000.gv11b/tpc_pg_mask",
 ];

@@ -353,3 +353,25 @@ proptest! {
         prop_assert_eq!(parse_tpc_mask(&format!("{mask:#x}")), Some(mask));
     }
 }
+
+#[test]
+fn mask_found_through_devfreq_and_first_path_wins() {
+    let dir = tree(trees::nano_r32);
+    put(
+        dir.path(),
+        "sys/class/devfreq/17000000.gpu/device/tpc_pg_mask",
+        "1\n",
+    );
+    let mut s = sensor(&dir);
+    // 1 = 0b1: 1 TPC × 2 = 2
+    assert_eq!(s.sample(0).unwrap().gated_units, Some(2));
+    // gpu.0 comes first in TPC_MASK_PATHS: 0b1111 = 4 TPCs × 2 = 8
+    put(dir.path(), "sys/devices/gpu.0/tpc_pg_mask", "15\n");
+    let mut s = sensor(&dir);
+    assert!(
+        s.tpc_mask_path()
+            .unwrap()
+            .ends_with("sys/devices/gpu.0/tpc_pg_mask")
+    );
+    assert_eq!(s.sample(0).unwrap().gated_units, Some(8));
+}
