@@ -6,6 +6,8 @@
 //! recordings). Every sensor implements [`sensor::Sensor`] and hands out
 //! [`wattledger_core::meter::Sample`]s; everything downstream works on those.
 
+pub mod jetson;
 #[cfg(feature = "nvml")]
 pub mod nvml;
+pub mod replay;
 pub mod sensor;
