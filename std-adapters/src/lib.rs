@@ -6,4 +6,5 @@
 //! recordings). Every sensor implements [`sensor::Sensor`] and hands out
 //! [`wattledger_core::meter::Sample`]s; everything downstream works on those.
 
+pub mod monitor;
 pub mod sensor;
