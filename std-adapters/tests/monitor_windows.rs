@@ -169,6 +169,11 @@ fn one_report_per_device_with_hand_computed_energy() {
             .contains(WindowFlags::SHORTER_THAN_UPDATE_PERIOD)
     );
     assert!(close(r1.report.power_estimate_j.unwrap(), 0.5));
+
+    // Reports serialize for the exporters.
+    let json = serde_json::to_value(&reports).unwrap();
+    assert_eq!(json[1]["report"]["method"], "Power");
+    assert_eq!(json[0]["device"]["uuid"], "GPU-00000000");
 }
 
 #[test]
