@@ -1,0 +1,567 @@
+//! The measuring side: integrate energy-counter and power samples.
+//!
+//! An adapter feeds a [`Meter`] one [`Sample`] at a time, stamped with its
+//! own monotonic clock; the meter never reads a clock. Callers open and
+//! close *windows* by name or number; each closed window gives a
+//! [`WindowReport`] with the energy, how much of the window's time was
+//! actually covered by data, and flags for everything that makes the number
+//! less trustworthy.
+//!
+//! # How each interval between two samples is counted
+//!
+//! For consecutive samples `a` then `b` (`dt = b.t_ns − a.t_ns`):
+//!
+//! 1. Both carry the energy counter and `b`'s is not below `a`'s: the
+//!    counter delta is the interval's energy and `dt` is covered (whatever
+//!    `dt` is: a counter loses nothing between readings).
+//! 2. The counter went down: it was reset (driver reload). The reset is
+//!    counted and flagged; the interval is bridged as in 3.
+//! 3. Otherwise, when both carry power and `dt` is at most
+//!    [`MeterConfig::max_gap_ns`], the trapezoid `(pa + pb) / 2 × dt` is the
+//!    energy and `dt` is covered.
+//! 4. Otherwise `dt` is uncovered and counts as a gap.
+//!
+//! # Windows and speed
+//!
+//! The meter keeps running totals since its first sample (energy by method,
+//! covered time, resets, gaps, unit-seconds). A window stores a snapshot of
+//! those totals when it begins; its report is the difference at its end.
+//! So ingesting a sample costs the same whatever number of windows is open,
+//! windows may nest and overlap freely, and ending one is a subtraction.
+//! Windows begin and end *at the latest sample*: an adapter that wants a
+//! precise boundary ingests a fresh sample first.
+//!
+//! Totals are kept in integers (mJ, mW·ns, unit·ns) so that nothing drifts
+//! and the meter can be compared with `==`; they saturate rather than wrap.
+
+mod context;
+mod report;
+
+pub use context::{MigContext, MigField, PROFILE_CAPACITY, UUID_CAPACITY};
+pub use report::{
+    EnergySplit, Method, UnitSeconds, WINDOW_NAME_CAPACITY, WindowFlags, WindowKey, WindowName,
+    WindowRef, WindowReport,
+};
+
+use core::fmt;
+
+/// One reading from a power source, as an adapter hands it to the meter.
+///
+/// The meter never reads a clock: the adapter stamps every sample with a
+/// monotonic time in nanoseconds. A sample carries an energy counter, a power
+/// reading, or both; a source that can tell which compute units are
+/// power-gated (the Jetson TPC mask) says how many.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Sample {
+    /// Monotonic timestamp in nanoseconds, from the adapter's clock.
+    pub t_ns: u64,
+    /// Cumulative energy counter in millijoules (NVML's `nvmlDeviceGetTotalEnergyConsumption`).
+    pub energy_mj: Option<u64>,
+    /// Instantaneous (or short-average) power in milliwatts.
+    pub power_mw: Option<u32>,
+    /// Number of compute units the source reports as power-gated, where it can tell.
+    pub gated_units: Option<u32>,
+}
+
+/// Default number of windows a meter can hold open at once.
+pub const DEFAULT_WINDOW_CAPACITY: usize = 32;
+
+/// How a meter judges its samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct MeterConfig {
+    /// Longest interval between two power samples that is still integrated;
+    /// a longer one is a gap and its time is uncovered. Counter intervals are
+    /// never gaps. Default: 1 s.
+    pub max_gap_ns: u64,
+    /// How often the source refreshes its readings (NVML's energy counter:
+    /// about 100 ms on recent GPUs). A window shorter than this is flagged
+    /// [`WindowFlags::SHORTER_THAN_UPDATE_PERIOD`]; 0 turns the flag off.
+    /// Default: 100 ms.
+    pub update_period_ns: u64,
+    /// The device's idle power, when known: windows then split their energy
+    /// into idle and dynamic parts. Default: none.
+    pub idle_baseline_mw: Option<u32>,
+    /// How many gateable compute units the device has (Jetson: TPCs), when
+    /// the source reports gated units. Windows then count gated and powered
+    /// unit-seconds, and a sample reporting more gated units than this is
+    /// rejected. Default: none (gated counts are ignored).
+    pub total_units: Option<u32>,
+}
+
+impl Default for MeterConfig {
+    fn default() -> Self {
+        MeterConfig {
+            max_gap_ns: 1_000_000_000,
+            update_period_ns: 100_000_000,
+            idle_baseline_mw: None,
+            total_units: None,
+        }
+    }
+}
+
+/// Why the meter refused an input. The meter is unchanged after every one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MeterError {
+    /// A sample's timestamp is earlier than the previous sample's.
+    TimeWentBack {
+        /// Timestamp of the latest accepted sample.
+        last_ns: u64,
+        /// The rejected timestamp.
+        got_ns: u64,
+    },
+    /// A sample says more units are gated than the configured total.
+    GatedExceedsTotal {
+        /// Gated units in the sample.
+        gated: u32,
+        /// [`MeterConfig::total_units`].
+        total: u32,
+    },
+    /// `begin` of a window that is already open.
+    AlreadyOpen,
+    /// `end` of a window that is not open.
+    NotOpen,
+    /// `begin` while the meter already holds its capacity of open windows.
+    TooManyWindows {
+        /// The meter's window capacity.
+        capacity: usize,
+    },
+    /// A window name longer than [`WINDOW_NAME_CAPACITY`] bytes.
+    NameTooLong {
+        /// Length of the name given, in bytes.
+        len: usize,
+        /// [`WINDOW_NAME_CAPACITY`].
+        max: usize,
+    },
+    /// A [`MigContext`] text longer than its capacity.
+    MigTextTooLong {
+        /// Which field.
+        field: MigField,
+        /// Length given, in bytes.
+        len: usize,
+        /// The field's capacity.
+        max: usize,
+    },
+}
+
+impl fmt::Display for MeterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MeterError::TimeWentBack { last_ns, got_ns } => write!(
+                f,
+                "sample time {got_ns} ns is earlier than the previous sample's {last_ns} ns"
+            ),
+            MeterError::GatedExceedsTotal { gated, total } => write!(
+                f,
+                "sample reports {gated} gated units but the device has only {total}"
+            ),
+            MeterError::AlreadyOpen => f.write_str("the window is already open"),
+            MeterError::NotOpen => f.write_str("the window is not open"),
+            MeterError::TooManyWindows { capacity } => {
+                write!(f, "the meter already holds {capacity} open windows")
+            }
+            MeterError::NameTooLong { len, max } => {
+                write!(f, "window name is {len} bytes long; at most {max} fit")
+            }
+            MeterError::MigTextTooLong { field, len, max } => {
+                write!(f, "MIG {field:?} is {len} bytes long; at most {max} fit")
+            }
+        }
+    }
+}
+
+impl core::error::Error for MeterError {}
+
+/// Running totals since the meter's first sample. Every field only grows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Totals {
+    /// Energy from counter deltas, mJ.
+    counter_mj: u64,
+    /// Time covered by counter deltas, ns.
+    counter_ns: u64,
+    /// Energy from power used where the counter was not (Σ (pa + pb)·dt, mW·ns × 2).
+    power_x2: u128,
+    /// Time covered by that power energy, ns.
+    power_ns: u64,
+    /// Trapezoid over every power interval no longer than the maximum gap,
+    /// counter or not (mW·ns × 2): for the power × duration estimate.
+    est_x2: u128,
+    /// Time of those intervals, ns.
+    est_ns: u64,
+    /// Counter resets.
+    resets: u32,
+    /// Uncovered intervals.
+    gaps: u32,
+    /// Times the device was marked lost.
+    lost: u32,
+    /// Σ gated units × dt.
+    gated_unit_ns: u128,
+    /// Σ (total − gated) units × dt.
+    powered_unit_ns: u128,
+    /// Time over which gating was known.
+    unit_known_ns: u64,
+}
+
+impl Totals {
+    fn since(&self, start: &Totals) -> Totals {
+        Totals {
+            counter_mj: self.counter_mj.saturating_sub(start.counter_mj),
+            counter_ns: self.counter_ns.saturating_sub(start.counter_ns),
+            power_x2: self.power_x2.saturating_sub(start.power_x2),
+            power_ns: self.power_ns.saturating_sub(start.power_ns),
+            est_x2: self.est_x2.saturating_sub(start.est_x2),
+            est_ns: self.est_ns.saturating_sub(start.est_ns),
+            resets: self.resets.saturating_sub(start.resets),
+            gaps: self.gaps.saturating_sub(start.gaps),
+            lost: self.lost.saturating_sub(start.lost),
+            gated_unit_ns: self.gated_unit_ns.saturating_sub(start.gated_unit_ns),
+            powered_unit_ns: self.powered_unit_ns.saturating_sub(start.powered_unit_ns),
+            unit_known_ns: self.unit_known_ns.saturating_sub(start.unit_known_ns),
+        }
+    }
+}
+
+/// An open window: who it is and the totals when it began.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct OpenWindow {
+    key: WindowKey,
+    /// Timestamp it began at; `None` when begun before the first sample.
+    start_ns: Option<u64>,
+    start: Totals,
+    lost_at_begin: bool,
+}
+
+/// Integrates one device's samples and reports on windows of them.
+///
+/// `W` is the most windows that can be open at once (default
+/// [`DEFAULT_WINDOW_CAPACITY`]). The meter is plain data: no heap, no clock,
+/// `Clone` and `PartialEq` (two meters are equal when they would report the
+/// same for every future input).
+///
+/// Every method that can refuse its input returns a [`MeterError`] and then
+/// leaves the meter exactly as it was.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Meter<const W: usize = DEFAULT_WINDOW_CAPACITY> {
+    config: MeterConfig,
+    mig: MigContext,
+    /// Timestamp of the first accepted sample.
+    first_ns: Option<u64>,
+    last: Option<Sample>,
+    /// The most recent power reading, whichever sample carried it.
+    last_power_mw: Option<u32>,
+    lost_now: bool,
+    totals: Totals,
+    windows: heapless::Vec<OpenWindow, W>,
+}
+
+/// `(pa + pb) × dt` in mW·ns: twice the trapezoid's energy in picojoules.
+fn trapezoid_x2(pa: u32, pb: u32, dt: u64) -> u128 {
+    (u128::from(pa) + u128::from(pb)).saturating_mul(u128::from(dt))
+}
+
+impl<const W: usize> Meter<W> {
+    /// A meter with no samples and no windows.
+    ///
+    /// `mig` is copied into every report (use `MigContext::default()` when
+    /// the question does not arise, e.g. a Jetson).
+    pub fn new(config: MeterConfig, mig: MigContext) -> Self {
+        Meter {
+            config,
+            mig,
+            first_ns: None,
+            last: None,
+            last_power_mw: None,
+            lost_now: false,
+            totals: Totals::default(),
+            windows: heapless::Vec::new(),
+        }
+    }
+
+    /// The configuration the meter was built with.
+    pub fn config(&self) -> &MeterConfig {
+        &self.config
+    }
+
+    /// The MIG context copied into every report.
+    pub fn mig(&self) -> &MigContext {
+        &self.mig
+    }
+
+    /// The latest accepted sample, if any.
+    pub fn last_sample(&self) -> Option<Sample> {
+        self.last
+    }
+
+    /// Number of windows open now.
+    pub fn open_windows(&self) -> usize {
+        self.windows.len()
+    }
+
+    /// The most windows that can be open at once (`W`).
+    pub fn window_capacity(&self) -> usize {
+        W
+    }
+
+    /// Whether the window `key` is open.
+    pub fn is_open<'a>(&self, key: impl Into<WindowRef<'a>>) -> bool {
+        let key = key.into();
+        self.windows.iter().any(|w| w.key.matches(key))
+    }
+
+    /// Whether the device is marked lost (see [`Meter::mark_device_lost`])
+    /// and no sample has been accepted since.
+    pub fn is_device_lost(&self) -> bool {
+        self.lost_now
+    }
+
+    /// Take one sample into the running totals (see the module docs for how
+    /// the interval since the previous sample is counted). Costs the same
+    /// whatever number of windows is open.
+    ///
+    /// A sample with the *same* timestamp as the previous one is accepted as
+    /// a zero-length interval: it covers no time and adds no power energy,
+    /// but a counter increase in it is kept (the counter is cumulative, so
+    /// its delta is real energy whatever the clock's resolution), and a
+    /// counter decrease is a reset. Its readings become the latest ones.
+    ///
+    /// # Errors
+    /// - [`MeterError::TimeWentBack`] when `s.t_ns` is earlier than the
+    ///   previous accepted sample's timestamp;
+    /// - [`MeterError::GatedExceedsTotal`] when `s.gated_units` is larger than
+    ///   a configured [`MeterConfig::total_units`].
+    ///
+    /// On error the meter is unchanged.
+    pub fn ingest(&mut self, s: Sample) -> Result<(), MeterError> {
+        if let Some(last) = self.last {
+            if s.t_ns < last.t_ns {
+                return Err(MeterError::TimeWentBack {
+                    last_ns: last.t_ns,
+                    got_ns: s.t_ns,
+                });
+            }
+        }
+        if let (Some(gated), Some(total)) = (s.gated_units, self.config.total_units) {
+            if gated > total {
+                return Err(MeterError::GatedExceedsTotal { gated, total });
+            }
+        }
+        // Validated: from here on nothing fails.
+        if let Some(prev) = self.last {
+            self.account_interval(&prev, &s);
+        }
+        if s.power_mw.is_some() {
+            self.last_power_mw = s.power_mw;
+        }
+        if self.first_ns.is_none() {
+            self.first_ns = Some(s.t_ns);
+        }
+        self.last = Some(s);
+        self.lost_now = false;
+        Ok(())
+    }
+
+    fn account_interval(&mut self, a: &Sample, b: &Sample) {
+        let t = &mut self.totals;
+        let dt = b.t_ns.saturating_sub(a.t_ns);
+        let within = dt <= self.config.max_gap_ns;
+        let trap = match (a.power_mw, b.power_mw) {
+            (Some(pa), Some(pb)) if within => Some(trapezoid_x2(pa, pb, dt)),
+            _ => None,
+        };
+        if let Some(x2) = trap {
+            t.est_x2 = t.est_x2.saturating_add(x2);
+            t.est_ns = t.est_ns.saturating_add(dt);
+        }
+        let counter_delta = match (a.energy_mj, b.energy_mj) {
+            (Some(ea), Some(eb)) if eb >= ea => Some(eb - ea),
+            (Some(_), Some(_)) => {
+                t.resets = t.resets.saturating_add(1);
+                None
+            }
+            _ => None,
+        };
+        if let Some(delta) = counter_delta {
+            t.counter_mj = t.counter_mj.saturating_add(delta);
+            t.counter_ns = t.counter_ns.saturating_add(dt);
+        } else if let Some(x2) = trap {
+            t.power_x2 = t.power_x2.saturating_add(x2);
+            t.power_ns = t.power_ns.saturating_add(dt);
+        } else if dt > 0 {
+            t.gaps = t.gaps.saturating_add(1);
+        }
+        if let (Some(gated), Some(total)) = (a.gated_units, self.config.total_units) {
+            if within {
+                let gated = gated.min(total);
+                let dt128 = u128::from(dt);
+                t.gated_unit_ns = t
+                    .gated_unit_ns
+                    .saturating_add(u128::from(gated).saturating_mul(dt128));
+                t.powered_unit_ns = t
+                    .powered_unit_ns
+                    .saturating_add(u128::from(total - gated).saturating_mul(dt128));
+                t.unit_known_ns = t.unit_known_ns.saturating_add(dt);
+            }
+        }
+    }
+
+    /// Record that the device stopped answering (NVML's GPU_IS_LOST).
+    ///
+    /// Every window open now, and every window begun before the next
+    /// accepted sample, is flagged [`WindowFlags::DEVICE_LOST`]. The meter
+    /// keeps accepting samples should the device come back. Never fails.
+    pub fn mark_device_lost(&mut self) {
+        self.totals.lost = self.totals.lost.saturating_add(1);
+        self.lost_now = true;
+    }
+
+    /// Open the window `key` at the latest sample (or, before any sample, at
+    /// the first one to come: the report is then flagged
+    /// [`WindowFlags::LATE_START`]).
+    ///
+    /// # Errors
+    /// Checked in this order, the meter unchanged on each:
+    /// - [`MeterError::NameTooLong`] when a name is longer than [`WINDOW_NAME_CAPACITY`] bytes;
+    /// - [`MeterError::AlreadyOpen`] when a window with that key is open;
+    /// - [`MeterError::TooManyWindows`] when `W` windows are open already.
+    pub fn begin<'a>(&mut self, key: impl Into<WindowRef<'a>>) -> Result<(), MeterError> {
+        let key = key.into();
+        let owned = match key {
+            WindowRef::Name(name) => {
+                let mut n = WindowName::new();
+                n.push_str(name).map_err(|_| MeterError::NameTooLong {
+                    len: name.len(),
+                    max: WINDOW_NAME_CAPACITY,
+                })?;
+                WindowKey::Name(n)
+            }
+            WindowRef::Number(n) => WindowKey::Number(n),
+        };
+        if self.is_open(key) {
+            return Err(MeterError::AlreadyOpen);
+        }
+        let window = OpenWindow {
+            key: owned,
+            start_ns: self.last.map(|s| s.t_ns),
+            start: self.totals,
+            lost_at_begin: self.lost_now,
+        };
+        self.windows
+            .push(window)
+            .map_err(|_| MeterError::TooManyWindows { capacity: W })
+    }
+
+    /// Close the window `key` at the latest sample and report on it.
+    ///
+    /// # Errors
+    /// [`MeterError::NotOpen`] when no window with that key is open (the
+    /// meter is then unchanged).
+    pub fn end<'a>(&mut self, key: impl Into<WindowRef<'a>>) -> Result<WindowReport, MeterError> {
+        let key = key.into();
+        let index = self
+            .windows
+            .iter()
+            .position(|w| w.key.matches(key))
+            .ok_or(MeterError::NotOpen)?;
+        let window = self.windows.swap_remove(index);
+        Ok(self.report(window))
+    }
+
+    /// What [`Meter::end`] would report for `key` now, without closing it.
+    ///
+    /// # Errors
+    /// [`MeterError::NotOpen`] when no window with that key is open.
+    pub fn peek<'a>(&self, key: impl Into<WindowRef<'a>>) -> Result<WindowReport, MeterError> {
+        let key = key.into();
+        let window = self
+            .windows
+            .iter()
+            .find(|w| w.key.matches(key))
+            .ok_or(MeterError::NotOpen)?;
+        Ok(self.report(window.clone()))
+    }
+
+    fn report(&self, window: OpenWindow) -> WindowReport {
+        let d = self.totals.since(&window.start);
+        let end_ns = self.last.map_or(0, |s| s.t_ns);
+        let mut flags = WindowFlags::NONE;
+        let start_ns = match window.start_ns {
+            Some(t) => t,
+            None => {
+                flags |= WindowFlags::LATE_START;
+                // Before any sample the totals were zero, so the difference
+                // already runs from the first sample.
+                self.first_ns.unwrap_or(end_ns)
+            }
+        };
+        let duration_ns = end_ns.saturating_sub(start_ns);
+        let covered_ns = d.counter_ns.saturating_add(d.power_ns).min(duration_ns);
+        let coverage = if duration_ns == 0 {
+            0.0
+        } else {
+            (covered_ns as f64 / duration_ns as f64).clamp(0.0, 1.0)
+        };
+        let energy_j = d.counter_mj as f64 * 1e-3 + d.power_x2 as f64 * 0.5e-12;
+        let method = match (d.counter_ns > 0 || d.counter_mj > 0, d.power_ns > 0) {
+            (true, true) => Method::Mixed,
+            (true, false) => Method::Counter,
+            (false, true) => Method::Power,
+            (false, false) => Method::Unmeasured,
+        };
+        if d.resets > 0 {
+            flags |= WindowFlags::COUNTER_RESET;
+        }
+        if d.gaps > 0 {
+            flags |= WindowFlags::GAP;
+        }
+        if d.lost > 0 || window.lost_at_begin {
+            flags |= WindowFlags::DEVICE_LOST;
+        }
+        if self.config.update_period_ns > 0 && duration_ns < self.config.update_period_ns {
+            flags |= WindowFlags::SHORTER_THAN_UPDATE_PERIOD;
+        }
+        if self.mig.is_mig {
+            flags |= WindowFlags::MIG_PARENT_ENERGY;
+        }
+        let power_estimate_j = if d.est_ns > 0 {
+            // mean power (mW) = est_x2 / (2 · est_ns); × duration (ns) → pJ.
+            let mean_mw = d.est_x2 as f64 / (2.0 * d.est_ns as f64);
+            Some(mean_mw * duration_ns as f64 * 1e-12)
+        } else {
+            self.last_power_mw
+                .map(|p| f64::from(p) * duration_ns as f64 * 1e-12)
+        };
+        let split = self.config.idle_baseline_mw.map(|base| {
+            let idle_j = f64::from(base) * covered_ns as f64 * 1e-12;
+            if energy_j < idle_j {
+                flags |= WindowFlags::BELOW_BASELINE;
+            }
+            EnergySplit {
+                idle_j,
+                dynamic_j: (energy_j - idle_j).max(0.0),
+            }
+        });
+        let units = self.config.total_units.map(|_| UnitSeconds {
+            gated_unit_s: d.gated_unit_ns as f64 * 1e-9,
+            powered_unit_s: d.powered_unit_ns as f64 * 1e-9,
+            known_s: d.unit_known_ns as f64 * 1e-9,
+        });
+        WindowReport {
+            key: window.key,
+            start_ns,
+            end_ns,
+            duration_ns,
+            energy_j,
+            covered_ns,
+            coverage,
+            method,
+            flags,
+            counter_resets: d.resets,
+            gaps: d.gaps,
+            power_estimate_j,
+            split,
+            units,
+            mig: self.mig.clone(),
+        }
+    }
+}
