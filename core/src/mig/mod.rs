@@ -16,6 +16,22 @@
 //! * [`rules`]: the `WL-MIG-001` … `WL-MIG-007` warnings over a set of
 //!   results;
 //! * [`cuda`]: classify the tokens of `CUDA_VISIBLE_DEVICES`.
+//!
+//! ```
+//! use wattledger_core::mig::{check, Architecture, CheckOptions, ResultRecord, WarningCode};
+//!
+//! let parent = "GPU-00000000-0000-0000-0000-000000000001";
+//! let h100 = "NVIDIA H100 80GB HBM3";
+//! let records = [
+//!     ResultRecord::mig("a", "MIG-1", parent, "1g.10gb", Architecture::Hopper, h100, 500.0, 0.0, 10.0),
+//!     ResultRecord::mig("b", "MIG-2", parent, "3g.40gb", Architecture::Hopper, h100, 520.0, 5.0, 15.0),
+//! ];
+//! let mut out: heapless::Vec<_, 8> = heapless::Vec::new();
+//! check(&records, &CheckOptions::default(), &mut out).unwrap();
+//! let codes: heapless::Vec<WarningCode, 8> = out.iter().map(|w| w.code()).collect();
+//! // Parent power, shared parent (the windows overlap over [5, 10)), mixed profiles.
+//! assert_eq!(codes, [WarningCode::ParentPower, WarningCode::SharedParent, WarningCode::MixedProfiles]);
+//! ```
 
 pub mod arch;
 pub mod catalog;
