@@ -1,0 +1,148 @@
+//! The baselines compute the same numbers as the library on the benchmark
+//! inputs, so the benchmarks time the same work done two ways.
+
+use wattledger_benches::baseline::{self, SampleLog};
+use wattledger_benches::{
+    PROFILE_NAMES, RulesInput, SampleKind, compose_stream, h100, meter_config, samples,
+};
+use wattledger_core::compose::{Composer, FnSink, GatingPolicy, Record};
+use wattledger_core::meter::{Meter, MigContext};
+use wattledger_core::mig::{CheckOptions, Profile, WarningCode, WarningDetail, for_each_warning};
+use wattledger_core::scenario::RESNET18_H100;
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-12 * a.abs().max(b.abs())
+}
+
+#[test]
+fn composition_baseline_matches_the_composer() {
+    let mut streams = vec![RESNET18_H100.to_vec()];
+    for width in [1, 8, 64] {
+        streams.push(compose_stream(2_000, width));
+    }
+    for stream in &streams {
+        for policy in GatingPolicy::ALL {
+            let mut c: Composer = Composer::new(h100(), policy).unwrap();
+            let mut charged = 0.0;
+            let mut sink = FnSink(|r: Record<'_>| {
+                if let Record::Subgraph(s) = r {
+                    charged += s.total_energy_j;
+                }
+            });
+            for sg in stream {
+                c.push(sg, &mut sink).unwrap();
+            }
+            let report = c.finish(&mut sink).unwrap();
+            let base = baseline::compose(&h100(), policy, stream).unwrap();
+            assert_eq!(base.stages, report.stages);
+            assert_eq!(base.subgraphs, report.subgraphs);
+            assert_eq!(base.transitions, report.transitions, "{policy}");
+            assert!(close(base.latency_s, report.latency_s));
+            assert!(
+                close(base.total_energy_j, report.total_energy_j),
+                "{policy}: {} vs {}",
+                base.total_energy_j,
+                report.total_energy_j
+            );
+            assert!(close(base.unit_seconds, report.states.unit_seconds()));
+            assert!((base.charged_j - charged).abs() <= 1e-9 * charged);
+        }
+    }
+}
+
+#[test]
+fn the_benchmark_streams_exercise_every_gating_branch() {
+    // Width 1 alternates large and small allocations, so Always gates and
+    // wakes; the 5 ms stages make BreakEven gate too, but less than Always.
+    let stream = compose_stream(10_000, 1);
+    let t = |p| baseline::compose(&h100(), p, &stream).unwrap().transitions;
+    let (off, always, be) = (
+        t(GatingPolicy::Off),
+        t(GatingPolicy::Always),
+        t(GatingPolicy::BreakEven),
+    );
+    assert_eq!(off, 0);
+    assert!(
+        be > 0 && be < always,
+        "off {off}, break-even {be}, always {always}"
+    );
+}
+
+#[test]
+fn meter_baseline_matches_the_meter() {
+    for kind in [SampleKind::CounterAndPower, SampleKind::PowerOnly] {
+        let input = samples(10_000, kind);
+        let mut m: Meter = Meter::new(meter_config(), MigContext::default());
+        let mut log = SampleLog::new(meter_config());
+        m.begin("w").unwrap();
+        log.begin("w");
+        for s in &input {
+            m.ingest(*s).unwrap();
+            log.ingest(*s).unwrap();
+        }
+        let a = m.end("w").unwrap();
+        let b = log.end("w").unwrap();
+        assert_eq!(a.energy_j, b.energy_j, "{kind:?}");
+        assert_eq!(a.duration_ns, b.duration_ns);
+        assert_eq!(a.covered_ns, b.covered_ns);
+        assert_eq!(a.coverage, b.coverage);
+        assert_eq!(a.counter_resets, b.resets);
+        assert_eq!(a.gaps, b.gaps);
+        // The inputs carry what their kind promises: one reset, or one gap.
+        match kind {
+            SampleKind::CounterAndPower => assert_eq!((a.counter_resets, a.gaps), (1, 0)),
+            SampleKind::PowerOnly => assert_eq!((a.counter_resets, a.gaps), (0, 1)),
+        }
+    }
+}
+
+#[test]
+fn naive_profile_parser_agrees_with_the_library() {
+    for name in PROFILE_NAMES {
+        let p = Profile::parse(name).unwrap();
+        let n = baseline::parse_profile_naive(name).unwrap();
+        assert_eq!(
+            (p.compute_slices(), p.gpu_slices(), p.memory_gb()),
+            (n.compute, n.gpu, n.memory_gb),
+            "{name}"
+        );
+        let attrs: Vec<&str> = p.attributes().iter().map(|a| a.as_str()).collect();
+        assert_eq!(attrs, n.attributes, "{name}");
+    }
+}
+
+#[test]
+fn naive_rules_find_the_same_warnings_as_the_engine() {
+    let input = RulesInput::new(1_000);
+    let records = input.records();
+    let mut codes = Vec::new();
+    let mut factors = Vec::new();
+    for_each_warning(&records, &CheckOptions::default(), |w| {
+        codes.push(w.code().as_str().to_string());
+        if let WarningDetail::SharedParent {
+            overcount_factor, ..
+        } = w.detail()
+        {
+            factors.push(*overcount_factor);
+        }
+        Ok(())
+    })
+    .unwrap();
+    let naive = baseline::mig_rules_naive(&records);
+    let naive_codes: Vec<String> = naive.iter().map(|w| w.0.to_string()).collect();
+    assert_eq!(codes, naive_codes);
+    // 16 parents with four instances each; a result's 12 s window overlaps
+    // the next block's (every 10 s), so up to 4 × 2 = 8 results of one parent
+    // run at once.
+    assert_eq!(factors, vec![8; 16]);
+    assert!(
+        naive
+            .iter()
+            .filter(|w| w.0 == "WL-MIG-002")
+            .all(|w| w.1.contains("up to 8 at once"))
+    );
+    assert_eq!(
+        codes.first().map(String::as_str),
+        Some(WarningCode::ParentPower.as_str())
+    );
+}
