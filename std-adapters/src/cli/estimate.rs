@@ -380,26 +380,23 @@ pub fn compose(model: &Model, policy: GatingPolicy, origin: &str) -> CliResult<O
     order.sort_by_key(|s| s.stage);
     let mut stages = Vec::new();
     let mut subgraphs = Vec::new();
-    {
-        let mut sink = FnSink(|r: Record<'_>| match r {
-            Record::Subgraph(s) => subgraphs.push(*s),
-            Record::Stage(s) => stages.push(*s),
-        });
-        for s in order {
-            composer
-                .push(s, &mut sink)
-                .map_err(|e| describe(e, model, origin))?;
-        }
-        let report = composer
-            .finish(&mut sink)
+    let mut sink = FnSink(|r: Record<'_>| match r {
+        Record::Subgraph(s) => subgraphs.push(*s),
+        Record::Stage(s) => stages.push(*s),
+    });
+    for s in order {
+        composer
+            .push(s, &mut sink)
             .map_err(|e| describe(e, model, origin))?;
-        drop(sink);
-        Ok(Outcome {
-            report,
-            stages,
-            subgraphs,
-        })
     }
+    let report = composer
+        .finish(&mut sink)
+        .map_err(|e| describe(e, model, origin))?;
+    Ok(Outcome {
+        report,
+        stages,
+        subgraphs,
+    })
 }
 
 fn flag_names(flags: Flags) -> Vec<&'static str> {
