@@ -326,3 +326,41 @@ fn measure_without_a_command_is_a_usage_error() {
     let out = with_fake("h100").args(["measure"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn cuda_visible_devices_picks_the_gpus_measured() {
+    // cluster: GPU 0 A100 (MIG), 1 and 2 H100, 3 H200. Indices 2,3 → two devices.
+    let out = with_fake("cluster")
+        .env("CUDA_VISIBLE_DEVICES", "2,3")
+        .args(["measure", "--json", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d = json_of(&out);
+    let uuids: Vec<&str> = d["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["device"]["uuid"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        uuids,
+        [
+            "GPU-77bb0000-0000-4000-8000-000000000002",
+            "GPU-2c4e6a8b-0d1f-4a3b-9c5d-7e9f1a3b5c7d"
+        ]
+    );
+    // An empty value hides every GPU: nothing to measure, exit 4.
+    let out = with_fake("cluster")
+        .env("CUDA_VISIBLE_DEVICES", "")
+        .args(["measure", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CUDA_VISIBLE_DEVICES"));
+}
