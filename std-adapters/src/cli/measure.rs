@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use wattledger_core::meter::{Meter, MeterConfig, MigContext, Sample, WindowFlags, WindowReport};
-use wattledger_core::mig::{Architecture, CheckOptions, ResultRecord, for_each_warning};
+use wattledger_core::mig::{Architecture, CheckOptions, ResultRecord};
 use wattledger_std::jetson::{JetsonConfig, JetsonSensor};
+use wattledger_std::mig_warnings::{self, MigWarning};
 use wattledger_std::monitor::{Monitor, MonitorConfig};
 use wattledger_std::replay::{Recorder, Trace, TraceMeta};
 use wattledger_std::sensor::{DeviceInfo, Sensor, SensorError};
@@ -72,13 +73,6 @@ struct DeviceResult {
 }
 
 #[derive(Debug, Serialize)]
-struct MigWarningJson {
-    code: String,
-    severity: String,
-    message: String,
-}
-
-#[derive(Debug, Serialize)]
 struct MeasureJson {
     source: String,
     command: Vec<String>,
@@ -86,7 +80,7 @@ struct MeasureJson {
     wall_s: Option<f64>,
     devices: Vec<DeviceResult>,
     total_energy_j: f64,
-    mig_warnings: Vec<MigWarningJson>,
+    mig_warnings: Vec<MigWarning>,
     warnings: Vec<String>,
 }
 
@@ -316,7 +310,7 @@ fn result_of(
 
 /// Runs the MIG rules over the measured results: one record per visible
 /// MIG instance (each carrying its parent's energy), or one per whole GPU.
-fn mig_warnings(results: &[DeviceResult], warnings: &mut Vec<String>) -> Vec<MigWarningJson> {
+fn mig_warnings(results: &[DeviceResult], warnings: &mut Vec<String>) -> Vec<MigWarning> {
     struct Owned {
         id: String,
         uuid: String,
@@ -404,19 +398,10 @@ fn mig_warnings(results: &[DeviceResult], warnings: &mut Vec<String>) -> Vec<Mig
             }
         })
         .collect();
-    let mut out = Vec::new();
-    let result = for_each_warning(&records, &CheckOptions::default(), |w| {
-        out.push(MigWarningJson {
-            code: w.code().to_string(),
-            severity: w.severity().to_string(),
-            message: w.message().to_string(),
-        });
-        Ok(())
-    });
-    if let Err(e) = result {
+    mig_warnings::check(&records, &CheckOptions::default()).unwrap_or_else(|e| {
         warnings.push(format!("the MIG rules could not run: {e}"));
-    }
-    out
+        Vec::new()
+    })
 }
 
 fn render_human(m: &MeasureJson) -> String {

@@ -5,11 +5,12 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use wattledger_core::mig::catalog::{gpu_by_catalog_name, gpus};
 use wattledger_core::mig::{
-    Architecture, CheckOptions, GpuModel, ResultRecord, ShareBasis, find_gpu, for_each_warning,
+    Architecture, CheckOptions, GpuModel, ResultRecord, ShareBasis, find_gpu,
 };
 
 use super::format::print_json;
 use super::{CliError, CliResult, exit, json_error, read_file};
+use wattledger_std::mig_warnings;
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -61,13 +62,6 @@ struct ResultEntry {
     end_s: f64,
     #[serde(default)]
     activity: Option<f64>,
-}
-
-#[derive(Debug, Serialize)]
-struct WarningJson {
-    code: String,
-    severity: String,
-    message: String,
 }
 
 fn architecture(v: &Option<serde_json::Value>, id: &str) -> CliResult<Architecture> {
@@ -138,19 +132,10 @@ pub fn check(args: &CheckArgs) -> CliResult {
         }
         records.push(rec);
     }
-    let mut warnings = Vec::new();
     let options = CheckOptions {
         estimate_shares: basis,
     };
-    for_each_warning(&records, &options, |w| {
-        warnings.push(WarningJson {
-            code: w.code().to_string(),
-            severity: w.severity().to_string(),
-            message: w.message().to_string(),
-        });
-        Ok(())
-    })
-    .map_err(|e| {
+    let warnings = mig_warnings::check(&records, &options).map_err(|e| {
         // Record indices are the file's order: name the result.
         let message = e.to_string();
         CliError::input(format!("{}: {message}", args.results.display()))
