@@ -41,3 +41,19 @@ fn meter_grows_by_one_slot_per_window() {
     );
     println!("Meter<32> (default): {m32} bytes; Meter<1>: {m1}; per window slot: {slot}");
 }
+
+#[test]
+fn inputs_are_plain_values() {
+    use wattledger_core::compose::Subgraph;
+    use wattledger_core::meter::Sample;
+    // A subgraph holds five `f64`s, an optional thread count (16 bytes), an
+    // optional allocation, two ids and the precision: more than 64 bytes, so
+    // the baseline's million-subgraph stream is tens of megabytes.
+    assert!(size_of::<Subgraph>() > 64);
+    assert!(size_of::<Sample>() >= 32);
+    println!(
+        "Subgraph: {} bytes; Sample: {} bytes",
+        size_of::<Subgraph>(),
+        size_of::<Sample>()
+    );
+}
