@@ -167,6 +167,21 @@
 #define WL_WINDOW_LATE_START 64
 
 /**
+ * Most results one [`wl_mig_check`] call takes (the check runs without a heap).
+ */
+#define WL_MIG_MAX_RESULTS 64
+
+/**
+ * Size of a rendered warning message buffer, NUL included.
+ */
+#define WL_MIG_MESSAGE_BUFFER 640
+
+/**
+ * Size of a catalog GPU name buffer, NUL included.
+ */
+#define WL_MIG_GPU_NAME_BUFFER 64
+
+/**
  * A composer (opaque). Made by [`wl_composer_init`] in caller storage or by
  * [`wl_composer_new`] on the heap.
  */
@@ -854,6 +869,255 @@ typedef struct wl_window_report {
 } wl_window_report;
 
 /**
+ * A parsed MIG profile name (output struct).
+ */
+typedef struct wl_mig_profile {
+  /**
+   * Compute slices (`c` of `<c>c.`, else the GPU slices).
+   */
+  uint32_t compute_slices;
+  /**
+   * GPU slices (`g`).
+   */
+  uint32_t gpu_slices;
+  /**
+   * Memory in GB.
+   */
+  uint32_t memory_gb;
+  /**
+   * Whether the name has a `<c>c.` compute-instance part.
+   */
+  uint32_t is_compute_instance;
+  /**
+   * `'+'`, `'-'`, or 0 without attributes.
+   */
+  uint32_t attribute_sign;
+  /**
+   * Number of attributes.
+   */
+  uint32_t attribute_count;
+  /**
+   * The canonical spelling, NUL-terminated.
+   */
+  char canonical[WL_PROFILE_BUFFER];
+} wl_mig_profile;
+
+/**
+ * A MIG-capable GPU of the catalog (output struct).
+ */
+typedef struct wl_mig_gpu {
+  /**
+   * Catalog name (`"A100-40GB"`), NUL-terminated.
+   */
+  char name[WL_MIG_GPU_NAME_BUFFER];
+  /**
+   * NVML architecture number.
+   */
+  uint32_t architecture;
+  /**
+   * Whether `pci_device_id` is known.
+   */
+  uint32_t has_pci_device_id;
+  /**
+   * 16-bit PCI device id.
+   */
+  uint32_t pci_device_id;
+  /**
+   * Compute slices of the whole GPU.
+   */
+  uint32_t compute_slices;
+  /**
+   * Memory slices of the whole GPU.
+   */
+  uint32_t memory_slices;
+  /**
+   * Number of profiles ([`wl_mig_gpu_profile`]).
+   */
+  uint32_t profile_count;
+  /**
+   * Whether MIG and the NVLink fabric work together on it.
+   */
+  uint32_t nvlink_fabric_with_mig;
+} wl_mig_gpu;
+
+/**
+ * One GPU-instance profile of a catalog GPU (output struct).
+ */
+typedef struct wl_mig_profile_spec {
+  /**
+   * Profile name as NVIDIA writes it, NUL-terminated.
+   */
+  char name[WL_PROFILE_BUFFER];
+  /**
+   * Compute slices.
+   */
+  uint32_t compute_slices;
+  /**
+   * Memory slices.
+   */
+  uint32_t memory_slices;
+  /**
+   * Memory, GB.
+   */
+  uint32_t memory_gb;
+  /**
+   * Most instances at once.
+   */
+  uint32_t max_instances;
+  /**
+   * Whether `sm_count` is known.
+   */
+  uint32_t has_sm_count;
+  /**
+   * SMs of one instance.
+   */
+  uint32_t sm_count;
+} wl_mig_profile_spec;
+
+/**
+ * Whether a GPU can run MIG (a `WL_MIG_*` support value).
+ */
+typedef uint32_t wl_mig_support;
+
+/**
+ * One measured result for [`wl_mig_check`] (input struct). Text pointers
+ * are borrowed for the call; `parent_gpu_uuid` and `profile` may be NULL.
+ */
+typedef struct wl_mig_result {
+  /**
+   * `sizeof(wl_mig_result)`; every element of an array must carry the
+   * same value, which is also the array's stride.
+   */
+  uint32_t struct_size;
+  /**
+   * Whether the result ran on a MIG instance.
+   */
+  uint32_t is_mig;
+  /**
+   * NVML architecture number.
+   */
+  uint32_t architecture;
+  /**
+   * Whether `activity` is given.
+   */
+  uint32_t has_activity;
+  /**
+   * The caller's id for the result.
+   */
+  const char *id;
+  /**
+   * UUID of the device measured.
+   */
+  const char *gpu_uuid;
+  /**
+   * UUID of the physical parent GPU (MIG), or NULL.
+   */
+  const char *parent_gpu_uuid;
+  /**
+   * MIG profile as reported, or NULL.
+   */
+  const char *profile;
+  /**
+   * GPU model name as NVML reports it.
+   */
+  const char *gpu_model;
+  /**
+   * Energy, J (finite, ≥ 0).
+   */
+  double energy_j;
+  /**
+   * Window start, s (finite).
+   */
+  double start_s;
+  /**
+   * Window end, s (finite, ≥ start).
+   */
+  double end_s;
+  /**
+   * Activity weight for activity shares (finite, ≥ 0).
+   */
+  double activity;
+} wl_mig_result;
+
+/**
+ * Whether and how [`wl_mig_check`] estimates instance shares (`WL-MIG-007`).
+ */
+typedef uint32_t wl_mig_shares;
+
+/**
+ * One warning (output struct).
+ */
+typedef struct wl_mig_warning {
+  /**
+   * The code's number: `n` of `WL-MIG-00n`, never reused.
+   */
+  uint32_t code;
+  /**
+   * 0 info, 1 warning, 2 error.
+   */
+  uint32_t severity;
+  /**
+   * `WL-MIG-002`: the most results of one parent overlapping at once; else 0.
+   */
+  uint32_t overcount_factor;
+  /**
+   * Reserved (0).
+   */
+  uint32_t reserved;
+  /**
+   * `WL-MIG-007`: the estimated fraction of the parent's energy; else 0.
+   */
+  double fraction;
+  /**
+   * `WL-MIG-007`: the estimated share, J; else 0.
+   */
+  double share_j;
+  /**
+   * `"WL-MIG-00n"`, NUL-terminated.
+   */
+  char code_text[16];
+  /**
+   * The rendered message (`WL-MIG-001 warning: …`), NUL-terminated.
+   */
+  char message[WL_MIG_MESSAGE_BUFFER];
+} wl_mig_warning;
+
+/**
+ * Kind of a `CUDA_VISIBLE_DEVICES` token (a `WL_TOKEN_*` value).
+ */
+typedef uint32_t wl_token_kind;
+
+/**
+ * One classified `CUDA_VISIBLE_DEVICES` token (output struct).
+ */
+typedef struct wl_cuda_token {
+  /**
+   * A `WL_TOKEN_*` value.
+   */
+  wl_token_kind kind;
+  /**
+   * The index (`WL_TOKEN_INDEX`).
+   */
+  uint32_t index;
+  /**
+   * GPU-instance id (`WL_TOKEN_LEGACY_MIG`).
+   */
+  uint32_t gpu_instance;
+  /**
+   * Compute-instance id (`WL_TOKEN_LEGACY_MIG`).
+   */
+  uint32_t compute_instance;
+  /**
+   * Whether `uuid` is a whole UUID rather than a prefix.
+   */
+  uint32_t uuid_complete;
+  /**
+   * The UUID or prefix without `GPU-`/`MIG-` (empty for an index).
+   */
+  char uuid[WL_UUID_BUFFER];
+} wl_cuda_token;
+
+/**
  * Never gate (the seed's formula).
  */
 #define WL_POLICY_OFF 0
@@ -1007,6 +1271,56 @@ typedef struct wl_window_report {
  * Nothing covered.
  */
 #define WL_METHOD_UNMEASURED 3
+
+/**
+ * It can.
+ */
+#define WL_MIG_SUPPORTED 0
+
+/**
+ * It cannot: a MIG result from it is a contradiction.
+ */
+#define WL_MIG_UNSUPPORTED 1
+
+/**
+ * Not known to this library.
+ */
+#define WL_MIG_UNKNOWN 2
+
+/**
+ * Never apportion energy (the default).
+ */
+#define WL_MIG_SHARES_NONE 0
+
+/**
+ * By the profile's compute slices over the GPU's.
+ */
+#define WL_MIG_SHARES_COMPUTE_SLICES 1
+
+/**
+ * By the caller's activity figures.
+ */
+#define WL_MIG_SHARES_ACTIVITY 2
+
+/**
+ * A device index.
+ */
+#define WL_TOKEN_INDEX 0
+
+/**
+ * `GPU-<uuid>`.
+ */
+#define WL_TOKEN_GPU 1
+
+/**
+ * `MIG-<uuid>`.
+ */
+#define WL_TOKEN_MIG 2
+
+/**
+ * `MIG-GPU-<uuid>/<gi>/<ci>`.
+ */
+#define WL_TOKEN_LEGACY_MIG 3
 
 /**
  * Success.
@@ -1760,6 +2074,153 @@ wl_status wl_meter_end_id(struct wl_meter *m, uint32_t number, struct wl_window_
  * As [`wl_meter_end`].
  */
 wl_status wl_meter_peek(struct wl_meter *m, const char *name, struct wl_window_report *out);
+
+/**
+ * Parses a MIG profile name (`"1g.10gb"`, `"1c.3g.40gb"`, `"1g.24gb+me.all"`).
+ *
+ * # Errors
+ * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_UTF8`], [`WL_ERR_MIG_PROFILE`]
+ * (malformed), [`WL_ERR_NAME_TOO_LONG`] (canonical form over
+ * `WL_PROFILE_CAPACITY` bytes).
+ *
+ * # Safety
+ * `text` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+wl_status wl_mig_profile_parse(const char *text, struct wl_mig_profile *out);
+
+/**
+ * Number of GPUs in the compiled-in MIG catalog. Never fails.
+ */
+size_t wl_mig_gpu_count(void);
+
+/**
+ * The catalog GPU at `index` (0 ≤ index < [`wl_mig_gpu_count`]).
+ *
+ * # Errors
+ * [`WL_ERR_NULL_POINTER`], [`WL_ERR_OUT_OF_RANGE`].
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+wl_status wl_mig_gpu_info(size_t index, struct wl_mig_gpu *out);
+
+/**
+ * Finds the catalog GPU for a name as NVML reports it
+ * (`"NVIDIA A100-SXM4-40GB"`), writing its index.
+ *
+ * # Errors
+ * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_UTF8`], [`WL_ERR_UNKNOWN_NAME`].
+ *
+ * # Safety
+ * `nvml_name` is NULL or NUL-terminated; `out_index` NULL or writable.
+ */
+wl_status wl_mig_find_gpu(const char *nvml_name, size_t *out_index);
+
+/**
+ * Finds the catalog GPU by PCI device id (`0x20B0`, or NVML's
+ * `pciDeviceId` such as `0x20B010DE`), writing its index.
+ *
+ * # Errors
+ * [`WL_ERR_NULL_POINTER`], [`WL_ERR_UNKNOWN_NAME`] (no such GPU).
+ *
+ * # Safety
+ * `out_index` is NULL or writable.
+ */
+wl_status wl_mig_find_gpu_by_pci_device_id(uint32_t id, size_t *out_index);
+
+/**
+ * Profile `profile_index` of catalog GPU `gpu_index`.
+ *
+ * # Errors
+ * [`WL_ERR_NULL_POINTER`], [`WL_ERR_OUT_OF_RANGE`] (either index).
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+wl_status wl_mig_gpu_profile(size_t gpu_index, size_t profile_index, struct wl_mig_profile_spec *out);
+
+/**
+ * Whether a GPU of NVML architecture `architecture` named `gpu_model`
+ * (as NVML reports it) can run MIG: a `WL_MIG_SUPPORTED/UNSUPPORTED/UNKNOWN`.
+ *
+ * # Errors
+ * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_UTF8`].
+ *
+ * # Safety
+ * `gpu_model` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+wl_status wl_mig_supports(uint32_t architecture, const char *gpu_model, wl_mig_support *out);
+
+/**
+ * 1 when MIG and the NVLink fabric can be used together on NVML
+ * architecture `architecture` (Hopper and later), else 0. Never fails.
+ */
+uint32_t wl_mig_with_nvlink_fabric(uint32_t architecture);
+
+/**
+ * Applies the MIG rules to `count` results and writes every warning to
+ * `out` (at most `capacity`) and their number to `out_count`.
+ *
+ * All or nothing: when the warnings do not fit, nothing is written and the
+ * call fails with [`WL_ERR_CAPACITY`]; call [`wl_mig_count_warnings`] to
+ * size the array. `shares` is a `WL_MIG_SHARES_*` value: energy is only
+ * apportioned between instances when the caller asks.
+ *
+ * # Errors
+ * [`WL_ERR_NULL_POINTER`]; [`WL_ERR_CAPACITY`] (more than
+ * [`WL_MIG_MAX_RESULTS`] results, or `capacity` too small, or a message
+ * longer than its buffer); [`WL_ERR_STRUCT_SIZE`]; [`WL_ERR_OUT_OF_RANGE`]
+ * (`shares`); [`WL_ERR_BAD_UTF8`]; for a result's numbers
+ * [`WL_ERR_NOT_A_NUMBER`], [`WL_ERR_INFINITE`], [`WL_ERR_NEGATIVE`],
+ * [`WL_ERR_END_BEFORE_START`]; [`WL_ERR_MISSING_ACTIVITY`];
+ * [`WL_ERR_TOO_MANY_PROFILES`].
+ *
+ * # Safety
+ * `results` is NULL (only with `count == 0`) or points to `count`
+ * elements of stride `results->struct_size`, with NUL-terminated text;
+ * `out` has `capacity` writable elements (may be NULL when 0);
+ * `out_count` is NULL or writable.
+ */
+wl_status wl_mig_check(const struct wl_mig_result *results, size_t count, wl_mig_shares shares, struct wl_mig_warning *out, size_t capacity, size_t *out_count);
+
+/**
+ * How many warnings [`wl_mig_check`] would write for these results.
+ *
+ * # Errors
+ * As [`wl_mig_check`], without the output capacity.
+ *
+ * # Safety
+ * As [`wl_mig_check`] for `results`; `out_count` is NULL or writable.
+ */
+wl_status wl_mig_count_warnings(const struct wl_mig_result *results, size_t count, wl_mig_shares shares, size_t *out_count);
+
+/**
+ * Classifies one `CUDA_VISIBLE_DEVICES` token: an index, `GPU-<uuid>`,
+ * `MIG-<uuid>` or the legacy `MIG-GPU-<uuid>/<gi>/<ci>`.
+ *
+ * # Errors
+ * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_UTF8`], [`WL_ERR_DEVICE_TOKEN`].
+ *
+ * # Safety
+ * `text` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+wl_status wl_cuda_classify_token(const char *text, struct wl_cuda_token *out);
+
+/**
+ * Classifies a whole `CUDA_VISIBLE_DEVICES` value the way CUDA reads it:
+ * the tokens up to the first invalid one. Writes them to `out`, their
+ * number to `out_count`, and to `out_stopped` 1 when an invalid token hid
+ * the rest (0 otherwise). An empty value has no token.
+ *
+ * # Errors
+ * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_UTF8`], [`WL_ERR_CAPACITY`] (more
+ * valid tokens than `capacity`; nothing written).
+ *
+ * # Safety
+ * `value` is NULL or NUL-terminated; `out` has `capacity` writable
+ * elements (NULL when 0); `out_count` and `out_stopped` NULL or writable.
+ */
+wl_status wl_cuda_visible_devices(const char *value, struct wl_cuda_token *out, size_t capacity, size_t *out_count, uint32_t *out_stopped);
 
 /**
  * A short English description of `status`, for logs.

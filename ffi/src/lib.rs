@@ -52,7 +52,7 @@
     )
 )]
 
-use core::ffi::{CStr, c_char};
+use core::ffi::c_char;
 
 mod compose;
 mod handle;
@@ -137,10 +137,19 @@ pub(crate) unsafe fn c_str<'a>(p: *const c_char) -> Result<&'a str, wl_status> {
     if p.is_null() {
         return Err(WL_ERR_NULL_POINTER);
     }
-    // SAFETY: non-null, and the caller promises a NUL-terminated string
-    // that outlives 'a.
-    let s = unsafe { CStr::from_ptr(p) };
-    s.to_str().map_err(|_| WL_ERR_BAD_UTF8)
+    // The length is counted here rather than with `CStr::from_ptr`, which
+    // calls the C library's `strlen`: a freestanding program has none. The
+    // volatile read keeps LLVM from turning this loop back into `strlen`.
+    let mut len = 0usize;
+    // SAFETY: the caller promises a NUL-terminated string, so every byte up
+    // to and including the NUL is readable.
+    while unsafe { p.add(len).read_volatile() } != 0 {
+        len += 1;
+    }
+    // SAFETY: the `len` bytes before the NUL are readable and stay
+    // unchanged for 'a, by the caller's promise.
+    let bytes = unsafe { core::slice::from_raw_parts(p.cast::<u8>(), len) };
+    core::str::from_utf8(bytes).map_err(|_| WL_ERR_BAD_UTF8)
 }
 
 /// Reads an optional NUL-terminated UTF-8 string: NULL is `None`.
