@@ -182,6 +182,21 @@
 #define WL_MIG_GPU_NAME_BUFFER 64
 
 /**
+ * Size of a device-name buffer, NUL included.
+ */
+#define WL_DEVICE_NAME_BUFFER 96
+
+/**
+ * Size of a source-name buffer (`"nvml"`, `"replay"`), NUL included.
+ */
+#define WL_SOURCE_BUFFER 16
+
+/**
+ * Size of the last-error text buffer, NUL included.
+ */
+#define WL_ERROR_BUFFER 256
+
+/**
  * A composer (opaque). Made by [`wl_composer_init`] in caller storage or by
  * [`wl_composer_new`] on the heap.
  */
@@ -191,6 +206,11 @@ typedef struct wl_composer wl_composer;
  * A meter (opaque). Made by [`wl_meter_init`] or [`wl_meter_new`].
  */
 typedef struct wl_meter wl_meter;
+
+/**
+ * A monitor (opaque), thread-safe: begin and end windows from any thread.
+ */
+typedef struct wl_monitor wl_monitor;
 
 /**
  * The result of every fallible call: [`WL_OK`] or an error code.
@@ -1116,6 +1136,80 @@ typedef struct wl_cuda_token {
    */
   char uuid[WL_UUID_BUFFER];
 } wl_cuda_token;
+
+/**
+ * One device's report on one window (output struct of [`wl_monitor_end`]).
+ */
+typedef struct wl_device_window_report {
+  /**
+   * What the device's meter measured.
+   */
+  struct wl_window_report window;
+  /**
+   * The sensor's index of the device.
+   */
+  uint32_t device_index;
+  /**
+   * NVML architecture number (7 Ampere, 9 Hopper, 10 Blackwell), or
+   * 0xffffffff when unknown.
+   */
+  uint32_t architecture;
+  /**
+   * Whether the device has an energy counter.
+   */
+  uint32_t has_energy_counter;
+  /**
+   * Whether MIG mode is on for this physical GPU.
+   */
+  uint32_t mig_enabled;
+  /**
+   * MIG instances on it.
+   */
+  uint32_t mig_instances;
+  /**
+   * Whether this process's `CUDA_VISIBLE_DEVICES` names a MIG instance of
+   * this GPU (its UUID and profile follow): the energy is then the whole
+   * GPU's, shared with the other instances.
+   */
+  uint32_t visible_mig;
+  /**
+   * Whether `name` was cut to fit its buffer.
+   */
+  uint32_t name_truncated;
+  /**
+   * Whether `last_error` is set.
+   */
+  uint32_t has_last_error;
+  /**
+   * Samples the meter refused (a sensor clock that went back).
+   */
+  uint64_t rejected_samples;
+  /**
+   * `"nvml"`, `"jetson"` or `"replay"`.
+   */
+  char source[WL_SOURCE_BUFFER];
+  /**
+   * Device name as the driver reports it.
+   */
+  char name[WL_DEVICE_NAME_BUFFER];
+  /**
+   * Device UUID.
+   */
+  char uuid[WL_UUID_BUFFER];
+  /**
+   * UUID of the visible MIG instance (`visible_mig`).
+   */
+  char visible_mig_uuid[WL_UUID_BUFFER];
+  /**
+   * Profile of the visible MIG instance, when known.
+   */
+  char visible_mig_profile[WL_PROFILE_BUFFER];
+  /**
+   * The last read error other than a lost device, cut to fit at a
+   * character boundary.
+   */
+  char last_error[WL_ERROR_BUFFER];
+} wl_device_window_report;
 
 /**
  * Never gate (the seed's formula).
@@ -2221,6 +2315,112 @@ wl_status wl_cuda_classify_token(const char *text, struct wl_cuda_token *out);
  * elements (NULL when 0); `out_count` and `out_stopped` NULL or writable.
  */
 wl_status wl_cuda_visible_devices(const char *value, struct wl_cuda_token *out, size_t capacity, size_t *out_count, uint32_t *out_stopped);
+
+/**
+ * Opens NVML and monitors every GPU it reports. `lib_path` names the
+ * library file; NULL uses the environment variable `WATTLEDGER_NVML_LIB`,
+ * else `libnvidia-ml.so.1`. Free the monitor with [`wl_monitor_free`].
+ *
+ * A background thread samples every GPU; windows are begun and ended by
+ * name from any thread.
+ *
+ * # Errors
+ * [`WL_ERR_NULL_POINTER`] (`out`), [`WL_ERR_BAD_UTF8`],
+ * [`WL_ERR_UNAVAILABLE`] (no library, no driver), [`WL_ERR_NO_DEVICES`],
+ * [`WL_ERR_SENSOR`], [`WL_ERR_NOT_SUPPORTED`] without `std`.
+ *
+ * # Safety
+ * `lib_path` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+wl_status wl_monitor_new_nvml(const char *lib_path, struct wl_monitor **out);
+
+/**
+ * Monitors the devices of a recorded trace (`wattledger-trace/1`, JSON
+ * lines), replaying one recorded sample per poll.
+ *
+ * # Errors
+ * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_UTF8`], [`WL_ERR_IO`] (cannot read
+ * or parse), [`WL_ERR_NO_DEVICES`], [`WL_ERR_SENSOR`],
+ * [`WL_ERR_NOT_SUPPORTED`] without `std`.
+ *
+ * # Safety
+ * `path` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+wl_status wl_monitor_new_replay(const char *path, struct wl_monitor **out);
+
+/**
+ * Stops the monitor's thread and frees it. The handle is dead after; no
+ * other thread may be inside a call on it.
+ *
+ * # Errors
+ * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`] (freed already, or not a
+ * monitor), [`WL_ERR_NOT_SUPPORTED`] without `std`.
+ *
+ * # Safety
+ * `m` is NULL or a handle from this library (live or freed).
+ */
+wl_status wl_monitor_free(struct wl_monitor *m);
+
+/**
+ * Number of devices the monitor reports on (the reports array of
+ * [`wl_monitor_end`] needs this many places).
+ *
+ * # Errors
+ * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_NOT_SUPPORTED`].
+ *
+ * # Safety
+ * `m` as for [`wl_monitor_free`]; `out` is NULL or writable.
+ */
+wl_status wl_monitor_device_count(const struct wl_monitor *m, size_t *out);
+
+/**
+ * Begins the window `name` on every device, at a fresh sample of each.
+ * Thread-safe.
+ *
+ * # Errors
+ * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BAD_UTF8`],
+ * [`WL_ERR_NAME_TOO_LONG`], [`WL_ERR_WINDOW_ALREADY_OPEN`],
+ * [`WL_ERR_TOO_MANY_WINDOWS`], [`WL_ERR_NOT_SUPPORTED`].
+ *
+ * # Safety
+ * `m` as for [`wl_monitor_free`]; `name` is NULL or NUL-terminated.
+ */
+wl_status wl_monitor_begin(struct wl_monitor *m, const char *name);
+
+/**
+ * Ends the window `name` on every device, at a fresh sample of each, and
+ * writes one report per device (in device order) to `out` and their number
+ * to `out_count`. Thread-safe.
+ *
+ * Ownership: `out` is the caller's array of `capacity` reports.
+ *
+ * # Errors
+ * The window stays open on every error: [`WL_ERR_NULL_POINTER`],
+ * [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BAD_UTF8`], [`WL_ERR_NAME_TOO_LONG`],
+ * [`WL_ERR_WINDOW_NOT_OPEN`], [`WL_ERR_CAPACITY`] (`capacity` below
+ * [`wl_monitor_device_count`]), [`WL_ERR_NOT_SUPPORTED`].
+ *
+ * # Safety
+ * `m` as for [`wl_monitor_free`]; `name` is NULL or NUL-terminated; `out`
+ * has `capacity` writable elements; `out_count` is NULL or writable.
+ */
+wl_status wl_monitor_end(struct wl_monitor *m, const char *name, struct wl_device_window_report *out, size_t capacity, size_t *out_count);
+
+/**
+ * Applies the MIG rules to reports from [`wl_monitor_end`] (of one or more
+ * windows): a GPU whose MIG instance this process sees, or a meter on a MIG
+ * instance, is a MIG result whose energy is the parent GPU's. Writes the
+ * warnings as [`crate::wl_mig_check`] does.
+ *
+ * # Errors
+ * As [`crate::wl_mig_check`]; [`WL_ERR_CAPACITY`] for more than
+ * `WL_MIG_MAX_RESULTS` reports; [`WL_ERR_NOT_SUPPORTED`] without `std`.
+ *
+ * # Safety
+ * `reports` has `count` readable reports (NULL when 0); `out` has
+ * `capacity` writable warnings; `out_count` is NULL or writable.
+ */
+wl_status wl_monitor_mig_warnings(const struct wl_device_window_report *reports, size_t count, wl_mig_shares shares, struct wl_mig_warning *out, size_t capacity, size_t *out_count);
 
 /**
  * A short English description of `status`, for logs.

@@ -17,6 +17,7 @@ pub(crate) const TAG_COMPOSER: u64 = 0x574c_434f_4d50_0002;
 /// Tag of a live meter.
 pub(crate) const TAG_METER: u64 = 0x574c_4d45_5452_0003;
 /// Tag of a live monitor.
+#[cfg(feature = "std")]
 pub(crate) const TAG_MONITOR: u64 = 0x574c_4d4f_4e49_0004;
 
 #[cfg(feature = "std")]
