@@ -870,12 +870,12 @@ mod tests {
             let p = wl_state_name(s.index() as u32);
             // SAFETY: static C string.
             let name = unsafe { core::ffi::CStr::from_ptr(p) };
-            assert_eq!(name.to_str().unwrap(), s.name());
+            assert_eq!(name.to_str(), Ok(s.name()));
         }
         for p in GatingPolicy::ALL {
             // SAFETY: static C string.
             let name = unsafe { core::ffi::CStr::from_ptr(wl_policy_name(p as u32)) };
-            assert_eq!(name.to_str().unwrap(), p.name());
+            assert_eq!(name.to_str(), Ok(p.name()));
         }
     }
 }

@@ -40,6 +40,7 @@
 //!   freestanding static library built without `std`.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
+#![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 #![allow(non_camel_case_types)]
 #![cfg_attr(
     not(test),
@@ -249,5 +250,35 @@ pub(crate) fn finite_non_negative(x: f64) -> Result<f64, wl_status> {
         Err(WL_ERR_NEGATIVE)
     } else {
         Ok(x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg(feature = "std")]
+    fn a_panic_becomes_a_status_and_does_not_cross_the_boundary() {
+        let status = guard(|| std::panic::panic_any("a bug inside the library"));
+        assert_eq!(status, WL_ERR_PANIC);
+        assert_eq!(guard(|| Err(WL_ERR_NEGATIVE)), WL_ERR_NEGATIVE);
+        assert_eq!(guard(|| Ok(())), WL_OK);
+    }
+
+    #[test]
+    fn text_helpers_refuse_rather_than_cut() {
+        let mut buf = [1 as c_char; 4];
+        assert_eq!(put_str(&mut buf, "abcd"), Err(WL_ERR_NAME_TOO_LONG));
+        assert_eq!(buf, [1; 4], "untouched on error");
+        assert_eq!(put_str(&mut buf, "abc"), Ok(()));
+        assert_eq!(buf_str(&buf, 3), Ok("abc"));
+        assert_eq!(buf_str(&buf, 2), Err(WL_ERR_NAME_TOO_LONG));
+        let no_nul = [b'a' as c_char; 4];
+        assert_eq!(buf_str(&no_nul, 8), Err(WL_ERR_NAME_TOO_LONG));
+        assert_eq!(finite_non_negative(f64::NAN), Err(WL_ERR_NOT_A_NUMBER));
+        assert_eq!(finite_non_negative(f64::NEG_INFINITY), Err(WL_ERR_INFINITE));
+        assert_eq!(finite_non_negative(-0.5), Err(WL_ERR_NEGATIVE));
+        assert_eq!(finite_non_negative(0.0), Ok(0.0));
     }
 }

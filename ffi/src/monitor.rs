@@ -321,10 +321,11 @@ mod imp {
         if count > 0 {
             need(reports)?;
         }
-        // SAFETY: the caller's array holds `count` reports.
         let reports = if count == 0 {
             &[][..]
         } else {
+            // SAFETY: non-null (checked above), and the caller's array holds
+            // `count` readable reports for the length of the call.
             unsafe { core::slice::from_raw_parts(reports, count) }
         };
         // The C strings the results point to: [id, gpu_uuid, parent, model, profile].

@@ -29,3 +29,14 @@ env -u CUDA_VISIBLE_DEVICES WATTLEDGER_NVML_LIB="$out/libnvidia-ml-fake.so" \
 env WATTLEDGER_NVML_LIB="$out/libnvidia-ml-fake.so" \
   FAKE_NVML_SCENARIO="$fake_dir/scenarios/a100_mig.scenario" \
   CUDA_VISIBLE_DEVICES=MIG-0a1b2c3d-1111-5e6f-8a9b-0c1d2e3f4a5b "$out/cuda_like" 180 expect-mig
+
+echo "== monitor programs under AddressSanitizer and UBSan"
+SAN=(-g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+"$CC" -std=c99 "${WARN[@]}" "${SAN[@]}" -I "$root/include" "$here/test_monitor.c" "$lib/libwattledger.a" \
+  -lpthread -ldl -lm -o "$out/test_monitor_san"
+"$out/test_monitor_san" "$root/std-adapters/tests/fixtures/trace-orin-nano.jsonl"
+"$CXX" -std=c++17 "${WARN[@]}" "${SAN[@]}" -I "$root/include" "$here/cuda_like.cpp" "$lib/libwattledger.a" \
+  -lpthread -ldl -lm -o "$out/cuda_like_san"
+env WATTLEDGER_NVML_LIB="$out/libnvidia-ml-fake.so" \
+  FAKE_NVML_SCENARIO="$fake_dir/scenarios/a100_mig.scenario" \
+  CUDA_VISIBLE_DEVICES=MIG-0a1b2c3d-1111-5e6f-8a9b-0c1d2e3f4a5b "$out/cuda_like_san" 180 expect-mig
