@@ -389,8 +389,13 @@ pub unsafe extern "C" fn wl_hardware_get_spec(
     guard(|| {
         // SAFETY: forwarded from the caller.
         let m = unsafe { model(hw) }?;
-        // SAFETY: forwarded from the caller; only the size field is read.
-        let _ = unsafe { read_sized(out.cast_const()) }?;
+        need(out)?;
+        // SAFETY: non-null, and the caller says `out` is a wl_hardware_spec
+        // whose first field, `struct_size`, is set; only that field is read.
+        let size = unsafe { out.cast::<u32>().read() };
+        if (size as usize) < size_of::<wl_hardware_spec>() {
+            return Err(WL_ERR_STRUCT_SIZE);
+        }
         let spec = spec_to_c(m)?;
         // SAFETY: forwarded from the caller.
         unsafe { write_out(out, spec) }

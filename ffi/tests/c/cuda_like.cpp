@@ -64,8 +64,13 @@ int main(int argc, char **argv) {
     expect(n_pre == devices && n_fwd == devices && devices >= 1, "one report per device");
 
     // The fake GPU draws a constant `watts`, so a window's energy is
-    // watts × its duration; the counter is floored to whole millijoules at
-    // both ends, so the difference is within 1 mJ.
+    // watts × its duration. Two things separate the two figures: the counter
+    // is floored to whole millijoules at both ends (under 1 mJ), and the
+    // adapter stamps a sample a moment before or after the fake library reads
+    // its clock for the counter, which on a loaded machine (or under a
+    // sanitizer) can be a few hundred microseconds: at 350 W, 0.3 ms is
+    // 0.1 J. 1 % of the energy covers that and still fails any wrong unit,
+    // method or window.
     const wl_device_window_report *phases[2] = {pre, fwd};
     const char *names[2] = {"preprocess", "forward"};
     for (int p = 0; p < 2; ++p) {
@@ -77,7 +82,8 @@ int main(int argc, char **argv) {
         expect(std::strcmp(r.window.name, names[p]) == 0, "window name");
         expect(std::strcmp(r.source, "nvml") == 0, "source");
         expect(r.window.method == WL_METHOD_COUNTER, "counter method");
-        expect(std::fabs(r.window.energy_j - watts * seconds) <= 0.0011, "energy = W x duration");
+        expect(std::fabs(r.window.energy_j - watts * seconds) <= 0.001 + 0.01 * watts * seconds,
+               "energy = W x duration");
         expect(seconds >= (p == 0 ? 0.25 : 0.4), "duration covers the work");
         expect(r.window.coverage == 1.0, "fully covered");
     }
