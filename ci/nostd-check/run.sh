@@ -3,7 +3,7 @@
 # library at all (-ffreestanding -nostdlib), then runs it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-cargo build --quiet --release --manifest-path "$here/Cargo.toml"
+cargo build --quiet --release --manifest-path "$here/Cargo.toml" --target-dir "$here/target"
 lib="$here/target/release/libwattledger_nostd_check.a"
 out="$here/target/freestanding"
 cc -ffreestanding -nostdlib -static -O1 -fno-builtin -Wall -Wextra -Werror \

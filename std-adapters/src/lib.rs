@@ -7,6 +7,7 @@
 //! [`wattledger_core::meter::Sample`]s; everything downstream works on those.
 
 pub mod jetson;
+pub mod mig_warnings;
 pub mod monitor;
 #[cfg(feature = "nvml")]
 pub mod nvml;

@@ -1,5 +1,9 @@
-//! The `wattledger` command (placeholder until the command issue lands).
+//! The `wattledger` command: estimate a model's energy, measure a program's,
+//! check MIG results, list MIG profiles and devices. See the README's
+//! "The wattledger command" section; exit codes are in [`cli::exit`].
+
+mod cli;
 
 fn main() {
-    println!("wattledger: the command is not built yet; see the README");
+    std::process::exit(cli::main());
 }

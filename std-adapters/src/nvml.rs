@@ -24,6 +24,7 @@ use nvml_wrapper::enums::device::DeviceArchitecture;
 use nvml_wrapper::error::{NvmlError, nvml_try};
 use nvml_wrapper::{Device, Nvml};
 use wattledger_core::meter::Sample;
+use wattledger_core::mig::{DeviceToken, Profile, classify_token};
 
 use crate::sensor::{DeviceInfo, MigInfo, MigInstance, Sensor, SensorError};
 
@@ -462,98 +463,10 @@ pub fn profile_from_name(name: &str) -> Option<&str> {
     is_profile(candidate).then_some(candidate)
 }
 
+/// Whether `s` is a MIG profile name with at least one GPU slice, by the
+/// core's parser (the grammar of NVIDIA's go-nvlib).
 fn is_profile(s: &str) -> bool {
-    fn number(s: &str) -> Option<(&str, &str)> {
-        let end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-        (end > 0 && !s.starts_with('0')).then(|| s.split_at(end))
-    }
-    // Attributes: `+a[,b]` or `-a`, lower-case letters, digits and dots.
-    let (core, attrs) = match s.find(['+', '-']) {
-        Some(i) => s.split_at(i),
-        None => (s, ""),
-    };
-    let attrs_ok = attrs.is_empty()
-        || attrs.get(1..).is_some_and(|list| {
-            list.split(',').all(|a| {
-                !a.is_empty()
-                    && a.chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.')
-            })
-        });
-    let mut rest = core;
-    // Optional compute-instance prefix `<c>c.`.
-    if let Some((_, after)) = number(rest) {
-        if let Some(r) = after.strip_prefix("c.") {
-            rest = r;
-        }
-    }
-    let Some((_, after)) = number(rest) else {
-        return false;
-    };
-    let Some(after) = after.strip_prefix("g.") else {
-        return false;
-    };
-    let Some((_, after)) = number(after) else {
-        return false;
-    };
-    attrs_ok && after == "gb"
-}
-
-/// One `CUDA_VISIBLE_DEVICES` token, classified.
-///
-/// This is a minimal classifier of our own; `wattledger_core::mig` is to
-/// offer the canonical one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CudaDeviceToken {
-    /// A device index (`0`, `3`).
-    Index(u32),
-    /// `GPU-<uuid>`, or a prefix of it (CUDA accepts unique prefixes).
-    GpuUuid(String),
-    /// `MIG-<uuid>`, or a prefix of it.
-    MigUuid(String),
-    /// The legacy form `MIG-GPU-<uuid>/<gpu instance>/<compute instance>`.
-    LegacyMig {
-        /// `GPU-<uuid>` of the parent (or a prefix of it).
-        gpu_uuid: String,
-        /// GPU instance id.
-        gpu_instance_id: u32,
-        /// Compute instance id.
-        compute_instance_id: u32,
-    },
-}
-
-impl CudaDeviceToken {
-    /// Classify one token (surrounding white space ignored); `None` when it
-    /// has none of the four forms.
-    pub fn parse(token: &str) -> Option<Self> {
-        let t = token.trim();
-        if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
-            return t.parse().ok().map(CudaDeviceToken::Index);
-        }
-        if let Some(legacy) = t.strip_prefix("MIG-GPU-") {
-            let mut parts = legacy.split('/');
-            let (Some(uuid), Some(gi), Some(ci), None) =
-                (parts.next(), parts.next(), parts.next(), parts.next())
-            else {
-                return None;
-            };
-            if uuid.is_empty() {
-                return None;
-            }
-            return Some(CudaDeviceToken::LegacyMig {
-                gpu_uuid: format!("GPU-{uuid}"),
-                gpu_instance_id: gi.parse().ok()?,
-                compute_instance_id: ci.parse().ok()?,
-            });
-        }
-        if t.len() > "GPU-".len() && t.starts_with("GPU-") {
-            return Some(CudaDeviceToken::GpuUuid(t.to_string()));
-        }
-        if t.len() > "MIG-".len() && t.starts_with("MIG-") {
-            return Some(CudaDeviceToken::MigUuid(t.to_string()));
-        }
-        None
-    }
+    Profile::parse(s).is_ok_and(|p| p.gpu_slices() > 0 && p.compute_slices() > 0)
 }
 
 /// One device a CUDA program can see, resolved to the sensor device that measures it.
@@ -571,7 +484,8 @@ pub struct VisibleDevice {
 /// Why resolution stopped at a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenProblem {
-    /// Not an index, `GPU-…`, `MIG-…` or `MIG-GPU-…/gi/ci`.
+    /// Not an index, `GPU-…`, `MIG-…` or `MIG-GPU-…/gi/ci`
+    /// ([`wattledger_core::mig::classify_token`] refused it).
     Malformed,
     /// No device matches (index out of range, unknown UUID).
     NoMatch,
@@ -700,14 +614,6 @@ pub fn cuda_visible_devices_from_env(devices: &[DeviceInfo]) -> VisibleDevices {
     }
 }
 
-fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
-    s.len() >= prefix.len()
-        && s.as_bytes()
-            .iter()
-            .zip(prefix.as_bytes())
-            .all(|(a, b)| a.eq_ignore_ascii_case(b))
-}
-
 /// The single item of `matches`, or the problem with it.
 fn unique<T>(mut matches: impl Iterator<Item = T>) -> Result<T, TokenProblem> {
     match (matches.next(), matches.next()) {
@@ -729,32 +635,23 @@ fn resolve_token(
                 .map(move |i| (d.index, i))
         })
     };
-    match CudaDeviceToken::parse(token).ok_or(TokenProblem::Malformed)? {
-        CudaDeviceToken::Index(i) => devices
+    match classify_token(token).map_err(|_| TokenProblem::Malformed)? {
+        DeviceToken::Index(i) => devices
             .iter()
             .find(|d| d.index == i)
             .map(|d| (d.index, None))
             .ok_or(TokenProblem::NoMatch),
-        CudaDeviceToken::GpuUuid(prefix) => unique(
-            devices
-                .iter()
-                .filter(|d| starts_with_ignore_case(&d.uuid, &prefix)),
-        )
-        .map(|d| (d.index, None)),
-        CudaDeviceToken::MigUuid(prefix) => {
-            unique(instances().filter(|(_, i)| starts_with_ignore_case(&i.uuid, &prefix)))
-                .map(|(d, i)| (d, Some(i.uuid.clone())))
+        DeviceToken::Gpu(uuid) => {
+            unique(devices.iter().filter(|d| uuid.matches(&d.uuid))).map(|d| (d.index, None))
         }
-        CudaDeviceToken::LegacyMig {
-            gpu_uuid,
-            gpu_instance_id,
-            compute_instance_id,
+        DeviceToken::Mig(uuid) => unique(instances().filter(|(_, i)| uuid.matches(&i.uuid)))
+            .map(|(d, i)| (d, Some(i.uuid.clone()))),
+        DeviceToken::LegacyMig {
+            gpu,
+            gpu_instance: gpu_instance_id,
+            compute_instance: compute_instance_id,
         } => {
-            let parent = unique(
-                devices
-                    .iter()
-                    .filter(|d| starts_with_ignore_case(&d.uuid, &gpu_uuid)),
-            )?;
+            let parent = unique(devices.iter().filter(|d| gpu.matches(&d.uuid)))?;
             let instance = parent
                 .mig
                 .iter()
@@ -797,41 +694,5 @@ mod tests {
         assert_eq!(profile_from_name("NVIDIA A100 MIG 0g.20gb"), None);
         assert_eq!(profile_from_name("NVIDIA A100 MIG 3g.20gb+"), None);
         assert_eq!(profile_from_name("NVIDIA A100 MIG g.20gb"), None);
-    }
-
-    #[test]
-    fn tokens_are_classified() {
-        assert_eq!(
-            CudaDeviceToken::parse(" 2 "),
-            Some(CudaDeviceToken::Index(2))
-        );
-        assert_eq!(
-            CudaDeviceToken::parse("GPU-ab12"),
-            Some(CudaDeviceToken::GpuUuid("GPU-ab12".into()))
-        );
-        assert_eq!(
-            CudaDeviceToken::parse("MIG-cd34"),
-            Some(CudaDeviceToken::MigUuid("MIG-cd34".into()))
-        );
-        assert_eq!(
-            CudaDeviceToken::parse("MIG-GPU-ab12/1/0"),
-            Some(CudaDeviceToken::LegacyMig {
-                gpu_uuid: "GPU-ab12".into(),
-                gpu_instance_id: 1,
-                compute_instance_id: 0
-            })
-        );
-        for bad in [
-            "",
-            "-1",
-            "GPU-",
-            "MIG-",
-            "MIG-GPU-ab/1",
-            "MIG-GPU-ab/1/x",
-            "gpu0",
-            "99999999999",
-        ] {
-            assert_eq!(CudaDeviceToken::parse(bad), None, "{bad:?}");
-        }
     }
 }

@@ -27,7 +27,8 @@
 //!     ResultRecord::mig("b", "MIG-2", parent, "3g.40gb", Architecture::Hopper, h100, 520.0, 5.0, 15.0),
 //! ];
 //! let mut out: heapless::Vec<_, 8> = heapless::Vec::new();
-//! check(&records, &CheckOptions::default(), &mut out).unwrap();
+//! let found = check(&records, &CheckOptions::default(), &mut out);
+//! assert_eq!(found, Ok(3));
 //! let codes: heapless::Vec<WarningCode, 8> = out.iter().map(|w| w.code()).collect();
 //! // Parent power, shared parent (the windows overlap over [5, 10)), mixed profiles.
 //! assert_eq!(codes, [WarningCode::ParentPower, WarningCode::SharedParent, WarningCode::MixedProfiles]);

@@ -1,1 +1,0 @@
-/work/main/ci/nostd-check/target/release/libwattledger_nostd_check.a: /work/main/ci/nostd-check/src/lib.rs /work/main/core/src/compose.rs /work/main/core/src/hardware.rs /work/main/core/src/lib.rs /work/main/core/src/meter.rs /work/main/core/src/mig/mod.rs /work/main/core/src/presets.rs /work/main/core/src/scenario.rs /work/main/core/src/state.rs

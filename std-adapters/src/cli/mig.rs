@@ -1,0 +1,255 @@
+//! `wattledger mig-check` and `wattledger mig-profiles`.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use wattledger_core::mig::catalog::{gpu_by_catalog_name, gpus};
+use wattledger_core::mig::{
+    Architecture, CheckOptions, GpuModel, ResultRecord, ShareBasis, find_gpu,
+};
+
+use super::format::print_json;
+use super::{CliError, CliResult, exit, json_error, read_file};
+use wattledger_std::mig_warnings;
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Results file (JSON: {"results": [{id, gpu_uuid, parent_uuid?, is_mig,
+    /// mig_profile?, arch?, gpu_model?, energy_j, start_s, end_s, activity?}]}).
+    results: PathBuf,
+    /// Print the warnings as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Also estimate each MIG instance's share of its parent's energy
+    /// (WL-MIG-007), by compute slices or by the results' `activity`.
+    #[arg(long, value_name = "BASIS", num_args = 0..=1, default_missing_value = "compute-slices")]
+    estimate_shares: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ProfilesArgs {
+    /// A GPU: catalog name (H100-80GB-SXM5) or the name NVML reports
+    /// ("NVIDIA H100 80GB HBM3"). Without it: every GPU.
+    gpu: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResultsFile {
+    results: Vec<ResultEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResultEntry {
+    id: String,
+    gpu_uuid: String,
+    #[serde(default)]
+    parent_uuid: Option<String>,
+    is_mig: bool,
+    #[serde(default)]
+    mig_profile: Option<String>,
+    /// Name ("hopper") or NVML number (9).
+    #[serde(default)]
+    arch: Option<serde_json::Value>,
+    #[serde(default)]
+    gpu_model: Option<String>,
+    energy_j: f64,
+    start_s: f64,
+    end_s: f64,
+    #[serde(default)]
+    activity: Option<f64>,
+}
+
+fn architecture(v: &Option<serde_json::Value>, id: &str) -> CliResult<Architecture> {
+    match v {
+        None | Some(serde_json::Value::Null) => Ok(Architecture::Unknown(Architecture::NVML_UNKNOWN)),
+        Some(serde_json::Value::String(s)) => Architecture::from_name(s).ok_or_else(|| {
+            CliError::input(format!(
+                "result '{id}': unknown arch `{s}`; use a name (ampere, hopper, blackwell, …) or NVML's number"
+            ))
+        }),
+        Some(serde_json::Value::Number(n)) => n
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .map(Architecture::from_nvml)
+            .ok_or_else(|| CliError::input(format!("result '{id}': arch {n} is not an NVML number"))),
+        Some(other) => Err(CliError::input(format!(
+            "result '{id}': arch must be a name or a number, not {other}"
+        ))),
+    }
+}
+
+pub fn check(args: &CheckArgs) -> CliResult {
+    let text = read_file(&args.results, "results file")?;
+    let file: ResultsFile =
+        serde_json::from_str(&text).map_err(|e| json_error(&args.results, &e))?;
+    let basis = match args.estimate_shares.as_deref() {
+        None => None,
+        Some("compute-slices") => Some(ShareBasis::ComputeSlices),
+        Some("activity") => Some(ShareBasis::Activity),
+        Some(other) => {
+            return Err(CliError::usage(format!(
+                "--estimate-shares `{other}`: use compute-slices or activity"
+            )));
+        }
+    };
+    let mut records = Vec::with_capacity(file.results.len());
+    for r in &file.results {
+        let arch = architecture(&r.arch, &r.id)?;
+        let model = r.gpu_model.as_deref().unwrap_or("");
+        let mut rec = if r.is_mig {
+            let mut m = ResultRecord::mig(
+                &r.id,
+                &r.gpu_uuid,
+                r.parent_uuid.as_deref().unwrap_or(""),
+                r.mig_profile.as_deref().unwrap_or(""),
+                arch,
+                model,
+                r.energy_j,
+                r.start_s,
+                r.end_s,
+            );
+            m.parent_gpu_uuid = r.parent_uuid.as_deref();
+            m.profile = r.mig_profile.as_deref();
+            m
+        } else {
+            ResultRecord::whole_gpu(
+                &r.id,
+                &r.gpu_uuid,
+                arch,
+                model,
+                r.energy_j,
+                r.start_s,
+                r.end_s,
+            )
+        };
+        if let Some(a) = r.activity {
+            rec = rec.with_activity(a);
+        }
+        records.push(rec);
+    }
+    let options = CheckOptions {
+        estimate_shares: basis,
+    };
+    let warnings = mig_warnings::check(&records, &options).map_err(|e| {
+        // Record indices are the file's order: name the result.
+        let message = e.to_string();
+        CliError::input(format!("{}: {message}", args.results.display()))
+    })?;
+    if args.json {
+        print_json(&serde_json::json!({
+            "results": records.len(),
+            "warnings": warnings,
+        }))?;
+    } else {
+        println!("{} result(s), {} warning(s)", records.len(), warnings.len());
+        for w in &warnings {
+            println!("{} {}: {}", w.code, w.severity, w.message);
+        }
+    }
+    Ok(exit::OK)
+}
+
+#[derive(Debug, Serialize)]
+struct ProfileJson {
+    name: &'static str,
+    compute_slices: u32,
+    memory_slices: u32,
+    memory_gb: u32,
+    max_instances: u32,
+    sm_count: Option<u32>,
+    note: Option<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+struct GpuJson {
+    gpu: &'static str,
+    architecture: String,
+    pci_device_id: Option<String>,
+    compute_slices: u32,
+    memory_slices: u32,
+    profiles: Vec<ProfileJson>,
+}
+
+fn gpu_json(g: &GpuModel) -> GpuJson {
+    GpuJson {
+        gpu: g.name(),
+        architecture: g.architecture().to_string(),
+        pci_device_id: g.pci_device_id().map(|id| format!("0x{id:04X}")),
+        compute_slices: g.compute_slices(),
+        memory_slices: g.memory_slices(),
+        profiles: g
+            .profiles()
+            .iter()
+            .map(|p| ProfileJson {
+                name: p.name(),
+                compute_slices: p.compute_slices(),
+                memory_slices: p.memory_slices(),
+                memory_gb: p.memory_gb(),
+                max_instances: p.max_instances(),
+                sm_count: p.sm_count(),
+                note: p.note(),
+            })
+            .collect(),
+    }
+}
+
+pub fn profiles(args: &ProfilesArgs) -> CliResult {
+    let list: Vec<&GpuModel> = match &args.gpu {
+        None => gpus().iter().collect(),
+        Some(name) => {
+            let g = gpu_by_catalog_name(name)
+                .or_else(|| find_gpu(name))
+                .ok_or_else(|| {
+                    CliError::input(format!(
+                        "no GPU `{name}` in the MIG catalog; known: {}",
+                        gpus()
+                            .iter()
+                            .map(|g| g.name())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })?;
+            vec![g]
+        }
+    };
+    let data: Vec<GpuJson> = list.iter().map(|g| gpu_json(g)).collect();
+    if args.json {
+        print_json(&data)?;
+        return Ok(exit::OK);
+    }
+    for (i, g) in data.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        println!(
+            "{} ({}, PCI {}): {} compute slices, {} memory slices",
+            g.gpu,
+            g.architecture,
+            g.pci_device_id.as_deref().unwrap_or("?"),
+            g.compute_slices,
+            g.memory_slices
+        );
+        println!(
+            "  {:<16} {:>7} {:>7} {:>6} {:>5} {:>5}  note",
+            "profile", "compute", "memory", "GB", "max", "SMs"
+        );
+        for p in &g.profiles {
+            println!(
+                "  {:<16} {:>7} {:>7} {:>6} {:>5} {:>5}  {}",
+                p.name,
+                p.compute_slices,
+                p.memory_slices,
+                p.memory_gb,
+                p.max_instances,
+                p.sm_count.map_or("?".to_string(), |n| n.to_string()),
+                p.note.unwrap_or("")
+            );
+        }
+    }
+    Ok(exit::OK)
+}

@@ -1,0 +1,202 @@
+//! Argument parsing, dispatch, errors and exit codes of the command.
+//!
+//! Every failure the user can cause ends in one line on stderr that says
+//! what to do, and a documented exit code; nothing unwraps or panics.
+
+mod devices;
+mod estimate;
+mod format;
+mod measure;
+mod mig;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes.
+pub mod exit {
+    /// Success.
+    pub const OK: i32 = 0;
+    /// A run-time failure: an output file could not be written, a
+    /// measurement failed part-way.
+    pub const FAILURE: i32 = 1;
+    /// Bad usage: unknown option, missing value (clap's own code).
+    pub const USAGE: i32 = 2;
+    /// Bad input: unreadable file, bad JSON, a model or result the library
+    /// rejects, an unknown preset or GPU.
+    pub const INPUT: i32 = 3;
+    /// No device: no NVML library, no GPU, no Jetson rails.
+    pub const NO_DEVICE: i32 = 4;
+    /// `measure`: the command could not be started (as a shell says).
+    pub const NOT_FOUND: i32 = 127;
+}
+
+/// A failure with its exit code and a one-line message.
+#[derive(Debug)]
+pub struct CliError {
+    /// One of [`exit`]'s codes.
+    pub code: i32,
+    /// What went wrong and what to do.
+    pub message: String,
+}
+
+impl CliError {
+    pub fn input(message: impl Into<String>) -> Self {
+        CliError {
+            code: exit::INPUT,
+            message: message.into(),
+        }
+    }
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError {
+            code: exit::USAGE,
+            message: message.into(),
+        }
+    }
+    pub fn no_device(message: impl Into<String>) -> Self {
+        CliError {
+            code: exit::NO_DEVICE,
+            message: message.into(),
+        }
+    }
+    pub fn failure(message: impl Into<String>) -> Self {
+        CliError {
+            code: exit::FAILURE,
+            message: message.into(),
+        }
+    }
+}
+
+pub type CliResult<T = i32> = Result<T, CliError>;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wattledger",
+    version,
+    about = "Energy accounting for GPUs: estimate a model's energy, measure a program's",
+    after_help = "Exit codes: 0 success, 1 failure, 2 usage, 3 bad input, 4 no device; \
+`measure` exits with the measured command's own code (127 when it cannot be started)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Estimate a model's energy from a model file (default: ResNet-18 on an H100).
+    Estimate(estimate::Args),
+    /// Run a command and measure the energy of every visible GPU while it runs.
+    Measure(measure::Args),
+    /// Check results from any tool against the MIG rules (WL-MIG-001…007).
+    MigCheck(mig::CheckArgs),
+    /// List the MIG profiles of every GPU in the catalog, or of one.
+    MigProfiles(mig::ProfilesArgs),
+    /// List what NVML, the Jetson rails or a trace can see.
+    Devices(devices::Args),
+}
+
+/// Where readings come from, as `--source` names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// NVML (the default).
+    Nvml,
+    /// Jetson INA3221 rails, under `/` or another root.
+    Jetson(Option<PathBuf>),
+    /// A recorded trace.
+    Replay(PathBuf),
+}
+
+impl std::str::FromStr for Source {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.split_once(':') {
+            None if s == "nvml" => Ok(Source::Nvml),
+            None if s == "jetson" => Ok(Source::Jetson(None)),
+            Some(("jetson", root)) if !root.is_empty() => {
+                Ok(Source::Jetson(Some(PathBuf::from(root))))
+            }
+            Some(("replay", file)) if !file.is_empty() => Ok(Source::Replay(PathBuf::from(file))),
+            _ => Err(format!(
+                "`{s}` is not a source; use nvml, jetson, jetson:ROOT or replay:FILE"
+            )),
+        }
+    }
+}
+
+/// Parses the arguments, runs the subcommand and returns the exit code.
+pub fn main() -> i32 {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!(
+            "wattledger: internal error ({info}); please report it with the command line that caused it"
+        );
+    }));
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::Estimate(a) => estimate::run(&a),
+        Command::Measure(a) => measure::run(&a),
+        Command::MigCheck(a) => mig::check(&a),
+        Command::MigProfiles(a) => mig::profiles(&a),
+        Command::Devices(a) => devices::run(&a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("wattledger: {}", e.message);
+            e.code
+        }
+    }
+}
+
+/// Reads a whole file, or says why not and what to do.
+pub fn read_file(path: &std::path::Path, what: &str) -> CliResult<String> {
+    std::fs::read_to_string(path).map_err(|e| {
+        CliError::input(format!(
+            "cannot read {what} {}: {e}; check the path and its permissions",
+            path.display()
+        ))
+    })
+}
+
+/// A JSON syntax or type error with the file name, line and column.
+pub fn json_error(path: &std::path::Path, e: &serde_json::Error) -> CliError {
+    CliError::input(format!(
+        "{}:{}:{}: {e}",
+        path.display(),
+        e.line(),
+        e.column()
+    ))
+}
+
+/// Writes `text` to `path` through a temporary file in the same directory
+/// and a rename, so readers (node_exporter) never see half a file.
+pub fn write_atomically(path: &std::path::Path, text: &str) -> CliResult<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| std::path::Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "wattledger".to_string());
+    let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
+    let fail = |e: std::io::Error| {
+        let _ = std::fs::remove_file(&tmp);
+        CliError::failure(format!(
+            "cannot write {}: {e}; check that the directory exists and is writable",
+            path.display()
+        ))
+    };
+    std::fs::write(&tmp, text).map_err(fail)?;
+    std::fs::rename(&tmp, path).map_err(fail)
+}

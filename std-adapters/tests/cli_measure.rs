@@ -1,0 +1,366 @@
+//! `wattledger measure` and `devices`, run as real processes against the
+//! fake NVML library, Jetson fixture trees and a replay trace.
+
+#[path = "support/fake_nvml.rs"]
+mod fake_nvml;
+#[path = "fixtures/jetson_trees.rs"]
+mod jetson_trees;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// The command with the fake NVML and `scenario` in its environment.
+fn with_fake(scenario: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_wattledger"));
+    c.env("WATTLEDGER_NVML_LIB", fake_nvml::library())
+        .env("FAKE_NVML_SCENARIO", fake_nvml::scenario_path(scenario))
+        .env_remove("CUDA_VISIBLE_DEVICES");
+    c
+}
+
+fn json_of(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+#[test]
+fn h100_energy_is_power_times_duration() {
+    let out = with_fake("h100")
+        .args(["measure", "--json", "--", "sleep", "0.3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let d = json_of(&out);
+    let dev = &d["devices"][0];
+    let energy = dev["energy_j"].as_f64().unwrap();
+    let duration = dev["duration_s"].as_f64().unwrap();
+    // The fake H100 draws a constant 350 W and its counter is the exact
+    // integral (truncated to whole mJ at each read): energy = 350 · duration
+    // to within 2 mJ of truncation at the two ends.
+    assert!(
+        (energy - 350.0 * duration).abs() < 0.002 + 1e-9,
+        "{energy} vs 350·{duration}"
+    );
+    // The window spans at least the 0.3 s the command slept.
+    assert!(duration >= 0.3, "{duration}");
+    assert!((dev["average_power_w"].as_f64().unwrap() - 350.0).abs() < 0.1);
+    assert_eq!(dev["method"], "counter");
+    assert_eq!(dev["coverage"].as_f64().unwrap(), 1.0);
+    assert_eq!(d["exit_code"], 0);
+    assert_eq!(dev["device"]["name"], "NVIDIA H100 80GB HBM3");
+}
+
+#[test]
+fn exit_code_is_passed_through() {
+    let out = with_fake("h100")
+        .args(["measure", "--", "sh", "-c", "exit 3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("(exit 3)"), "{text}");
+    let out = with_fake("h100")
+        .args(["measure", "--", "no-such-program-wattledger"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(127));
+}
+
+#[test]
+fn no_gpu_and_no_nvml_exit_4_with_one_line() {
+    let out = with_fake("no_gpu")
+        .args(["measure", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.contains("nvidia-smi"), "{e}");
+    let out = Command::new(env!("CARGO_BIN_EXE_wattledger"))
+        .env("WATTLEDGER_NVML_LIB", "/no/such/libnvidia-ml.so.1")
+        .args(["devices"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("WATTLEDGER_NVML_LIB"), "{e}");
+}
+
+#[test]
+fn two_mig_instances_of_one_gpu_are_measured_once_and_warned() {
+    let dir = tempfile::tempdir().unwrap();
+    let prom = dir.path().join("wattledger.prom");
+    let out = with_fake("a100_mig")
+        .env(
+            "CUDA_VISIBLE_DEVICES",
+            "MIG-0a1b2c3d-1111-5e6f-8a9b-0c1d2e3f4a5b,MIG-0a1b2c3d-2222-5e6f-8a9b-0c1d2e3f4a5b",
+        )
+        .args(["measure", "--json", "--prometheus"])
+        .arg(&prom)
+        .args(["--", "sleep", "0.05"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d = json_of(&out);
+    // One physical GPU, measured once, covering both instances.
+    assert_eq!(d["devices"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        d["devices"][0]["mig_instances"].as_array().unwrap().len(),
+        2
+    );
+    let codes: Vec<&str> = d["mig_warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["code"].as_str().unwrap())
+        .collect();
+    // Parent power, shared parent (both windows are the same), mixed profiles (1g.5gb, 2g.10gb).
+    assert_eq!(codes, ["WL-MIG-001", "WL-MIG-002", "WL-MIG-004"]);
+    let text = std::fs::read_to_string(&prom).unwrap();
+    assert!(text.contains("# TYPE wattledger_energy_joules_total counter"));
+    assert!(text.contains("# TYPE wattledger_power_watts gauge"));
+    assert!(text.contains(
+        "wattledger_energy_joules_total{gpu_uuid=\"GPU-4f1c2a9e-6b7d-4e21-9c3a-1a2b3c4d5e6f\",parent_uuid=\"\",mig_profile=\"\"}"
+    ));
+    // No temporary file is left beside it.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn one_mig_instance_is_labelled_as_the_instance() {
+    let dir = tempfile::tempdir().unwrap();
+    let prom = dir.path().join("p.prom");
+    let out = with_fake("a100_mig")
+        .env(
+            "CUDA_VISIBLE_DEVICES",
+            "MIG-7e8f9a0b-3333-4c5d-9e6f-7a8b9c0d1e2f",
+        )
+        .args(["measure", "--json", "--prometheus"])
+        .arg(&prom)
+        .args(["--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d = json_of(&out);
+    let dev = &d["devices"][0];
+    assert_eq!(dev["is_mig"], true);
+    assert_eq!(dev["mig_profile"], "3g.20gb");
+    assert_eq!(
+        dev["parent_uuid"],
+        "GPU-4f1c2a9e-6b7d-4e21-9c3a-1a2b3c4d5e6f"
+    );
+    let codes: Vec<&str> = d["mig_warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["WL-MIG-001"]);
+    let text = std::fs::read_to_string(&prom).unwrap();
+    assert!(text.contains(
+        "gpu_uuid=\"MIG-7e8f9a0b-3333-4c5d-9e6f-7a8b9c0d1e2f\",parent_uuid=\"GPU-4f1c2a9e-6b7d-4e21-9c3a-1a2b3c4d5e6f\",mig_profile=\"3g.20gb\""
+    ), "{text}");
+}
+
+fn trace_path() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/trace-orin-nano.jsonl")
+}
+
+#[test]
+fn replay_trace_without_a_command_is_one_window() {
+    let out = Command::new(env!("CARGO_BIN_EXE_wattledger"))
+        .args(["measure", "--json", "--source"])
+        .arg(format!("replay:{}", trace_path().display()))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d = json_of(&out);
+    let devs = d["devices"].as_array().unwrap();
+    assert_eq!(devs.len(), 2);
+    // Device 0 (VDD_IN): 6944, 7120, 7301 mW at 10 ms steps, trapezoids:
+    // (6944+7120)/2·0.01 + (7120+7301)/2·0.01 = 70.32 + 72.105 = 142.425 mJ.
+    let e0 = devs[0]["energy_j"].as_f64().unwrap();
+    assert!((e0 - 0.142425).abs() < 1e-9, "{e0}");
+    // Device 1: (1869+2011)/2·0.01 + (2011+2230)/2·0.01 = 19.4 + 21.205 = 40.605 mJ.
+    let e1 = devs[1]["energy_j"].as_f64().unwrap();
+    assert!((e1 - 0.040605).abs() < 1e-9, "{e1}");
+    // 20 ms windows: 142.425 mJ / 0.02 s = 7.12125 W.
+    assert!((devs[0]["average_power_w"].as_f64().unwrap() - 7.12125).abs() < 1e-9);
+    assert_eq!(devs[0]["method"], "power");
+}
+
+#[test]
+fn record_writes_a_trace_that_replays() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("run.jsonl");
+    let out = with_fake("h100")
+        .args(["measure", "--interval", "10", "--json", "--record"])
+        .arg(&trace)
+        .args(["--", "sleep", "0.1"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let live = json_of(&out);
+    let out = Command::new(env!("CARGO_BIN_EXE_wattledger"))
+        .args(["measure", "--json", "--source"])
+        .arg(format!("replay:{}", trace.display()))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let replayed = json_of(&out);
+    // The trace holds every sample the monitor took, from before the window
+    // began to after it ended, so the whole-trace energy is at least the
+    // window's, and at 350 W it is 350 · its duration within 2 mJ.
+    let e_live = live["devices"][0]["energy_j"].as_f64().unwrap();
+    let e_replay = replayed["devices"][0]["energy_j"].as_f64().unwrap();
+    let dur = replayed["devices"][0]["duration_s"].as_f64().unwrap();
+    assert!(e_replay >= e_live - 1e-9, "{e_replay} < {e_live}");
+    assert!(
+        (e_replay - 350.0 * dur).abs() < 0.002 + 1e-9,
+        "{e_replay} vs 350·{dur}"
+    );
+}
+
+#[test]
+fn jetson_source_reads_the_fixture_tree() {
+    let root = tempfile::tempdir().unwrap();
+    jetson_trees::orin_nano(root.path());
+    let out = Command::new(env!("CARGO_BIN_EXE_wattledger"))
+        .args(["measure", "--json", "--interval", "10", "--source"])
+        .arg(format!("jetson:{}", root.path().display()))
+        .args(["--", "sleep", "0.1"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d = json_of(&out);
+    let dev = &d["devices"][0];
+    // VDD_IN 5032 mV × 1380 mA = 6944.16 mW, constant: energy = 6.944 W × duration.
+    let e = dev["energy_j"].as_f64().unwrap();
+    let dur = dev["duration_s"].as_f64().unwrap();
+    assert!((e - 6.94416 * dur).abs() < 0.01 * e, "{e} vs 6.944·{dur}");
+    assert_eq!(dev["method"], "power");
+    // Jetson without rails: exit 4.
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_wattledger"))
+        .args(["measure", "--source"])
+        .arg(format!("jetson:{}", empty.path().display()))
+        .args(["--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+}
+
+#[test]
+fn devices_lists_mig_instances() {
+    let out = with_fake("a100_mig").args(["devices"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "NVIDIA A100-SXM4-40GB",
+        "ampere",
+        "MIG on",
+        "1g.5gb",
+        "2g.10gb",
+        "3g.20gb",
+    ] {
+        assert!(text.contains(needle), "no `{needle}` in:\n{text}");
+    }
+    let out = with_fake("a100_mig")
+        .args(["devices", "--json"])
+        .output()
+        .unwrap();
+    let d = json_of(&out);
+    assert_eq!(
+        d["devices"][0]["mig"]["instances"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+#[test]
+fn measure_without_a_command_is_a_usage_error() {
+    let out = with_fake("h100").args(["measure"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn cuda_visible_devices_picks_the_gpus_measured() {
+    // cluster: GPU 0 A100 (MIG), 1 and 2 H100, 3 H200. Indices 2,3 → two devices.
+    let out = with_fake("cluster")
+        .env("CUDA_VISIBLE_DEVICES", "2,3")
+        .args(["measure", "--json", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d = json_of(&out);
+    let uuids: Vec<&str> = d["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["device"]["uuid"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        uuids,
+        [
+            "GPU-77bb0000-0000-4000-8000-000000000002",
+            "GPU-2c4e6a8b-0d1f-4a3b-9c5d-7e9f1a3b5c7d"
+        ]
+    );
+    // An empty value hides every GPU: nothing to measure, exit 4.
+    let out = with_fake("cluster")
+        .env("CUDA_VISIBLE_DEVICES", "")
+        .args(["measure", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CUDA_VISIBLE_DEVICES"));
+}
