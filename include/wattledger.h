@@ -2408,9 +2408,11 @@ wl_status wl_monitor_end(struct wl_monitor *m, const char *name, struct wl_devic
 
 /**
  * Applies the MIG rules to reports from [`wl_monitor_end`] (of one or more
- * windows): a GPU whose MIG instance this process sees, or a meter on a MIG
- * instance, is a MIG result whose energy is the parent GPU's. Writes the
- * warnings as [`crate::wl_mig_check`] does.
+ * windows), the way the `wattledger` command does: a GPU whose MIG
+ * instance this process sees (`CUDA_VISIBLE_DEVICES`) is a MIG result of
+ * that instance carrying the parent GPU's energy; a GPU in MIG mode with no
+ * instance named is a MIG result without a profile; other GPUs are
+ * whole-GPU results. Writes the warnings as [`crate::wl_mig_check`] does.
  *
  * # Errors
  * As [`crate::wl_mig_check`]; [`WL_ERR_CAPACITY`] for more than

@@ -349,6 +349,11 @@ mod imp {
                     buf_str(&r.window.parent_uuid, WL_UUID_BUFFER)?,
                     buf_str(&r.window.profile, WL_PROFILE_BUFFER)?,
                 )
+            } else if r.mig_enabled != 0 {
+                // The program ran on some instance of this GPU, which one
+                // we cannot tell: a MIG result without a profile, as
+                // `wattledger_std::mig_warnings::for_window` makes it.
+                (true, uuid, uuid, "")
             } else {
                 (false, uuid, "", "")
             };
@@ -601,9 +606,11 @@ pub unsafe extern "C" fn wl_monitor_end(
 }
 
 /// Applies the MIG rules to reports from [`wl_monitor_end`] (of one or more
-/// windows): a GPU whose MIG instance this process sees, or a meter on a MIG
-/// instance, is a MIG result whose energy is the parent GPU's. Writes the
-/// warnings as [`crate::wl_mig_check`] does.
+/// windows), the way the `wattledger` command does: a GPU whose MIG
+/// instance this process sees (`CUDA_VISIBLE_DEVICES`) is a MIG result of
+/// that instance carrying the parent GPU's energy; a GPU in MIG mode with no
+/// instance named is a MIG result without a profile; other GPUs are
+/// whole-GPU results. Writes the warnings as [`crate::wl_mig_check`] does.
 ///
 /// # Errors
 /// As [`crate::wl_mig_check`]; [`WL_ERR_CAPACITY`] for more than

@@ -4,7 +4,7 @@
 // (WATTLEDGER_NVML_LIB and FAKE_NVML_SCENARIO, set by monitor.sh). On a real
 // machine the same code measures real GPUs: see ffi/examples/phases.cu.
 //
-// Usage: cuda_like <expected watts> [expect-mig]
+// Usage: cuda_like <expected watts> [expect-mig | mig-unnamed]
 #include "wattledger.h"
 
 #include <chrono>
@@ -39,6 +39,7 @@ int main(int argc, char **argv) {
     }
     const double watts = std::atof(argv[1]);
     const bool expect_mig = argc > 2 && std::strcmp(argv[2], "expect-mig") == 0;
+    const bool mig_unnamed = argc > 2 && std::strcmp(argv[2], "mig-unnamed") == 0;
 
     // --- the five lines a CUDA program needs -------------------------------
     wl_monitor *mon = nullptr;
@@ -96,6 +97,11 @@ int main(int argc, char **argv) {
         expect(fwd[0].mig_enabled == 1 && fwd[0].visible_mig == 1, "MIG instance visible");
         expect(std::strcmp(fwd[0].visible_mig_profile, "1g.5gb") == 0, "profile of the instance");
         expect(n_warn == 1 && warnings[0].code == 1, "WL-MIG-001: energy is the parent's");
+        for (size_t i = 0; i < n_warn; ++i) std::printf("%s\n", warnings[i].message);
+    } else if (mig_unnamed) {
+        // MIG mode on, no instance named: still the parent's energy.
+        expect(fwd[0].mig_enabled == 1 && fwd[0].visible_mig == 0, "MIG on, none visible");
+        expect(n_warn >= 1 && warnings[0].code == 1, "WL-MIG-001 without a named instance");
         for (size_t i = 0; i < n_warn; ++i) std::printf("%s\n", warnings[i].message);
     } else {
         expect(fwd[0].visible_mig == 0, "no MIG");

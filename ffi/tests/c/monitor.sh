@@ -29,6 +29,9 @@ env -u CUDA_VISIBLE_DEVICES WATTLEDGER_NVML_LIB="$out/libnvidia-ml-fake.so" \
 env WATTLEDGER_NVML_LIB="$out/libnvidia-ml-fake.so" \
   FAKE_NVML_SCENARIO="$fake_dir/scenarios/a100_mig.scenario" \
   CUDA_VISIBLE_DEVICES=MIG-0a1b2c3d-1111-5e6f-8a9b-0c1d2e3f4a5b "$out/cuda_like" 180 expect-mig
+# The same GPU with no instance named: a MIG result without a profile.
+env -u CUDA_VISIBLE_DEVICES WATTLEDGER_NVML_LIB="$out/libnvidia-ml-fake.so" \
+  FAKE_NVML_SCENARIO="$fake_dir/scenarios/a100_mig.scenario" "$out/cuda_like" 180 mig-unnamed
 
 echo "== monitor programs under AddressSanitizer and UBSan"
 SAN=(-g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
