@@ -10,3 +10,8 @@ cargo test -p wattledger-core --no-default-features --quiet
 cargo test -p wattledger-core --features serde --quiet
 # The core needs neither std nor alloc, and links into a program with no libc.
 ci/nostd-check/run.sh
+# The C ABI: the header as C99 and C++17, every function and status from C
+# and C++ (also under ASan and UBSan), the monitor against the fake NVML, the
+# freestanding no-std link, and installing with pkg-config/CMake files.
+bash ffi/tests/c/run.sh
+bash ffi/tests/c/install-test.sh

@@ -1,0 +1,757 @@
+//! MIG rules for C: profile names, the catalog, capabilities, the
+//! `WL-MIG-*` warnings and `CUDA_VISIBLE_DEVICES` tokens.
+
+use core::ffi::c_char;
+use core::fmt::Write as _;
+use core::mem::size_of;
+
+use wattledger_core::mig::{
+    self, Architecture, AttributeSign, CheckError, CheckOptions, DeviceToken, MigSupport, Profile,
+    ResultRecord, Severity, ShareBasis, Warning, WarningDetail,
+};
+
+use crate::meter::{WL_PROFILE_BUFFER, WL_UUID_BUFFER};
+use crate::status::*;
+use crate::{c_str, c_str_opt, finite_non_negative, guard, need, put_str, write_out};
+
+/// Most results one [`wl_mig_check`] call takes (the check runs without a heap).
+pub const WL_MIG_MAX_RESULTS: usize = 64;
+/// Size of a rendered warning message buffer, NUL included.
+pub const WL_MIG_MESSAGE_BUFFER: usize = 640;
+/// Size of a catalog GPU name buffer, NUL included.
+pub const WL_MIG_GPU_NAME_BUFFER: usize = 64;
+
+/// Whether a GPU can run MIG (a `WL_MIG_*` support value).
+pub type wl_mig_support = u32;
+/// It can.
+pub const WL_MIG_SUPPORTED: wl_mig_support = 0;
+/// It cannot: a MIG result from it is a contradiction.
+pub const WL_MIG_UNSUPPORTED: wl_mig_support = 1;
+/// Not known to this library.
+pub const WL_MIG_UNKNOWN: wl_mig_support = 2;
+
+/// Whether and how [`wl_mig_check`] estimates instance shares (`WL-MIG-007`).
+pub type wl_mig_shares = u32;
+/// Never apportion energy (the default).
+pub const WL_MIG_SHARES_NONE: wl_mig_shares = 0;
+/// By the profile's compute slices over the GPU's.
+pub const WL_MIG_SHARES_COMPUTE_SLICES: wl_mig_shares = 1;
+/// By the caller's activity figures.
+pub const WL_MIG_SHARES_ACTIVITY: wl_mig_shares = 2;
+
+/// Kind of a `CUDA_VISIBLE_DEVICES` token (a `WL_TOKEN_*` value).
+pub type wl_token_kind = u32;
+/// A device index.
+pub const WL_TOKEN_INDEX: wl_token_kind = 0;
+/// `GPU-<uuid>`.
+pub const WL_TOKEN_GPU: wl_token_kind = 1;
+/// `MIG-<uuid>`.
+pub const WL_TOKEN_MIG: wl_token_kind = 2;
+/// `MIG-GPU-<uuid>/<gi>/<ci>`.
+pub const WL_TOKEN_LEGACY_MIG: wl_token_kind = 3;
+
+/// A parsed MIG profile name (output struct).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct wl_mig_profile {
+    /// Compute slices (`c` of `<c>c.`, else the GPU slices).
+    pub compute_slices: u32,
+    /// GPU slices (`g`).
+    pub gpu_slices: u32,
+    /// Memory in GB.
+    pub memory_gb: u32,
+    /// Whether the name has a `<c>c.` compute-instance part.
+    pub is_compute_instance: u32,
+    /// `'+'`, `'-'`, or 0 without attributes.
+    pub attribute_sign: u32,
+    /// Number of attributes.
+    pub attribute_count: u32,
+    /// The canonical spelling, NUL-terminated.
+    pub canonical: [c_char; WL_PROFILE_BUFFER],
+}
+
+/// A MIG-capable GPU of the catalog (output struct).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct wl_mig_gpu {
+    /// Catalog name (`"A100-40GB"`), NUL-terminated.
+    pub name: [c_char; WL_MIG_GPU_NAME_BUFFER],
+    /// NVML architecture number.
+    pub architecture: u32,
+    /// Whether `pci_device_id` is known.
+    pub has_pci_device_id: u32,
+    /// 16-bit PCI device id.
+    pub pci_device_id: u32,
+    /// Compute slices of the whole GPU.
+    pub compute_slices: u32,
+    /// Memory slices of the whole GPU.
+    pub memory_slices: u32,
+    /// Number of profiles ([`wl_mig_gpu_profile`]).
+    pub profile_count: u32,
+    /// Whether MIG and the NVLink fabric work together on it.
+    pub nvlink_fabric_with_mig: u32,
+}
+
+/// One GPU-instance profile of a catalog GPU (output struct).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct wl_mig_profile_spec {
+    /// Profile name as NVIDIA writes it, NUL-terminated.
+    pub name: [c_char; WL_PROFILE_BUFFER],
+    /// Compute slices.
+    pub compute_slices: u32,
+    /// Memory slices.
+    pub memory_slices: u32,
+    /// Memory, GB.
+    pub memory_gb: u32,
+    /// Most instances at once.
+    pub max_instances: u32,
+    /// Whether `sm_count` is known.
+    pub has_sm_count: u32,
+    /// SMs of one instance.
+    pub sm_count: u32,
+}
+
+/// One measured result for [`wl_mig_check`] (input struct). Text pointers
+/// are borrowed for the call; `parent_gpu_uuid` and `profile` may be NULL.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct wl_mig_result {
+    /// `sizeof(wl_mig_result)`; every element of an array must carry the
+    /// same value, which is also the array's stride.
+    pub struct_size: u32,
+    /// Whether the result ran on a MIG instance.
+    pub is_mig: u32,
+    /// NVML architecture number.
+    pub architecture: u32,
+    /// Whether `activity` is given.
+    pub has_activity: u32,
+    /// The caller's id for the result.
+    pub id: *const c_char,
+    /// UUID of the device measured.
+    pub gpu_uuid: *const c_char,
+    /// UUID of the physical parent GPU (MIG), or NULL.
+    pub parent_gpu_uuid: *const c_char,
+    /// MIG profile as reported, or NULL.
+    pub profile: *const c_char,
+    /// GPU model name as NVML reports it.
+    pub gpu_model: *const c_char,
+    /// Energy, J (finite, ≥ 0).
+    pub energy_j: f64,
+    /// Window start, s (finite).
+    pub start_s: f64,
+    /// Window end, s (finite, ≥ start).
+    pub end_s: f64,
+    /// Activity weight for activity shares (finite, ≥ 0).
+    pub activity: f64,
+}
+
+/// One warning (output struct).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct wl_mig_warning {
+    /// The code's number: `n` of `WL-MIG-00n`, never reused.
+    pub code: u32,
+    /// 0 info, 1 warning, 2 error.
+    pub severity: u32,
+    /// `WL-MIG-002`: the most results of one parent overlapping at once; else 0.
+    pub overcount_factor: u32,
+    /// Reserved (0).
+    pub reserved: u32,
+    /// `WL-MIG-007`: the estimated fraction of the parent's energy; else 0.
+    pub fraction: f64,
+    /// `WL-MIG-007`: the estimated share, J; else 0.
+    pub share_j: f64,
+    /// `"WL-MIG-00n"`, NUL-terminated.
+    pub code_text: [c_char; 16],
+    /// The rendered message (`WL-MIG-001 warning: …`), NUL-terminated.
+    pub message: [c_char; WL_MIG_MESSAGE_BUFFER],
+}
+
+/// One classified `CUDA_VISIBLE_DEVICES` token (output struct).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct wl_cuda_token {
+    /// A `WL_TOKEN_*` value.
+    pub kind: wl_token_kind,
+    /// The index (`WL_TOKEN_INDEX`).
+    pub index: u32,
+    /// GPU-instance id (`WL_TOKEN_LEGACY_MIG`).
+    pub gpu_instance: u32,
+    /// Compute-instance id (`WL_TOKEN_LEGACY_MIG`).
+    pub compute_instance: u32,
+    /// Whether `uuid` is a whole UUID rather than a prefix.
+    pub uuid_complete: u32,
+    /// The UUID or prefix without `GPU-`/`MIG-` (empty for an index).
+    pub uuid: [c_char; WL_UUID_BUFFER],
+}
+
+/// Writes formatted text into a fixed buffer, failing rather than cutting.
+struct Fixed<'a> {
+    buf: &'a mut [c_char],
+    len: usize,
+}
+
+impl core::fmt::Write for Fixed<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        // Room must remain for the NUL.
+        let end = self.len.checked_add(s.len()).ok_or(core::fmt::Error)?;
+        if end >= self.buf.len() {
+            return Err(core::fmt::Error);
+        }
+        let dst = self.buf.get_mut(self.len..end).ok_or(core::fmt::Error)?;
+        for (d, b) in dst.iter_mut().zip(s.bytes()) {
+            *d = b as c_char;
+        }
+        self.len = end;
+        Ok(())
+    }
+}
+
+fn render(buf: &mut [c_char], args: core::fmt::Arguments<'_>) -> Result<(), wl_status> {
+    buf.iter_mut().for_each(|c| *c = 0);
+    let mut w = Fixed { buf, len: 0 };
+    w.write_fmt(args).map_err(|_| WL_ERR_CAPACITY)
+}
+
+/// Parses a MIG profile name (`"1g.10gb"`, `"1c.3g.40gb"`, `"1g.24gb+me.all"`).
+///
+/// # Errors
+/// [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_UTF8`], [`WL_ERR_MIG_PROFILE`]
+/// (malformed), [`WL_ERR_NAME_TOO_LONG`] (canonical form over
+/// `WL_PROFILE_CAPACITY` bytes).
+///
+/// # Safety
+/// `text` is NULL or NUL-terminated; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wl_mig_profile_parse(
+    text: *const c_char,
+    out: *mut wl_mig_profile,
+) -> wl_status {
+    guard(|| {
+        need(out)?;
+        // SAFETY: forwarded from the caller.
+        let text = unsafe { c_str(text) }?;
+        let p = Profile::parse(text).map_err(|_| WL_ERR_MIG_PROFILE)?;
+        let mut o = wl_mig_profile {
+            compute_slices: p.compute_slices(),
+            gpu_slices: p.gpu_slices(),
+            memory_gb: p.memory_gb(),
+            is_compute_instance: u32::from(p.is_compute_instance()),
+            attribute_sign: p.attribute_sign().map_or(0, |s| match s {
+                AttributeSign::Include => u32::from(b'+'),
+                AttributeSign::Exclude => u32::from(b'-'),
+            }),
+            attribute_count: p.attributes().len() as u32,
+            canonical: [0; WL_PROFILE_BUFFER],
+        };
+        render(&mut o.canonical, format_args!("{p}")).map_err(|_| WL_ERR_NAME_TOO_LONG)?;
+        // SAFETY: forwarded from the caller.
+        unsafe { write_out(out, o) }
+    })
+}
+
+/// Number of GPUs in the compiled-in MIG catalog. Never fails.
+#[unsafe(no_mangle)]
+pub extern "C" fn wl_mig_gpu_count() -> usize {
+    mig::catalog::gpus().len()
+}
+
+/// The catalog GPU at `index` (0 ≤ index < [`wl_mig_gpu_count`]).
+///
+/// # Errors
+/// [`WL_ERR_NULL_POINTER`], [`WL_ERR_OUT_OF_RANGE`].
+///
+/// # Safety
+/// `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wl_mig_gpu_info(index: usize, out: *mut wl_mig_gpu) -> wl_status {
+    guard(|| {
+        need(out)?;
+        let g = mig::catalog::gpus().get(index).ok_or(WL_ERR_OUT_OF_RANGE)?;
+        let mut o = wl_mig_gpu {
+            name: [0; WL_MIG_GPU_NAME_BUFFER],
+            architecture: g.architecture().to_nvml(),
+            has_pci_device_id: u32::from(g.pci_device_id().is_some()),
+            pci_device_id: g.pci_device_id().map_or(0, u32::from),
+            compute_slices: g.compute_slices(),
+            memory_slices: g.memory_slices(),
+            profile_count: g.profiles().len() as u32,
+            nvlink_fabric_with_mig: u32::from(mig::mig_with_nvlink_fabric(g.architecture())),
+        };
+        put_str(&mut o.name, g.name())?;
+        // SAFETY: forwarded from the caller.
+        unsafe { write_out(out, o) }
+    })
+}
+
+fn gpu_index(g: &'static mig::GpuModel) -> Result<usize, wl_status> {
+    mig::catalog::gpus()
+        .iter()
+        .position(|x| core::ptr::eq(x, g))
+        .ok_or(WL_ERR_UNKNOWN_NAME)
+}
+
+/// Finds the catalog GPU for a name as NVML reports it
+/// (`"NVIDIA A100-SXM4-40GB"`), writing its index.
+///
+/// # Errors
+/// [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_UTF8`], [`WL_ERR_UNKNOWN_NAME`].
+///
+/// # Safety
+/// `nvml_name` is NULL or NUL-terminated; `out_index` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wl_mig_find_gpu(
+    nvml_name: *const c_char,
+    out_index: *mut usize,
+) -> wl_status {
+    guard(|| {
+        need(out_index)?;
+        // SAFETY: forwarded from the caller.
+        let name = unsafe { c_str(nvml_name) }?;
+        let g = mig::find_gpu(name).ok_or(WL_ERR_UNKNOWN_NAME)?;
+        // SAFETY: forwarded from the caller.
+        unsafe { write_out(out_index, gpu_index(g)?) }
+    })
+}
+
+/// Finds the catalog GPU by PCI device id (`0x20B0`, or NVML's
+/// `pciDeviceId` such as `0x20B010DE`), writing its index.
+///
+/// # Errors
+/// [`WL_ERR_NULL_POINTER`], [`WL_ERR_UNKNOWN_NAME`] (no such GPU).
+///
+/// # Safety
+/// `out_index` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wl_mig_find_gpu_by_pci_device_id(
+    id: u32,
+    out_index: *mut usize,
+) -> wl_status {
+    guard(|| {
+        need(out_index)?;
+        let g = mig::find_gpu_by_pci_device_id(id).ok_or(WL_ERR_UNKNOWN_NAME)?;
+        // SAFETY: forwarded from the caller.
+        unsafe { write_out(out_index, gpu_index(g)?) }
+    })
+}
+
+/// Profile `profile_index` of catalog GPU `gpu_index`.
+///
+/// # Errors
+/// [`WL_ERR_NULL_POINTER`], [`WL_ERR_OUT_OF_RANGE`] (either index).
+///
+/// # Safety
+/// `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wl_mig_gpu_profile(
+    gpu_index: usize,
+    profile_index: usize,
+    out: *mut wl_mig_profile_spec,
+) -> wl_status {
+    guard(|| {
+        need(out)?;
+        let g = mig::catalog::gpus()
+            .get(gpu_index)
+            .ok_or(WL_ERR_OUT_OF_RANGE)?;
+        let p = g.profiles().get(profile_index).ok_or(WL_ERR_OUT_OF_RANGE)?;
+        let mut o = wl_mig_profile_spec {
+            name: [0; WL_PROFILE_BUFFER],
+            compute_slices: p.compute_slices(),
+            memory_slices: p.memory_slices(),
+            memory_gb: p.memory_gb(),
+            max_instances: p.max_instances(),
+            has_sm_count: u32::from(p.sm_count().is_some()),
+            sm_count: p.sm_count().unwrap_or(0),
+        };
+        put_str(&mut o.name, p.name())?;
+        // SAFETY: forwarded from the caller.
+        unsafe { write_out(out, o) }
+    })
+}
+
+/// Whether a GPU of NVML architecture `architecture` named `gpu_model`
+/// (as NVML reports it) can run MIG: a `WL_MIG_SUPPORTED/UNSUPPORTED/UNKNOWN`.
+///
+/// # Errors
+/// [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_UTF8`].
+///
+/// # Safety
+/// `gpu_model` is NULL or NUL-terminated; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wl_mig_supports(
+    architecture: u32,
+    gpu_model: *const c_char,
+    out: *mut wl_mig_support,
+) -> wl_status {
+    guard(|| {
+        need(out)?;
+        // SAFETY: forwarded from the caller.
+        let model = unsafe { c_str(gpu_model) }?;
+        let s = match mig::supports_mig(Architecture::from_nvml(architecture), model) {
+            MigSupport::Supported => WL_MIG_SUPPORTED,
+            MigSupport::Unsupported => WL_MIG_UNSUPPORTED,
+            MigSupport::Unknown => WL_MIG_UNKNOWN,
+        };
+        // SAFETY: forwarded from the caller.
+        unsafe { write_out(out, s) }
+    })
+}
+
+/// 1 when MIG and the NVLink fabric can be used together on NVML
+/// architecture `architecture` (Hopper and later), else 0. Never fails.
+#[unsafe(no_mangle)]
+pub extern "C" fn wl_mig_with_nvlink_fabric(architecture: u32) -> u32 {
+    u32::from(mig::mig_with_nvlink_fabric(Architecture::from_nvml(
+        architecture,
+    )))
+}
+
+/// Checks a time: NaN and infinities have their own statuses.
+fn finite(x: f64) -> Result<f64, wl_status> {
+    if x.is_nan() {
+        Err(WL_ERR_NOT_A_NUMBER)
+    } else if x.is_infinite() {
+        Err(WL_ERR_INFINITE)
+    } else {
+        Ok(x)
+    }
+}
+
+fn check_status(e: CheckError) -> wl_status {
+    match e {
+        CheckError::InvalidEnergy { .. } | CheckError::InvalidActivity { .. } => WL_ERR_NEGATIVE,
+        CheckError::InvalidTime { .. } => WL_ERR_NOT_A_NUMBER,
+        CheckError::EndBeforeStart { .. } => WL_ERR_END_BEFORE_START,
+        CheckError::MissingActivity { .. } => WL_ERR_MISSING_ACTIVITY,
+        CheckError::TooManyProfiles { .. } => WL_ERR_TOO_MANY_PROFILES,
+        CheckError::CapacityExceeded { .. } | CheckError::SinkFull => WL_ERR_CAPACITY,
+    }
+}
+
+fn warning(w: &Warning<'_>) -> Result<wl_mig_warning, wl_status> {
+    let mut o = wl_mig_warning {
+        code: u32::from(w.code().number()),
+        severity: match w.severity() {
+            Severity::Info => 0,
+            Severity::Warning => 1,
+            Severity::Error => 2,
+        },
+        overcount_factor: 0,
+        reserved: 0,
+        fraction: 0.0,
+        share_j: 0.0,
+        code_text: [0; 16],
+        message: [0; WL_MIG_MESSAGE_BUFFER],
+    };
+    match *w.detail() {
+        WarningDetail::SharedParent {
+            overcount_factor, ..
+        } => o.overcount_factor = u32::try_from(overcount_factor).unwrap_or(u32::MAX),
+        WarningDetail::EstimatedShare {
+            fraction, share_j, ..
+        } => {
+            o.fraction = fraction;
+            o.share_j = share_j;
+        }
+        _ => {}
+    }
+    put_str(&mut o.code_text, w.code().as_str())?;
+    render(&mut o.message, format_args!("{w}"))?;
+    Ok(o)
+}
+
+/// # Safety
+/// `results` points to `count` elements of stride `results->struct_size`,
+/// each with valid text pointers.
+unsafe fn records<'a>(
+    results: *const wl_mig_result,
+    count: usize,
+) -> Result<heapless::Vec<ResultRecord<'a>, WL_MIG_MAX_RESULTS>, wl_status> {
+    let mut out = heapless::Vec::new();
+    if count == 0 {
+        return Ok(out);
+    }
+    need(results)?;
+    if count > WL_MIG_MAX_RESULTS {
+        return Err(WL_ERR_CAPACITY);
+    }
+    // SAFETY: non-null; every element begins with its u32 struct_size.
+    let stride = unsafe { results.cast::<u32>().read() } as usize;
+    if stride < size_of::<wl_mig_result>() {
+        return Err(WL_ERR_STRUCT_SIZE);
+    }
+    if !stride.is_multiple_of(core::mem::align_of::<wl_mig_result>()) {
+        return Err(WL_ERR_STRUCT_SIZE);
+    }
+    for i in 0..count {
+        // SAFETY: the caller's array holds `count` elements of `stride`
+        // bytes each; the offset stays inside it.
+        let r = unsafe {
+            results
+                .cast::<u8>()
+                .add(i * stride)
+                .cast::<wl_mig_result>()
+                .read()
+        };
+        if r.struct_size as usize != stride {
+            return Err(WL_ERR_STRUCT_SIZE);
+        }
+        finite_non_negative(r.energy_j)?;
+        finite(r.start_s)?;
+        finite(r.end_s)?;
+        if r.has_activity != 0 {
+            finite_non_negative(r.activity)?;
+        }
+        // SAFETY: text pointers are valid for the call (caller's promise).
+        let (id, uuid, parent, profile, model) = unsafe {
+            (
+                c_str(r.id)?,
+                c_str(r.gpu_uuid)?,
+                c_str_opt(r.parent_gpu_uuid)?,
+                c_str_opt(r.profile)?,
+                c_str(r.gpu_model)?,
+            )
+        };
+        let rec = ResultRecord {
+            id,
+            gpu_uuid: uuid,
+            parent_gpu_uuid: parent,
+            is_mig: r.is_mig != 0,
+            profile,
+            architecture: Architecture::from_nvml(r.architecture),
+            gpu_model: model,
+            energy_j: r.energy_j,
+            start_s: r.start_s,
+            end_s: r.end_s,
+            activity: (r.has_activity != 0).then_some(r.activity),
+        };
+        out.push(rec).map_err(|_| WL_ERR_CAPACITY)?;
+    }
+    Ok(out)
+}
+
+fn options(shares: wl_mig_shares) -> Result<CheckOptions, wl_status> {
+    Ok(CheckOptions {
+        estimate_shares: match shares {
+            WL_MIG_SHARES_NONE => None,
+            WL_MIG_SHARES_COMPUTE_SLICES => Some(ShareBasis::ComputeSlices),
+            WL_MIG_SHARES_ACTIVITY => Some(ShareBasis::Activity),
+            _ => return Err(WL_ERR_OUT_OF_RANGE),
+        },
+    })
+}
+
+/// Applies the MIG rules to `count` results and writes every warning to
+/// `out` (at most `capacity`) and their number to `out_count`.
+///
+/// All or nothing: when the warnings do not fit, nothing is written and the
+/// call fails with [`WL_ERR_CAPACITY`]; call [`wl_mig_count_warnings`] to
+/// size the array. `shares` is a `WL_MIG_SHARES_*` value: energy is only
+/// apportioned between instances when the caller asks.
+///
+/// # Errors
+/// [`WL_ERR_NULL_POINTER`]; [`WL_ERR_CAPACITY`] (more than
+/// [`WL_MIG_MAX_RESULTS`] results, or `capacity` too small, or a message
+/// longer than its buffer); [`WL_ERR_STRUCT_SIZE`]; [`WL_ERR_OUT_OF_RANGE`]
+/// (`shares`); [`WL_ERR_BAD_UTF8`]; for a result's numbers
+/// [`WL_ERR_NOT_A_NUMBER`], [`WL_ERR_INFINITE`], [`WL_ERR_NEGATIVE`],
+/// [`WL_ERR_END_BEFORE_START`]; [`WL_ERR_MISSING_ACTIVITY`];
+/// [`WL_ERR_TOO_MANY_PROFILES`].
+///
+/// # Safety
+/// `results` is NULL (only with `count == 0`) or points to `count`
+/// elements of stride `results->struct_size`, with NUL-terminated text;
+/// `out` has `capacity` writable elements (may be NULL when 0);
+/// `out_count` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wl_mig_check(
+    results: *const wl_mig_result,
+    count: usize,
+    shares: wl_mig_shares,
+    out: *mut wl_mig_warning,
+    capacity: usize,
+    out_count: *mut usize,
+) -> wl_status {
+    guard(|| {
+        need(out_count)?;
+        let opts = options(shares)?;
+        // SAFETY: forwarded from the caller.
+        let recs = unsafe { records(results, count) }?;
+        let needed = mig::count_warnings(&recs, &opts).map_err(check_status)?;
+        if needed > capacity {
+            return Err(WL_ERR_CAPACITY);
+        }
+        if needed > 0 {
+            need(out)?;
+        }
+        // First pass: render every message, so that one too long fails the
+        // call before anything is written.
+        mig::for_each_warning(&recs, &opts, |w| {
+            warning(w).map(|_| ()).map_err(|_| mig::rules::SinkFull)
+        })
+        .map_err(check_status)?;
+        let mut i = 0usize;
+        mig::for_each_warning(&recs, &opts, |w| {
+            let o = warning(w).map_err(|_| mig::rules::SinkFull)?;
+            if i < capacity {
+                // SAFETY: `out` has `capacity` writable elements and i < capacity.
+                unsafe { out.add(i).write(o) };
+                i += 1;
+            }
+            Ok(())
+        })
+        .map_err(check_status)?;
+        // SAFETY: forwarded from the caller.
+        unsafe { write_out(out_count, i) }
+    })
+}
+
+/// How many warnings [`wl_mig_check`] would write for these results.
+///
+/// # Errors
+/// As [`wl_mig_check`], without the output capacity.
+///
+/// # Safety
+/// As [`wl_mig_check`] for `results`; `out_count` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wl_mig_count_warnings(
+    results: *const wl_mig_result,
+    count: usize,
+    shares: wl_mig_shares,
+    out_count: *mut usize,
+) -> wl_status {
+    guard(|| {
+        need(out_count)?;
+        let opts = options(shares)?;
+        // SAFETY: forwarded from the caller.
+        let recs = unsafe { records(results, count) }?;
+        let n = mig::count_warnings(&recs, &opts).map_err(check_status)?;
+        // SAFETY: forwarded from the caller.
+        unsafe { write_out(out_count, n) }
+    })
+}
+
+fn token(t: &DeviceToken<'_>) -> Result<wl_cuda_token, wl_status> {
+    let mut o = wl_cuda_token {
+        kind: WL_TOKEN_INDEX,
+        index: 0,
+        gpu_instance: 0,
+        compute_instance: 0,
+        uuid_complete: 0,
+        uuid: [0; WL_UUID_BUFFER],
+    };
+    let uuid = match *t {
+        DeviceToken::Index(i) => {
+            o.index = i;
+            None
+        }
+        DeviceToken::Gpu(u) => {
+            o.kind = WL_TOKEN_GPU;
+            Some(u)
+        }
+        DeviceToken::Mig(u) => {
+            o.kind = WL_TOKEN_MIG;
+            Some(u)
+        }
+        DeviceToken::LegacyMig {
+            gpu,
+            gpu_instance,
+            compute_instance,
+        } => {
+            o.kind = WL_TOKEN_LEGACY_MIG;
+            o.gpu_instance = gpu_instance;
+            o.compute_instance = compute_instance;
+            Some(gpu)
+        }
+    };
+    if let Some(u) = uuid {
+        o.uuid_complete = u32::from(u.is_complete());
+        put_str(&mut o.uuid, u.as_str())?;
+    }
+    Ok(o)
+}
+
+/// Classifies one `CUDA_VISIBLE_DEVICES` token: an index, `GPU-<uuid>`,
+/// `MIG-<uuid>` or the legacy `MIG-GPU-<uuid>/<gi>/<ci>`.
+///
+/// # Errors
+/// [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_UTF8`], [`WL_ERR_DEVICE_TOKEN`].
+///
+/// # Safety
+/// `text` is NULL or NUL-terminated; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wl_cuda_classify_token(
+    text: *const c_char,
+    out: *mut wl_cuda_token,
+) -> wl_status {
+    guard(|| {
+        need(out)?;
+        // SAFETY: forwarded from the caller.
+        let text = unsafe { c_str(text) }?;
+        let t = mig::classify_token(text).map_err(|_| WL_ERR_DEVICE_TOKEN)?;
+        let o = token(&t)?;
+        // SAFETY: forwarded from the caller.
+        unsafe { write_out(out, o) }
+    })
+}
+
+/// Classifies a whole `CUDA_VISIBLE_DEVICES` value the way CUDA reads it:
+/// the tokens up to the first invalid one. Writes them to `out`, their
+/// number to `out_count`, and to `out_stopped` 1 when an invalid token hid
+/// the rest (0 otherwise). An empty value has no token.
+///
+/// # Errors
+/// [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_UTF8`], [`WL_ERR_CAPACITY`] (more
+/// valid tokens than `capacity`; nothing written).
+///
+/// # Safety
+/// `value` is NULL or NUL-terminated; `out` has `capacity` writable
+/// elements (NULL when 0); `out_count` and `out_stopped` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wl_cuda_visible_devices(
+    value: *const c_char,
+    out: *mut wl_cuda_token,
+    capacity: usize,
+    out_count: *mut usize,
+    out_stopped: *mut u32,
+) -> wl_status {
+    guard(|| {
+        need(out_count)?;
+        need(out_stopped)?;
+        // SAFETY: forwarded from the caller.
+        let value = unsafe { c_str(value) }?;
+        let mut n = 0usize;
+        let mut stopped = 0u32;
+        for t in mig::visible_devices(value) {
+            match t {
+                Ok(t) => {
+                    token(&t)?;
+                    n += 1;
+                }
+                Err(_) => {
+                    stopped = 1;
+                    break;
+                }
+            }
+        }
+        if n > capacity {
+            return Err(WL_ERR_CAPACITY);
+        }
+        if n > 0 {
+            need(out)?;
+        }
+        for (i, t) in mig::visible_devices(value).take(n).enumerate() {
+            if let Ok(t) = t {
+                let o = token(&t)?;
+                // SAFETY: i < n ≤ capacity elements are writable.
+                unsafe { out.add(i).write(o) };
+            }
+        }
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            write_out(out_count, n)?;
+            write_out(out_stopped, stopped)
+        }
+    })
+}
