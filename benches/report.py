@@ -38,16 +38,19 @@ def fmt(ns):
 
 
 for group in sorted(p for p in root.iterdir() if p.is_dir() and p.name != "report"):
-    lib = group / "wattledger"
+    # wattledger against a baseline, or the C ABI against the direct Rust call.
+    lib, base_name = group / "wattledger", "baseline"
+    if not lib.is_dir():
+        lib, base_name = group / "c_abi", "rust"
     if not lib.is_dir():
         continue
     print(f"\n### {group.name}\n")
-    print("| input | wattledger median [95 % CI] | per element | baseline median [95 % CI] | per element | ratio |")
+    print(f"| input | {lib.name} median [95 % CI] | per element | {base_name} median [95 % CI] | per element | ratio |")
     print("|---|---|---|---|---|---|")
     for case in sorted((p for p in lib.iterdir() if p.is_dir() and p.name != "report"), key=natural):
         m, lo, hi, n = load(case)
         row = f"| {case.name} | {fmt(m)} [{fmt(lo)}, {fmt(hi)}] | {fmt(m / n)} |"
-        base = group / "baseline" / case.name
+        base = group / base_name / case.name
         if base.is_dir():
             bm, blo, bhi, bn = load(base)
             row += f" {fmt(bm)} [{fmt(blo)}, {fmt(bhi)}] | {fmt(bm / bn)} | {m / bm:.2f} |"
