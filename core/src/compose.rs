@@ -32,7 +32,7 @@
 
 use core::fmt;
 
-use crate::hardware::{HardwareError, HardwareModel, Precision};
+use crate::hardware::{HardwareError, HardwareModel, PRECISIONS, Precision};
 use crate::state::{PowerState, StateLedger};
 
 /// Largest number of compute units a hardware model may have.
@@ -593,17 +593,52 @@ struct Pending {
 struct StageOutcome {
     record: StageRecord,
     powered_after: u32,
-    report: ModelReport,
-    /// Allocation-weighted time sum for the running average.
-    unit_time: f64,
-    /// Per-unit static power, for the subgraph records.
-    p_unit: f64,
     /// The pool shared by allocation, per accounted unit.
     share_per_unit: f64,
     /// `N/A` when oversubscribed, else 1.
     scale: f64,
     /// Max latency of the stage.
     max_latency: f64,
+}
+
+/// Figures derived from the hardware model once, at construction: a model
+/// cannot change under a composer, and recomputing the DVFS factors (two
+/// divisions, maybe a `pow`) for every stage showed up in the benchmarks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Rates {
+    /// `P_static` at the operating point.
+    p_static: f64,
+    /// `p = P_static / N`.
+    p_unit: f64,
+    /// `p · g`.
+    p_domain: f64,
+    /// `P_uncore`.
+    p_uncore: f64,
+    /// Dynamic energy per operation at the operating point, per precision.
+    e_op: [Option<f64>; PRECISIONS],
+    /// Energy per byte.
+    e_byte: f64,
+    /// Right-hand side of the break-even rule: `2·e_tr + (P_static + P_uncore)·t_wake`.
+    break_even_cost: f64,
+}
+
+impl Rates {
+    fn of(hw: &HardwareModel) -> Rates {
+        let p_static = hw.static_power_w();
+        let p_unit = hw.unit_static_power_w();
+        let p_uncore = hw.uncore_power_w();
+        let gating = hw.gating();
+        Rates {
+            p_static,
+            p_unit,
+            p_domain: p_unit * f64::from(hw.gating_domain()),
+            p_uncore,
+            e_op: Precision::ALL.map(|p| hw.energy_per_op_j(p)),
+            e_byte: hw.energy_per_byte_j(),
+            break_even_cost: 2.0 * gating.transition_energy_j
+                + (p_static + p_uncore) * gating.wake_latency_s,
+        }
+    }
 }
 
 /// The streaming composer.
@@ -614,6 +649,7 @@ struct StageOutcome {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Composer<const WIDTH: usize = DEFAULT_WIDTH> {
     hw: HardwareModel,
+    rates: Rates,
     policy: GatingPolicy,
     /// Domains powered now: always the prefix `0..powered`.
     powered: u32,
@@ -622,7 +658,8 @@ pub struct Composer<const WIDTH: usize = DEFAULT_WIDTH> {
     stage: Option<u32>,
     /// Allocation-weighted time, `Σ A·T`, for the average.
     unit_time: f64,
-    report: ModelReport,
+    /// Running sums; the fields derived from them are filled by [`Composer::report`].
+    totals: ModelReport,
 }
 
 impl<const WIDTH: usize> Composer<WIDTH> {
@@ -650,13 +687,14 @@ impl<const WIDTH: usize> Composer<WIDTH> {
             ..ModelReport::default()
         };
         Ok(Composer {
+            rates: Rates::of(&hw),
             hw,
             policy,
             powered,
             pending: heapless::Vec::new(),
             stage: None,
             unit_time: 0.0,
-            report,
+            totals: report,
         })
     }
 
@@ -671,8 +709,27 @@ impl<const WIDTH: usize> Composer<WIDTH> {
     }
 
     /// Totals over the stages closed so far (not the pending one).
-    pub fn report(&self) -> &ModelReport {
-        &self.report
+    ///
+    /// The running sums are kept as stages close; the figures derived from
+    /// them (total, wasted energy, average allocation, utilisation) are
+    /// computed here, so closing a stage does not pay for them.
+    pub fn report(&self) -> ModelReport {
+        let mut r = self.totals;
+        r.total_energy_j = r.compute_energy_j
+            + r.memory_energy_j
+            + r.static_energy_j
+            + r.uncore_energy_j
+            + r.transition_energy_j;
+        r.wasted_energy_j = r.states.wasted_energy_j();
+        if r.latency_s > 0.0 {
+            r.average_units_allocated = self.unit_time / r.latency_s;
+            r.utilization =
+                r.states.get(PowerState::Active).unit_seconds / (f64::from(r.units) * r.latency_s);
+        } else {
+            r.average_units_allocated = f64::from(r.peak_units_allocated);
+            r.utilization = 0.0;
+        }
+        r
     }
 
     /// Subgraphs waiting in the open stage.
@@ -691,7 +748,7 @@ impl<const WIDTH: usize> Composer<WIDTH> {
         self.pending.clear();
         self.stage = None;
         self.unit_time = 0.0;
-        self.report = ModelReport {
+        self.totals = ModelReport {
             units: self.hw.units(),
             policy: self.policy,
             ..ModelReport::default()
@@ -737,7 +794,9 @@ impl<const WIDTH: usize> Composer<WIDTH> {
                         current,
                     });
                 }
-                let legacy_here = self.pending.iter().any(|p| p.domains.is_none());
+                // A legacy subgraph never shares its stage, so if one is
+                // pending it is the first and only one: no scan needed.
+                let legacy_here = self.pending.first().is_some_and(|p| p.domains.is_none());
                 if legacy_here || pending.domains.is_none() {
                     return Err(ComposeError::LegacySharesStage {
                         id: subgraph.id,
@@ -778,7 +837,7 @@ impl<const WIDTH: usize> Composer<WIDTH> {
     pub fn finish<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Result<ModelReport, ComposeError> {
         self.close(sink)?;
         self.pending.clear();
-        Ok(self.report)
+        Ok(self.report())
     }
 
     /// Checks one subgraph and computes its dynamic energy.
@@ -812,7 +871,7 @@ impl<const WIDTH: usize> Composer<WIDTH> {
                     precision: sg.precision,
                 })?;
         let compute_j = sg.flops * e_op;
-        let memory_j = sg.bytes() * self.hw.energy_per_byte_j();
+        let memory_j = sg.bytes() * self.rates.e_byte;
         if !compute_j.is_finite() || !memory_j.is_finite() {
             return Err(ComposeError::Overflow { stage: sg.stage });
         }
@@ -841,8 +900,7 @@ impl<const WIDTH: usize> Composer<WIDTH> {
         self.emit_subgraphs(&outcome, sink);
         sink.stage(&outcome.record);
         self.powered = outcome.powered_after;
-        self.report = outcome.report;
-        self.unit_time = outcome.unit_time;
+        self.accumulate(&outcome.record);
         Ok(())
     }
 
@@ -853,9 +911,14 @@ impl<const WIDTH: usize> Composer<WIDTH> {
         let n = f64::from(n_units);
         let g = hw.gating_domain();
         let total_domains = hw.domains();
-        let p_unit = hw.unit_static_power_w();
-        let p_static = hw.static_power_w();
-        let p_uncore = hw.uncore_power_w();
+        let Rates {
+            p_static,
+            p_unit,
+            p_domain,
+            p_uncore,
+            break_even_cost,
+            ..
+        } = self.rates;
         let gating = hw.gating();
 
         // Allocation, in domains, and the longest latency.
@@ -912,14 +975,15 @@ impl<const WIDTH: usize> Composer<WIDTH> {
         // that woke domains has allocated every powered one, so `free` is 0
         // whenever `wake_s > 0` and the rule below only ever sees `T = max l`.
         let free = powered_now - needed_domains;
-        let p_domain = p_unit * f64::from(g);
         let powered_down = match self.policy {
             GatingPolicy::Off => 0,
             GatingPolicy::Always => free,
             GatingPolicy::BreakEven => {
-                let cost = 2.0 * gating.transition_energy_j
-                    + (p_static + p_uncore) * gating.wake_latency_s;
-                if p_domain * duration > cost { free } else { 0 }
+                if p_domain * duration > break_even_cost {
+                    free
+                } else {
+                    0
+                }
             }
         };
         if powered_down > 0 {
@@ -947,7 +1011,12 @@ impl<const WIDTH: usize> Composer<WIDTH> {
         // Static energy of every powered unit. Written as `P·T·(N − G)/N`
         // less the woken units' wake window so that, with nothing gated, it
         // is exactly `P_static·T`: the original formula, bit for bit.
-        let static_j = p_static * duration * ((n - gated_units) / n) - p_unit * transitioning_us;
+        let powered_share = if gated_units == 0.0 {
+            1.0
+        } else {
+            (n - gated_units) / n
+        };
+        let static_j = p_static * duration * powered_share - p_unit * transitioning_us;
         let transition_j = transitions as f64 * gating.transition_energy_j;
         let uncore_j = p_uncore * duration;
         ledger.charge(
@@ -1007,47 +1076,24 @@ impl<const WIDTH: usize> Composer<WIDTH> {
             },
         };
 
-        let mut report = self.report;
-        report.stages += 1;
-        report.subgraphs += self.pending.len() as u64;
-        report.latency_s += duration;
-        report.states += ledger;
-        report.compute_energy_j += compute_j;
-        report.memory_energy_j += memory_j;
-        report.static_energy_j += static_j;
-        report.uncore_energy_j += uncore_j;
-        report.transition_energy_j += transition_j;
-        report.gating_savings_j += gating_savings_j;
-        report.total_energy_j = report.compute_energy_j
-            + report.memory_energy_j
-            + report.static_energy_j
-            + report.uncore_energy_j
-            + report.transition_energy_j;
-        report.wasted_energy_j = report.states.wasted_energy_j();
-        report.peak_units_allocated = report.peak_units_allocated.max(allocated_units);
-        let unit_time = self.unit_time + allocated * duration;
-        report.average_units_allocated = if report.latency_s > 0.0 {
-            unit_time / report.latency_s
-        } else {
-            f64::from(report.peak_units_allocated)
-        };
-        report.utilization = if report.latency_s > 0.0 {
-            report.states.get(PowerState::Active).unit_seconds / (n * report.latency_s)
-        } else {
-            0.0
-        };
-        report.transitions += transitions;
-        report.flags = report.flags.union(record.flags);
-
+        // Would the model's running sums stay finite? The same additions are
+        // made in `accumulate`, so checking them here keeps a failed close
+        // from changing anything.
+        let t = &self.totals;
         let finite = [
             total,
             duration,
             share_per_unit,
-            report.total_energy_j,
-            report.latency_s,
-            report.states.unit_seconds(),
-            report.gating_savings_j,
-            unit_time,
+            t.latency_s + duration,
+            t.compute_energy_j + compute_j,
+            t.memory_energy_j + memory_j,
+            t.static_energy_j + static_j,
+            t.uncore_energy_j + uncore_j,
+            t.transition_energy_j + transition_j,
+            t.gating_savings_j + gating_savings_j,
+            t.states.unit_seconds() + ledger.unit_seconds(),
+            t.states.energy_j() + ledger.energy_j(),
+            self.unit_time + allocated * duration,
         ]
         .iter()
         .all(|x| x.is_finite());
@@ -1057,13 +1103,29 @@ impl<const WIDTH: usize> Composer<WIDTH> {
         Ok(StageOutcome {
             record,
             powered_after,
-            report,
-            unit_time,
-            p_unit,
             share_per_unit,
             scale,
             max_latency,
         })
+    }
+
+    /// Adds a closed stage to the running totals.
+    fn accumulate(&mut self, r: &StageRecord) {
+        let t = &mut self.totals;
+        t.stages += 1;
+        t.subgraphs += u64::from(r.subgraphs);
+        t.latency_s += r.duration_s;
+        t.states += r.states;
+        t.compute_energy_j += r.compute_energy_j;
+        t.memory_energy_j += r.memory_energy_j;
+        t.static_energy_j += r.static_energy_j;
+        t.uncore_energy_j += r.uncore_energy_j;
+        t.transition_energy_j += r.transition_energy_j;
+        t.gating_savings_j += r.gating_savings_j;
+        t.peak_units_allocated = t.peak_units_allocated.max(r.units_allocated);
+        t.transitions += u64::from(r.domains_woken) + u64::from(r.domains_powered_down);
+        t.flags = t.flags.union(r.flags);
+        self.unit_time += f64::from(r.units_allocated) * r.duration_s;
     }
 
     /// Units accounted to a pending subgraph and the time they are active.
@@ -1099,11 +1161,11 @@ impl<const WIDTH: usize> Composer<WIDTH> {
     /// Hands each pending subgraph's record to the sink, in push order.
     fn emit_subgraphs<S: Sink + ?Sized>(&self, o: &StageOutcome, sink: &mut S) {
         let mut first_domain: u32 = 0;
-        for (sequence, p) in (self.report.subgraphs..).zip(self.pending.iter()) {
+        for (sequence, p) in (self.totals.subgraphs..).zip(self.pending.iter()) {
             let (units, active) = self.accounted(p, o.scale);
             let active_us = units * active;
             let idle_us = units * (o.max_latency - active);
-            let own_static = o.p_unit * (active_us + idle_us);
+            let own_static = self.rates.p_unit * (active_us + idle_us);
             let shared = o.share_per_unit * units;
             let domains = p.domains.unwrap_or(self.hw.domains());
             sink.subgraph(&SubgraphRecord {

@@ -174,10 +174,10 @@ fn busy() -> Composer<4> {
 fn rejects(s: Subgraph, err: ComposeError) {
     let mut c = busy();
     let before = c.clone();
-    let report_before = *c.report();
+    let report_before = c.report();
     let mut rec: Recorder<8, 8> = Recorder::new();
     assert_eq!(c.push(&s, &mut rec), Err(err));
-    assert_eq!(*c.report(), report_before);
+    assert_eq!(c.report(), report_before);
     assert_eq!(c, before);
     assert!(rec.stages.is_empty() && rec.subgraphs.is_empty());
 }

@@ -767,7 +767,7 @@ pub unsafe extern "C" fn wl_composer_report(c: *mut wl_composer, out: *mut wl_re
     guard(|| {
         need(out)?;
         // SAFETY: forwarded from the caller.
-        let r = unsafe { with(c, |comp, _| Ok(report(comp.report()))) }?;
+        let r = unsafe { with(c, |comp, _| Ok(report(&comp.report()))) }?;
         // SAFETY: forwarded from the caller.
         unsafe { write_out(out, r) }
     })
