@@ -308,7 +308,7 @@ fuzz_target!(|input: Input| {
                     checked_subs += count;
                 }
                 assert_eq!(checked_subs, sink.subgraphs.len());
-                let report = *composer.report();
+                let report = composer.report();
                 if let Some(r) = finished {
                     assert_eq!(r, report);
                     assert_eq!(composer.pending(), 0);
