@@ -1080,8 +1080,15 @@ impl<const WIDTH: usize> Composer<WIDTH> {
         // made in `accumulate`, so checking them here keeps a failed close
         // from changing anything.
         let t = &self.totals;
+        // The model total that `report` will add up, in the same order.
+        let model_total = (t.compute_energy_j + compute_j)
+            + (t.memory_energy_j + memory_j)
+            + (t.static_energy_j + static_j)
+            + (t.uncore_energy_j + uncore_j)
+            + (t.transition_energy_j + transition_j);
         let finite = [
             total,
+            model_total,
             duration,
             share_per_unit,
             t.latency_s + duration,

@@ -277,6 +277,30 @@ fn overflow_is_rejected_and_changes_nothing() {
 }
 
 #[test]
+fn a_total_that_overflows_is_refused_even_when_its_parts_do_not() {
+    // 10 W static and 10 W uncore over 1e307 s: each part is 1e308 J, finite;
+    // their sum, 2e308 J, is not. (Found by the composer fuzz target.)
+    let hw = with(|s| {
+        s.idle_power_w = 10.0;
+        s.uncore_power_w = 10.0;
+    })
+    .unwrap();
+    let mut c = Composer::<4>::new(hw, GatingPolicy::Off).unwrap();
+    c.push(
+        &Subgraph {
+            latency_s: 1e307,
+            ..good(0, 0)
+        },
+        &mut (),
+    )
+    .unwrap();
+    let before = c.clone();
+    assert_eq!(c.finish(&mut ()), Err(ComposeError::Overflow { stage: 0 }));
+    assert_eq!(c, before);
+    assert!(c.report().total_energy_j.is_finite());
+}
+
+#[test]
 fn capacity_exceeded_is_an_error_not_a_truncation() {
     let mut c = busy();
     c.push(&good(3, 2), &mut ()).unwrap();
