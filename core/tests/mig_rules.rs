@@ -44,6 +44,22 @@ fn run(records: &[ResultRecord<'static>], options: CheckOptions) -> Vec<Warning<
     out.into_iter().collect()
 }
 
+/// Options that estimate instance shares by `basis`.
+fn shares(basis: ShareBasis) -> CheckOptions {
+    CheckOptions {
+        estimate_shares: Some(basis),
+    }
+}
+
+/// `r` with `change` applied.
+fn changed(
+    mut r: ResultRecord<'static>,
+    change: impl FnOnce(&mut ResultRecord<'static>),
+) -> ResultRecord<'static> {
+    change(&mut r);
+    r
+}
+
 fn codes(ws: &[Warning<'_>]) -> Vec<&'static str> {
     ws.iter().map(|w| w.code().as_str()).collect()
 }
@@ -325,6 +341,14 @@ fn shares_are_opt_in() {
     );
 }
 
+/// Basis, fraction and share of every `WL-MIG-007` warning, in order.
+fn shares_of(ws: &[Warning<'static>]) -> Vec<(ShareBasis, f64, f64)> {
+    find(ws, WarningCode::EstimatedShare)
+        .into_iter()
+        .map(share_of)
+        .collect()
+}
+
 fn share_of(w: &Warning<'_>) -> (ShareBasis, f64, f64) {
     match *w.detail() {
         WarningDetail::EstimatedShare {
@@ -360,9 +384,7 @@ fn compute_slice_shares_of_a_full_partition_add_up_to_the_parent() {
             )
         })
         .collect();
-    let opts = CheckOptions {
-        estimate_shares: Some(ShareBasis::ComputeSlices),
-    };
+    let opts = shares(ShareBasis::ComputeSlices);
     let ws = run(&recs, opts);
     let shares = find(&ws, WarningCode::EstimatedShare);
     assert_eq!(shares.len(), 7);
@@ -401,12 +423,7 @@ fn compute_instance_share_uses_c() {
         0.0,
         1.0,
     );
-    let ws = run(
-        &[r],
-        CheckOptions {
-            estimate_shares: Some(ShareBasis::ComputeSlices),
-        },
-    );
+    let ws = run(&[r], shares(ShareBasis::ComputeSlices));
     let (_, _, share) = share_of(find(&ws, WarningCode::EstimatedShare)[0]);
     assert!((share - 50.0).abs() < 1e-9);
 }
@@ -423,16 +440,8 @@ fn activity_shares() {
         r.energy_j = 400.0;
         r
     });
-    let ws = run(
-        &recs,
-        CheckOptions {
-            estimate_shares: Some(ShareBasis::Activity),
-        },
-    );
-    let s: Vec<(ShareBasis, f64, f64)> = find(&ws, WarningCode::EstimatedShare)
-        .into_iter()
-        .map(share_of)
-        .collect();
+    let ws = run(&recs, shares(ShareBasis::Activity));
+    let s = shares_of(&ws);
     assert_eq!(s.len(), 2);
     assert_eq!(s[0].0, ShareBasis::Activity);
     assert!((s[0].2 - 300.0).abs() < 1e-9);
@@ -441,16 +450,8 @@ fn activity_shares() {
     // All activity zero: falls back to compute slices, A100 80 GB has 7:
     // 1g -> 400 x 1/7, 3g -> 400 x 3/7.
     let zero = recs.map(|r| r.with_activity(0.0));
-    let ws = run(
-        &zero,
-        CheckOptions {
-            estimate_shares: Some(ShareBasis::Activity),
-        },
-    );
-    let s: Vec<(ShareBasis, f64, f64)> = find(&ws, WarningCode::EstimatedShare)
-        .into_iter()
-        .map(share_of)
-        .collect();
+    let ws = run(&zero, shares(ShareBasis::Activity));
+    let s = shares_of(&ws);
     assert_eq!(s[0].0, ShareBasis::ComputeSlices);
     assert!((s[0].2 - 400.0 / 7.0).abs() < 1e-9);
     assert!((s[1].2 - 1200.0 / 7.0).abs() < 1e-9);
@@ -464,12 +465,7 @@ fn activity_share_counts_only_overlapping_peers() {
         mig("a", "MIG-1", "1g.10gb", 0.0, 10.0).with_activity(1.0),
         mig("b", "MIG-2", "1g.10gb", 20.0, 30.0).with_activity(3.0),
     ];
-    let ws = run(
-        &recs,
-        CheckOptions {
-            estimate_shares: Some(ShareBasis::Activity),
-        },
-    );
+    let ws = run(&recs, shares(ShareBasis::Activity));
     for w in find(&ws, WarningCode::EstimatedShare) {
         let (_, fraction, share) = share_of(w);
         assert_eq!(fraction, 1.0);
@@ -482,46 +478,30 @@ fn invalid_inputs_are_typed_errors() {
     let ok = mig("a", "MIG-1", "1g.10gb", 0.0, 10.0);
     let cases: Vec<(ResultRecord<'static>, CheckError)> = vec![
         (
-            ResultRecord {
-                energy_j: f64::NAN,
-                ..ok
-            },
+            changed(ok, |r| r.energy_j = f64::NAN),
             CheckError::InvalidEnergy { index: 1 },
         ),
         (
-            ResultRecord {
-                energy_j: f64::INFINITY,
-                ..ok
-            },
+            changed(ok, |r| r.energy_j = f64::INFINITY),
             CheckError::InvalidEnergy { index: 1 },
         ),
         (
-            ResultRecord {
-                energy_j: -1.0,
-                ..ok
-            },
+            changed(ok, |r| r.energy_j = -1.0),
             CheckError::InvalidEnergy { index: 1 },
         ),
         (
-            ResultRecord {
-                start_s: f64::NAN,
-                ..ok
-            },
+            changed(ok, |r| r.start_s = f64::NAN),
             CheckError::InvalidTime { index: 1 },
         ),
         (
-            ResultRecord {
-                end_s: f64::NEG_INFINITY,
-                ..ok
-            },
+            changed(ok, |r| r.end_s = f64::NEG_INFINITY),
             CheckError::InvalidTime { index: 1 },
         ),
         (
-            ResultRecord {
-                start_s: 5.0,
-                end_s: 4.0,
-                ..ok
-            },
+            changed(ok, |r| {
+                r.start_s = 5.0;
+                r.end_s = 4.0;
+            }),
             CheckError::EndBeforeStart { index: 1 },
         ),
         (
@@ -542,9 +522,7 @@ fn invalid_inputs_are_typed_errors() {
         assert!(out.is_empty());
         assert!(!want.to_string().is_empty());
     }
-    let opts = CheckOptions {
-        estimate_shares: Some(ShareBasis::Activity),
-    };
+    let opts = shares(ShareBasis::Activity);
     let mut out: heapless::Vec<Warning<'static>, 8> = heapless::Vec::new();
     assert_eq!(
         check(&[ok], &opts, &mut out),

@@ -9,7 +9,9 @@ use wattledger_core::compose::{
 };
 use wattledger_core::state::{PowerState, STATES, StateLedger};
 
-use crate::handle::{TAG_COMPOSER, check, register, unregister};
+use crate::handle::{
+    Storage, TAG_COMPOSER, Tagged, check, free_heap, place, release_in_place, storage_for,
+};
 use crate::hardware::{hardware_status, model, precision, wl_hardware, wl_precision};
 use crate::status::*;
 use crate::{c_str, guard, need, read_sized, write_out};
@@ -285,6 +287,19 @@ struct ComposerObj {
     composer: Composer<WL_STAGE_CAPACITY>,
 }
 
+// SAFETY: `#[repr(C)]` with the u64 tag first.
+unsafe impl Tagged for ComposerObj {
+    const TAG: u64 = TAG_COMPOSER;
+
+    unsafe fn storage(p: *const Self) -> Storage {
+        // SAFETY: the caller says a ComposerObj lives at `p`; only the
+        // `heap` and `busy` fields are read, never the composer, which a
+        // running call may hold borrowed.
+        let (heap, busy) = unsafe { ((*p).heap, (*p).busy.get()) };
+        Storage { heap, busy }
+    }
+}
+
 /// Marks an object busy for the length of a call.
 struct Busy<'a>(&'a Cell<bool>);
 
@@ -506,23 +521,14 @@ pub unsafe extern "C" fn wl_composer_init(
     out: *mut *mut wl_composer,
 ) -> wl_status {
     guard(|| {
-        need(memory)?;
         need(out)?;
         need(hw)?;
-        if len < size_of::<ComposerObj>() {
-            return Err(WL_ERR_STORAGE_TOO_SMALL);
-        }
-        if !(memory as usize).is_multiple_of(align_of::<ComposerObj>()) {
-            return Err(WL_ERR_STORAGE_MISALIGNED);
-        }
+        let p = storage_for::<ComposerObj>(memory, len)?;
         // SAFETY: non-null and readable by the caller's promise.
         let obj = make(unsafe { &*hw }, policy, false)?;
-        let p = memory.cast::<ComposerObj>();
-        // SAFETY: size and alignment checked above.
-        unsafe { p.write(obj) };
-        register(p, TAG_COMPOSER);
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out, p.cast::<wl_composer>()) }
+        // SAFETY: `p` is from `storage_for`; `out` is non-null and, by
+        // the caller's promise, writable.
+        unsafe { place(p, obj, out) }
     })
 }
 
@@ -547,10 +553,8 @@ pub unsafe extern "C" fn wl_composer_new(
         {
             // SAFETY: non-null and readable by the caller's promise.
             let obj = make(unsafe { &*hw }, policy, true)?;
-            let p = Box::into_raw(Box::new(obj));
-            register(p, TAG_COMPOSER);
             // SAFETY: forwarded from the caller.
-            unsafe { write_out(out, p.cast::<wl_composer>()) }
+            unsafe { crate::handle::place_on_heap(obj, out) }
         }
         #[cfg(not(feature = "std"))]
         {
@@ -572,33 +576,8 @@ pub unsafe extern "C" fn wl_composer_new(
 /// `c` is NULL or a handle from this library (live or freed).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_composer_free(c: *mut wl_composer) -> wl_status {
-    guard(|| {
-        // SAFETY: forwarded from the caller.
-        unsafe { check(c.cast_const(), TAG_COMPOSER) }?;
-        let obj = c.cast::<ComposerObj>();
-        // SAFETY: the tag check says a ComposerObj lives here.
-        let (heap, busy) = unsafe { ((*obj).heap, (*obj).busy.get()) };
-        if busy {
-            return Err(WL_ERR_BUSY);
-        }
-        if !heap {
-            return Err(WL_ERR_WRONG_STORAGE);
-        }
-        #[cfg(feature = "std")]
-        {
-            unregister(obj, TAG_COMPOSER);
-            // SAFETY: heap objects come from Box::into_raw in
-            // wl_composer_new, and the registry entry was live until now.
-            let mut b = unsafe { Box::from_raw(obj) };
-            b.tag = 0;
-            drop(b);
-            Ok(())
-        }
-        #[cfg(not(feature = "std"))]
-        {
-            Err(WL_ERR_NOT_SUPPORTED)
-        }
-    })
+    // SAFETY: forwarded from the caller.
+    guard(|| unsafe { free_heap(c.cast::<ComposerObj>()) })
 }
 
 /// Ends a composer made by [`wl_composer_init`]; its storage is the
@@ -612,27 +591,8 @@ pub unsafe extern "C" fn wl_composer_free(c: *mut wl_composer) -> wl_status {
 /// `c` is NULL, a handle from this library, or 8 readable bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_composer_release(c: *mut wl_composer) -> wl_status {
-    guard(|| {
-        // SAFETY: forwarded from the caller.
-        unsafe { check(c.cast_const(), TAG_COMPOSER) }?;
-        let obj = c.cast::<ComposerObj>();
-        // SAFETY: the tag check says a ComposerObj lives here.
-        let (heap, busy) = unsafe { ((*obj).heap, (*obj).busy.get()) };
-        if busy {
-            return Err(WL_ERR_BUSY);
-        }
-        if heap {
-            return Err(WL_ERR_WRONG_STORAGE);
-        }
-        unregister(obj, TAG_COMPOSER);
-        // SAFETY: the object is live and not busy; drop it in place (it
-        // owns nothing outside the storage) and clear the tag.
-        unsafe {
-            core::ptr::drop_in_place(core::ptr::addr_of_mut!((*obj).composer));
-            core::ptr::addr_of_mut!((*obj).tag).write(0);
-        }
-        Ok(())
-    })
+    // SAFETY: forwarded from the caller.
+    guard(|| unsafe { release_in_place(c.cast::<ComposerObj>()) })
 }
 
 /// Sets the function that receives stage and subgraph records as stages

@@ -8,7 +8,9 @@ use wattledger_core::meter::{
     WINDOW_NAME_CAPACITY, WindowKey, WindowRef, WindowReport,
 };
 
-use crate::handle::{TAG_METER, check, register, unregister};
+use crate::handle::{
+    Storage, TAG_METER, Tagged, check, free_heap, place, release_in_place, storage_for,
+};
 use crate::status::*;
 use crate::{c_str, c_str_opt, guard, need, put_str, read_sized, write_out};
 
@@ -185,6 +187,18 @@ struct MeterObj {
     meter: Meter<WL_WINDOW_CAPACITY>,
 }
 
+// SAFETY: `#[repr(C)]` with the u64 tag first.
+unsafe impl Tagged for MeterObj {
+    const TAG: u64 = TAG_METER;
+
+    unsafe fn storage(p: *const Self) -> Storage {
+        // SAFETY: the caller says a MeterObj lives at `p`. Meters never
+        // call out, so no call is ever running inside one.
+        let heap = unsafe { (*p).heap };
+        Storage { heap, busy: false }
+    }
+}
+
 pub(crate) fn meter_status(e: MeterError) -> wl_status {
     match e {
         MeterError::TimeWentBack { .. } => WL_ERR_TIME_WENT_BACK,
@@ -331,30 +345,20 @@ pub unsafe extern "C" fn wl_meter_init(
     out: *mut *mut wl_meter,
 ) -> wl_status {
     guard(|| {
-        need(memory)?;
         need(out)?;
-        if len < size_of::<MeterObj>() {
-            return Err(WL_ERR_STORAGE_TOO_SMALL);
-        }
-        if !(memory as usize).is_multiple_of(align_of::<MeterObj>()) {
-            return Err(WL_ERR_STORAGE_MISALIGNED);
-        }
+        let p = storage_for::<MeterObj>(memory, len)?;
         // SAFETY: forwarded from the caller.
         let c = unsafe { read_sized(config) }?;
         // SAFETY: forwarded from the caller.
         let (cfg, mig) = unsafe { parse_config(&c) }?;
-        let p = memory.cast::<MeterObj>();
-        // SAFETY: size and alignment checked.
-        unsafe {
-            p.write(MeterObj {
-                tag: TAG_METER,
-                heap: false,
-                meter: Meter::new(cfg, mig),
-            })
+        let obj = MeterObj {
+            tag: TAG_METER,
+            heap: false,
+            meter: Meter::new(cfg, mig),
         };
-        register(p, TAG_METER);
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out, p.cast::<wl_meter>()) }
+        // SAFETY: `p` is from `storage_for`; `out` is forwarded from the
+        // caller.
+        unsafe { place(p, obj, out) }
     })
 }
 
@@ -379,14 +383,13 @@ pub unsafe extern "C" fn wl_meter_new(
         let (cfg, mig) = unsafe { parse_config(&c) }?;
         #[cfg(feature = "std")]
         {
-            let p = Box::into_raw(Box::new(MeterObj {
+            let obj = MeterObj {
                 tag: TAG_METER,
                 heap: true,
                 meter: Meter::new(cfg, mig),
-            }));
-            register(p, TAG_METER);
+            };
             // SAFETY: forwarded from the caller.
-            unsafe { write_out(out, p.cast::<wl_meter>()) }
+            unsafe { crate::handle::place_on_heap(obj, out) }
         }
         #[cfg(not(feature = "std"))]
         {
@@ -417,27 +420,8 @@ unsafe fn obj<'a>(m: *mut wl_meter) -> Result<&'a mut MeterObj, wl_status> {
 /// `m` is NULL or a handle from this library (live or freed).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_meter_free(m: *mut wl_meter) -> wl_status {
-    guard(|| {
-        // SAFETY: forwarded from the caller.
-        let o = unsafe { obj(m) }?;
-        if !o.heap {
-            return Err(WL_ERR_WRONG_STORAGE);
-        }
-        #[cfg(feature = "std")]
-        {
-            let p: *mut MeterObj = o;
-            unregister(p, TAG_METER);
-            // SAFETY: heap meters come from Box::into_raw in wl_meter_new.
-            let mut b = unsafe { Box::from_raw(p) };
-            b.tag = 0;
-            drop(b);
-            Ok(())
-        }
-        #[cfg(not(feature = "std"))]
-        {
-            Err(WL_ERR_NOT_SUPPORTED)
-        }
-    })
+    // SAFETY: forwarded from the caller.
+    guard(|| unsafe { free_heap(m.cast::<MeterObj>()) })
 }
 
 /// Ends a meter made by [`wl_meter_init`]; the storage is the caller's again.
@@ -449,21 +433,8 @@ pub unsafe extern "C" fn wl_meter_free(m: *mut wl_meter) -> wl_status {
 /// `m` is NULL, a handle from this library, or 8 readable bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_meter_release(m: *mut wl_meter) -> wl_status {
-    guard(|| {
-        // SAFETY: forwarded from the caller.
-        let o = unsafe { obj(m) }?;
-        if o.heap {
-            return Err(WL_ERR_WRONG_STORAGE);
-        }
-        let p: *mut MeterObj = o;
-        unregister(p, TAG_METER);
-        // SAFETY: live, exclusively borrowed object; drop in place, clear the tag.
-        unsafe {
-            core::ptr::drop_in_place(core::ptr::addr_of_mut!((*p).meter));
-            core::ptr::addr_of_mut!((*p).tag).write(0);
-        }
-        Ok(())
-    })
+    // SAFETY: forwarded from the caller.
+    guard(|| unsafe { release_in_place(m.cast::<MeterObj>()) })
 }
 
 /// Feeds one sample.

@@ -77,7 +77,7 @@ pub struct wl_monitor {
 #[cfg(feature = "std")]
 mod imp {
     use super::*;
-    use crate::handle::{TAG_MONITOR, check, register, unregister};
+    use crate::handle::{Storage, TAG_MONITOR, Tagged, check, free_heap, place_on_heap};
     use crate::meter::window_report;
     use crate::mig::{WL_MIG_MAX_RESULTS, wl_mig_result};
     use crate::{buf_str, c_str, c_str_opt, put_str, write_out};
@@ -94,6 +94,20 @@ mod imp {
         monitor: Monitor,
         /// Per device (report order): the visible MIG instance's UUID and profile.
         visible: Vec<Option<(String, Option<String>)>>,
+    }
+
+    // SAFETY: `#[repr(C)]` with the u64 tag first.
+    unsafe impl Tagged for MonitorObj {
+        const TAG: u64 = TAG_MONITOR;
+
+        unsafe fn storage(_: *const Self) -> Storage {
+            // Monitors are only ever made on the heap, and their calls take
+            // shared borrows, so none marks it busy.
+            Storage {
+                heap: true,
+                busy: false,
+            }
+        }
     }
 
     fn monitor_status(e: MonitorError) -> wl_status {
@@ -148,14 +162,13 @@ mod imp {
                 Some((uuid, profile))
             })
             .collect();
-        let p = Box::into_raw(Box::new(MonitorObj {
+        let obj = MonitorObj {
             tag: TAG_MONITOR,
             monitor,
             visible: per_device,
-        }));
-        register(p, TAG_MONITOR);
+        };
         // SAFETY: forwarded from the caller.
-        unsafe { write_out(out, p.cast::<wl_monitor>()) }
+        unsafe { place_on_heap(obj, out) }
     }
 
     pub(super) unsafe fn new_nvml(
@@ -196,17 +209,7 @@ mod imp {
 
     pub(super) unsafe fn free(m: *mut wl_monitor) -> Result<(), wl_status> {
         // SAFETY: forwarded from the caller.
-        unsafe { obj(m) }?;
-        let p = m.cast::<MonitorObj>();
-        if !unregister(p, TAG_MONITOR) {
-            return Err(WL_ERR_BAD_HANDLE);
-        }
-        // SAFETY: made by Box::into_raw in `make`; just unregistered, so no
-        // other free can reach it.
-        let mut b = unsafe { Box::from_raw(p) };
-        b.tag = 0;
-        drop(b);
-        Ok(())
+        unsafe { free_heap(m.cast::<MonitorObj>()) }
     }
 
     pub(super) unsafe fn device_count(

@@ -60,6 +60,16 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// Writes the model `text` as `name` in a fresh directory, runs `estimate`
+/// on it, checks that it exits 3 (bad input) and returns its stderr.
+fn input_error(name: &str, text: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let m = write_model(dir.path(), name, text);
+    let out = run(&["estimate", m.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    stderr(&out)
+}
+
 /// The design document's worked example: seed-h100 (132 SMs, 300 W idle),
 /// one subgraph on 24 SMs for t = 10 ms, gating always.
 #[test]
@@ -252,53 +262,34 @@ fn csv_has_one_row_per_subgraph_and_a_total() {
 
 #[test]
 fn negative_latency_names_the_subgraph_and_field() {
-    let dir = tempfile::tempdir().unwrap();
-    let m = write_model(
-        dir.path(),
+    let e = input_error(
         "bad.json",
         r#"{"hardware": "seed-h100", "subgraphs": [
             {"name": "fine", "stage": 0, "precision": "fp16", "latency_s": 0.1, "units_allocated": 2},
             {"name": "broken_conv", "stage": 1, "precision": "fp16", "latency_s": -1, "units_allocated": 2}]}"#,
     );
-    let out = run(&["estimate", m.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(3));
-    let e = stderr(&out);
     assert!(e.contains("broken_conv") && e.contains("latency_s"), "{e}");
     assert_eq!(e.lines().count(), 1, "{e}");
 }
 
 #[test]
 fn bad_json_gives_line_and_column() {
-    let dir = tempfile::tempdir().unwrap();
-    let m = write_model(
-        dir.path(),
-        "bad.json",
-        "{\n  \"subgraphs\": [\n    {,}\n  ]\n}\n",
-    );
-    let out = run(&["estimate", m.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(3));
-    let e = stderr(&out);
+    let e = input_error("bad.json", "{\n  \"subgraphs\": [\n    {,}\n  ]\n}\n");
     // The stray comma is on line 3, column 6.
     assert!(e.contains("bad.json:3:6"), "{e}");
 }
 
 #[test]
 fn a_field_of_the_wrong_type_names_the_subgraph() {
-    let dir = tempfile::tempdir().unwrap();
-    let m = write_model(
-        dir.path(),
+    let e = input_error(
         "m.json",
         r#"{"subgraphs": [{"name": "attn", "stage": 0, "precision": "fp17", "latency_s": 1}]}"#,
     );
-    let out = run(&["estimate", m.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(3));
-    let e = stderr(&out);
     assert!(e.contains("subgraph 'attn'") && e.contains("fp17"), "{e}");
 }
 
 #[test]
 fn stage_wider_than_the_composer_is_an_error_naming_the_stage() {
-    let dir = tempfile::tempdir().unwrap();
     // 65 concurrent subgraphs in stage 7: one more than WIDTH = 64.
     let subgraphs: Vec<String> = (0..65)
         .map(|i| {
@@ -307,17 +298,13 @@ fn stage_wider_than_the_composer_is_an_error_naming_the_stage() {
             )
         })
         .collect();
-    let m = write_model(
-        dir.path(),
+    let e = input_error(
         "wide.json",
         &format!(
             r#"{{"hardware": "seed-h100", "subgraphs": [{}]}}"#,
             subgraphs.join(",")
         ),
     );
-    let out = run(&["estimate", m.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(3));
-    let e = stderr(&out);
     assert!(e.contains("stage 7") && e.contains("64"), "{e}");
 }
 
@@ -359,14 +346,10 @@ fn input_errors_exit_3_and_usage_errors_exit_2() {
 
 #[test]
 fn gating_on_hardware_that_cannot_gate_is_an_input_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let m = write_model(
-        dir.path(),
+    let e = input_error(
         "m.json",
         r#"{"hardware": {"preset": "seed-h100", "gating": {"can_gate": false}}, "gating": "always",
             "subgraphs": [{"name": "k", "stage": 0, "precision": "fp16", "latency_s": 1, "units_allocated": 2}]}"#,
     );
-    let out = run(&["estimate", m.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(3));
-    assert!(stderr(&out).contains("gate"), "{}", stderr(&out));
+    assert!(e.contains("gate"), "{e}");
 }

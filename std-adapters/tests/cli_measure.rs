@@ -11,13 +11,45 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+/// The command, with no environment of its own.
+fn wattledger() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_wattledger"))
+}
+
 /// The command with the fake NVML and `scenario` in its environment.
 fn with_fake(scenario: &str) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_wattledger"));
+    let mut c = wattledger();
     c.env("WATTLEDGER_NVML_LIB", fake_nvml::library())
         .env("FAKE_NVML_SCENARIO", fake_nvml::scenario_path(scenario))
         .env_remove("CUDA_VISIBLE_DEVICES");
     c
+}
+
+/// Runs `c` to the end.
+fn run(c: &mut Command) -> Output {
+    c.output().unwrap()
+}
+
+/// Runs `c` and checks that it exited 0 (showing its stderr otherwise).
+fn succeed(c: &mut Command) -> Output {
+    let out = run(c);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The `code` of every MIG warning of a `--json` report, in order.
+fn warning_codes(d: &Value) -> Vec<&str> {
+    d["mig_warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["code"].as_str().unwrap())
+        .collect()
 }
 
 fn json_of(out: &Output) -> Value {
@@ -32,10 +64,7 @@ fn json_of(out: &Output) -> Value {
 
 #[test]
 fn h100_energy_is_power_times_duration() {
-    let out = with_fake("h100")
-        .args(["measure", "--json", "--", "sleep", "0.3"])
-        .output()
-        .unwrap();
+    let out = run(with_fake("h100").args(["measure", "--json", "--", "sleep", "0.3"]));
     assert_eq!(out.status.code(), Some(0));
     let d = json_of(&out);
     let dev = &d["devices"][0];
@@ -59,35 +88,24 @@ fn h100_energy_is_power_times_duration() {
 
 #[test]
 fn exit_code_is_passed_through() {
-    let out = with_fake("h100")
-        .args(["measure", "--", "sh", "-c", "exit 3"])
-        .output()
-        .unwrap();
+    let out = run(with_fake("h100").args(["measure", "--", "sh", "-c", "exit 3"]));
     assert_eq!(out.status.code(), Some(3));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("(exit 3)"), "{text}");
-    let out = with_fake("h100")
-        .args(["measure", "--", "no-such-program-wattledger"])
-        .output()
-        .unwrap();
+    let out = run(with_fake("h100").args(["measure", "--", "no-such-program-wattledger"]));
     assert_eq!(out.status.code(), Some(127));
 }
 
 #[test]
 fn no_gpu_and_no_nvml_exit_4_with_one_line() {
-    let out = with_fake("no_gpu")
-        .args(["measure", "--", "true"])
-        .output()
-        .unwrap();
+    let out = run(with_fake("no_gpu").args(["measure", "--", "true"]));
     assert_eq!(out.status.code(), Some(4));
     let e = String::from_utf8_lossy(&out.stderr);
     assert_eq!(e.lines().count(), 1, "{e}");
     assert!(e.contains("nvidia-smi"), "{e}");
-    let out = Command::new(env!("CARGO_BIN_EXE_wattledger"))
+    let out = run(wattledger()
         .env("WATTLEDGER_NVML_LIB", "/no/such/libnvidia-ml.so.1")
-        .args(["devices"])
-        .output()
-        .unwrap();
+        .args(["devices"]));
     assert_eq!(out.status.code(), Some(4));
     let e = String::from_utf8_lossy(&out.stderr);
     assert!(e.contains("WATTLEDGER_NVML_LIB"), "{e}");
@@ -97,21 +115,15 @@ fn no_gpu_and_no_nvml_exit_4_with_one_line() {
 fn two_mig_instances_of_one_gpu_are_measured_once_and_warned() {
     let dir = tempfile::tempdir().unwrap();
     let prom = dir.path().join("wattledger.prom");
-    let out = with_fake("a100_mig")
-        .env(
-            "CUDA_VISIBLE_DEVICES",
-            "MIG-0a1b2c3d-1111-5e6f-8a9b-0c1d2e3f4a5b,MIG-0a1b2c3d-2222-5e6f-8a9b-0c1d2e3f4a5b",
-        )
-        .args(["measure", "--json", "--prometheus"])
-        .arg(&prom)
-        .args(["--", "sleep", "0.05"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeed(
+        with_fake("a100_mig")
+            .env(
+                "CUDA_VISIBLE_DEVICES",
+                "MIG-0a1b2c3d-1111-5e6f-8a9b-0c1d2e3f4a5b,MIG-0a1b2c3d-2222-5e6f-8a9b-0c1d2e3f4a5b",
+            )
+            .args(["measure", "--json", "--prometheus"])
+            .arg(&prom)
+            .args(["--", "sleep", "0.05"]),
     );
     let d = json_of(&out);
     // One physical GPU, measured once, covering both instances.
@@ -120,12 +132,7 @@ fn two_mig_instances_of_one_gpu_are_measured_once_and_warned() {
         d["devices"][0]["mig_instances"].as_array().unwrap().len(),
         2
     );
-    let codes: Vec<&str> = d["mig_warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w["code"].as_str().unwrap())
-        .collect();
+    let codes = warning_codes(&d);
     // Parent power, shared parent (both windows are the same), mixed profiles (1g.5gb, 2g.10gb).
     assert_eq!(codes, ["WL-MIG-001", "WL-MIG-002", "WL-MIG-004"]);
     let text = std::fs::read_to_string(&prom).unwrap();
@@ -142,21 +149,15 @@ fn two_mig_instances_of_one_gpu_are_measured_once_and_warned() {
 fn one_mig_instance_is_labelled_as_the_instance() {
     let dir = tempfile::tempdir().unwrap();
     let prom = dir.path().join("p.prom");
-    let out = with_fake("a100_mig")
-        .env(
-            "CUDA_VISIBLE_DEVICES",
-            "MIG-7e8f9a0b-3333-4c5d-9e6f-7a8b9c0d1e2f",
-        )
-        .args(["measure", "--json", "--prometheus"])
-        .arg(&prom)
-        .args(["--", "true"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeed(
+        with_fake("a100_mig")
+            .env(
+                "CUDA_VISIBLE_DEVICES",
+                "MIG-7e8f9a0b-3333-4c5d-9e6f-7a8b9c0d1e2f",
+            )
+            .args(["measure", "--json", "--prometheus"])
+            .arg(&prom)
+            .args(["--", "true"]),
     );
     let d = json_of(&out);
     let dev = &d["devices"][0];
@@ -166,12 +167,7 @@ fn one_mig_instance_is_labelled_as_the_instance() {
         dev["parent_uuid"],
         "GPU-4f1c2a9e-6b7d-4e21-9c3a-1a2b3c4d5e6f"
     );
-    let codes: Vec<&str> = d["mig_warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w["code"].as_str().unwrap())
-        .collect();
+    let codes = warning_codes(&d);
     assert_eq!(codes, ["WL-MIG-001"]);
     let text = std::fs::read_to_string(&prom).unwrap();
     assert!(text.contains(
@@ -185,16 +181,10 @@ fn trace_path() -> std::path::PathBuf {
 
 #[test]
 fn replay_trace_without_a_command_is_one_window() {
-    let out = Command::new(env!("CARGO_BIN_EXE_wattledger"))
-        .args(["measure", "--json", "--source"])
-        .arg(format!("replay:{}", trace_path().display()))
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeed(
+        wattledger()
+            .args(["measure", "--json", "--source"])
+            .arg(format!("replay:{}", trace_path().display())),
     );
     let d = json_of(&out);
     let devs = d["devices"].as_array().unwrap();
@@ -215,29 +205,17 @@ fn replay_trace_without_a_command_is_one_window() {
 fn record_writes_a_trace_that_replays() {
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("run.jsonl");
-    let out = with_fake("h100")
-        .args(["measure", "--interval", "10", "--json", "--record"])
-        .arg(&trace)
-        .args(["--", "sleep", "0.1"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeed(
+        with_fake("h100")
+            .args(["measure", "--interval", "10", "--json", "--record"])
+            .arg(&trace)
+            .args(["--", "sleep", "0.1"]),
     );
     let live = json_of(&out);
-    let out = Command::new(env!("CARGO_BIN_EXE_wattledger"))
-        .args(["measure", "--json", "--source"])
-        .arg(format!("replay:{}", trace.display()))
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeed(
+        wattledger()
+            .args(["measure", "--json", "--source"])
+            .arg(format!("replay:{}", trace.display())),
     );
     let replayed = json_of(&out);
     // The trace holds every sample the monitor took, from before the window
@@ -257,17 +235,11 @@ fn record_writes_a_trace_that_replays() {
 fn jetson_source_reads_the_fixture_tree() {
     let root = tempfile::tempdir().unwrap();
     jetson_trees::orin_nano(root.path());
-    let out = Command::new(env!("CARGO_BIN_EXE_wattledger"))
-        .args(["measure", "--json", "--interval", "10", "--source"])
-        .arg(format!("jetson:{}", root.path().display()))
-        .args(["--", "sleep", "0.1"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeed(
+        wattledger()
+            .args(["measure", "--json", "--interval", "10", "--source"])
+            .arg(format!("jetson:{}", root.path().display()))
+            .args(["--", "sleep", "0.1"]),
     );
     let d = json_of(&out);
     let dev = &d["devices"][0];
@@ -278,24 +250,16 @@ fn jetson_source_reads_the_fixture_tree() {
     assert_eq!(dev["method"], "power");
     // Jetson without rails: exit 4.
     let empty = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_wattledger"))
+    let out = run(wattledger()
         .args(["measure", "--source"])
         .arg(format!("jetson:{}", empty.path().display()))
-        .args(["--", "true"])
-        .output()
-        .unwrap();
+        .args(["--", "true"]));
     assert_eq!(out.status.code(), Some(4));
 }
 
 #[test]
 fn devices_lists_mig_instances() {
-    let out = with_fake("a100_mig").args(["devices"]).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = succeed(with_fake("a100_mig").args(["devices"]));
     let text = String::from_utf8_lossy(&out.stdout);
     for needle in [
         "NVIDIA A100-SXM4-40GB",
@@ -307,10 +271,7 @@ fn devices_lists_mig_instances() {
     ] {
         assert!(text.contains(needle), "no `{needle}` in:\n{text}");
     }
-    let out = with_fake("a100_mig")
-        .args(["devices", "--json"])
-        .output()
-        .unwrap();
+    let out = run(with_fake("a100_mig").args(["devices", "--json"]));
     let d = json_of(&out);
     assert_eq!(
         d["devices"][0]["mig"]["instances"]
@@ -323,23 +284,17 @@ fn devices_lists_mig_instances() {
 
 #[test]
 fn measure_without_a_command_is_a_usage_error() {
-    let out = with_fake("h100").args(["measure"]).output().unwrap();
+    let out = run(with_fake("h100").args(["measure"]));
     assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]
 fn cuda_visible_devices_picks_the_gpus_measured() {
     // cluster: GPU 0 A100 (MIG), 1 and 2 H100, 3 H200. Indices 2,3 → two devices.
-    let out = with_fake("cluster")
-        .env("CUDA_VISIBLE_DEVICES", "2,3")
-        .args(["measure", "--json", "--", "true"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeed(
+        with_fake("cluster")
+            .env("CUDA_VISIBLE_DEVICES", "2,3")
+            .args(["measure", "--json", "--", "true"]),
     );
     let d = json_of(&out);
     let uuids: Vec<&str> = d["devices"]
@@ -356,11 +311,9 @@ fn cuda_visible_devices_picks_the_gpus_measured() {
         ]
     );
     // An empty value hides every GPU: nothing to measure, exit 4.
-    let out = with_fake("cluster")
+    let out = run(with_fake("cluster")
         .env("CUDA_VISIBLE_DEVICES", "")
-        .args(["measure", "--", "true"])
-        .output()
-        .unwrap();
+        .args(["measure", "--", "true"]));
     assert_eq!(out.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&out.stderr).contains("CUDA_VISIBLE_DEVICES"));
 }

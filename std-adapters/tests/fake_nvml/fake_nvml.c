@@ -325,6 +325,16 @@ static int is_lost(const struct fake_gpu *g) {
     return g->lost_at_ms >= 0.0 && now_ms() >= g->lost_at_ms;
 }
 
+/* Returns from the calling function with the status of `call` unless it
+ * succeeded. */
+#define RETURN_IF_FAILED(call)                  \
+    do {                                        \
+        nvmlReturn_t status_ = (call);          \
+        if (status_ != NVML_SUCCESS) {          \
+            return status_;                     \
+        }                                       \
+    } while (0)
+
 /* Check a handle of either kind; on success, *gpu is the physical GPU. */
 static nvmlReturn_t check_any(void *h, struct fake_gpu **gpu, struct fake_mig **mig) {
     if (init_count <= 0) {
@@ -431,30 +441,21 @@ nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index, void **device) {
 nvmlReturn_t nvmlDeviceGetName(void *device, char *name, unsigned int length) {
     struct fake_gpu *g;
     struct fake_mig *m;
-    nvmlReturn_t r = check_any(device, &g, &m);
-    if (r != NVML_SUCCESS) {
-        return r;
-    }
+    RETURN_IF_FAILED(check_any(device, &g, &m));
     return put_text(m != NULL ? m->name : g->name, name, length);
 }
 
 nvmlReturn_t nvmlDeviceGetUUID(void *device, char *uuid, unsigned int length) {
     struct fake_gpu *g;
     struct fake_mig *m;
-    nvmlReturn_t r = check_any(device, &g, &m);
-    if (r != NVML_SUCCESS) {
-        return r;
-    }
+    RETURN_IF_FAILED(check_any(device, &g, &m));
     return put_text(m != NULL ? m->uuid : g->uuid, uuid, length);
 }
 
 nvmlReturn_t nvmlDeviceGetArchitecture(void *device, unsigned int *arch) {
     struct fake_gpu *g;
     struct fake_mig *m;
-    nvmlReturn_t r = check_any(device, &g, &m);
-    if (r != NVML_SUCCESS) {
-        return r;
-    }
+    RETURN_IF_FAILED(check_any(device, &g, &m));
     if (arch == NULL) {
         return NVML_ERROR_INVALID_ARGUMENT;
     }
@@ -465,10 +466,7 @@ nvmlReturn_t nvmlDeviceGetArchitecture(void *device, unsigned int *arch) {
 nvmlReturn_t nvmlDeviceGetPciInfo_v3(void *device, nvmlPciInfo_t *pci) {
     struct fake_gpu *g;
     struct fake_mig *m;
-    nvmlReturn_t r = check_any(device, &g, &m);
-    if (r != NVML_SUCCESS) {
-        return r;
-    }
+    RETURN_IF_FAILED(check_any(device, &g, &m));
     if (pci == NULL) {
         return NVML_ERROR_INVALID_ARGUMENT;
     }
@@ -487,10 +485,7 @@ nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(void *device, unsigned long lon
     struct fake_gpu *g;
     struct fake_mig *m;
     double t, mj;
-    nvmlReturn_t r = check_any(device, &g, &m);
-    if (r != NVML_SUCCESS) {
-        return r;
-    }
+    RETURN_IF_FAILED(check_any(device, &g, &m));
     if (energy == NULL) {
         return NVML_ERROR_INVALID_ARGUMENT;
     }
@@ -510,10 +505,7 @@ nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(void *device, unsigned long lon
 nvmlReturn_t nvmlDeviceGetPowerUsage(void *device, unsigned int *power) {
     struct fake_gpu *g;
     struct fake_mig *m;
-    nvmlReturn_t r = check_any(device, &g, &m);
-    if (r != NVML_SUCCESS) {
-        return r;
-    }
+    RETURN_IF_FAILED(check_any(device, &g, &m));
     if (power == NULL) {
         return NVML_ERROR_INVALID_ARGUMENT;
     }
@@ -527,10 +519,7 @@ nvmlReturn_t nvmlDeviceGetPowerUsage(void *device, unsigned int *power) {
 nvmlReturn_t nvmlDeviceGetMigMode(void *device, unsigned int *current, unsigned int *pending) {
     struct fake_gpu *g;
     struct fake_mig *m;
-    nvmlReturn_t r = check_any(device, &g, &m);
-    if (r != NVML_SUCCESS) {
-        return r;
-    }
+    RETURN_IF_FAILED(check_any(device, &g, &m));
     if (current == NULL || pending == NULL) {
         return NVML_ERROR_INVALID_ARGUMENT;
     }
@@ -545,10 +534,7 @@ nvmlReturn_t nvmlDeviceGetMigMode(void *device, unsigned int *current, unsigned 
 nvmlReturn_t nvmlDeviceGetMaxMigDeviceCount(void *device, unsigned int *count) {
     struct fake_gpu *g;
     struct fake_mig *m;
-    nvmlReturn_t r = check_any(device, &g, &m);
-    if (r != NVML_SUCCESS) {
-        return r;
-    }
+    RETURN_IF_FAILED(check_any(device, &g, &m));
     if (count == NULL) {
         return NVML_ERROR_INVALID_ARGUMENT;
     }
@@ -562,10 +548,7 @@ nvmlReturn_t nvmlDeviceGetMaxMigDeviceCount(void *device, unsigned int *count) {
 nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(void *device, unsigned int index, void **mig) {
     struct fake_gpu *g;
     struct fake_mig *m;
-    nvmlReturn_t r = check_any(device, &g, &m);
-    if (r != NVML_SUCCESS) {
-        return r;
-    }
+    RETURN_IF_FAILED(check_any(device, &g, &m));
     if (mig == NULL || m != NULL || index >= g->mig_max) {
         return NVML_ERROR_INVALID_ARGUMENT;
     }
@@ -582,10 +565,7 @@ nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(void *device, unsigned int inde
 nvmlReturn_t nvmlDeviceGetDeviceHandleFromMigDeviceHandle(void *mig, void **device) {
     struct fake_gpu *g;
     struct fake_mig *m;
-    nvmlReturn_t r = check_any(mig, &g, &m);
-    if (r != NVML_SUCCESS) {
-        return r;
-    }
+    RETURN_IF_FAILED(check_any(mig, &g, &m));
     if (device == NULL || m == NULL) {
         return NVML_ERROR_INVALID_ARGUMENT;
     }
@@ -596,10 +576,7 @@ nvmlReturn_t nvmlDeviceGetDeviceHandleFromMigDeviceHandle(void *mig, void **devi
 nvmlReturn_t nvmlDeviceIsMigDeviceHandle(void *device, unsigned int *is_mig) {
     struct fake_gpu *g;
     struct fake_mig *m;
-    nvmlReturn_t r = check_any(device, &g, &m);
-    if (r != NVML_SUCCESS) {
-        return r;
-    }
+    RETURN_IF_FAILED(check_any(device, &g, &m));
     if (is_mig == NULL) {
         return NVML_ERROR_INVALID_ARGUMENT;
     }
@@ -610,10 +587,7 @@ nvmlReturn_t nvmlDeviceIsMigDeviceHandle(void *device, unsigned int *is_mig) {
 nvmlReturn_t nvmlDeviceGetGpuInstanceId(void *device, unsigned int *id) {
     struct fake_gpu *g;
     struct fake_mig *m;
-    nvmlReturn_t r = check_any(device, &g, &m);
-    if (r != NVML_SUCCESS) {
-        return r;
-    }
+    RETURN_IF_FAILED(check_any(device, &g, &m));
     if (id == NULL || m == NULL) {
         return NVML_ERROR_INVALID_ARGUMENT;
     }
@@ -624,10 +598,7 @@ nvmlReturn_t nvmlDeviceGetGpuInstanceId(void *device, unsigned int *id) {
 nvmlReturn_t nvmlDeviceGetComputeInstanceId(void *device, unsigned int *id) {
     struct fake_gpu *g;
     struct fake_mig *m;
-    nvmlReturn_t r = check_any(device, &g, &m);
-    if (r != NVML_SUCCESS) {
-        return r;
-    }
+    RETURN_IF_FAILED(check_any(device, &g, &m));
     if (id == NULL || m == NULL) {
         return NVML_ERROR_INVALID_ARGUMENT;
     }
