@@ -22,22 +22,8 @@ use wattledger_core::hardware::{Gating, HardwareModel, Precision};
 use wattledger_core::presets::Preset;
 use wattledger_core::state::PowerState;
 
-/// A number: mostly a scaled small integer (valid, varied), sometimes any
-/// bit pattern (NaN, infinities, negatives, huge).
-#[derive(Arbitrary, Debug, Clone, Copy)]
-enum Num {
-    Small(u16),
-    Raw(f64),
-}
-
-impl Num {
-    fn value(self, unit: f64) -> f64 {
-        match self {
-            Num::Small(n) => f64::from(n) * unit,
-            Num::Raw(x) => x,
-        }
-    }
-}
+mod common;
+use common::Num;
 
 #[derive(Arbitrary, Debug)]
 struct Hw {

@@ -26,27 +26,15 @@ use wattledger_core::hardware::Precision;
 use wattledger_core::meter::{Meter, MeterConfig, MigContext, Sample, WindowRef};
 use wattledger_core::presets::Preset;
 
+mod common;
+use common::Num;
+
 #[derive(Arbitrary, Debug, Clone, Copy)]
 enum Which {
     Live(u8),
     Null,
     Dead(u8),
     Garbage,
-}
-
-#[derive(Arbitrary, Debug, Clone, Copy)]
-enum Num {
-    Small(u16),
-    Raw(f64),
-}
-
-impl Num {
-    fn value(self, unit: f64) -> f64 {
-        match self {
-            Num::Small(n) => f64::from(n) * unit,
-            Num::Raw(x) => x,
-        }
-    }
 }
 
 #[derive(Arbitrary, Debug)]
