@@ -84,9 +84,9 @@ mod imp {
     use core::mem::size_of;
     use wattledger_core::meter::MeterError;
     use wattledger_std::monitor::{DeviceWindowReport, Monitor, MonitorError};
-    use wattledger_std::nvml::{NvmlOptions, NvmlSensor, cuda_visible_devices_from_env};
-    use wattledger_std::replay::ReplaySensor;
-    use wattledger_std::sensor::{Sensor, SensorError};
+    use wattledger_std::sensors::nvml::{NvmlOptions, NvmlSensor, cuda_visible_devices_from_env};
+    use wattledger_std::sensors::replay::ReplaySensor;
+    use wattledger_std::sensors::{Sensor, SensorError};
 
     #[repr(C)]
     pub(super) struct MonitorObj {

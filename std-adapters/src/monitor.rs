@@ -25,7 +25,7 @@ use wattledger_core::meter::{
     Meter, MeterConfig, MeterError, MigContext, WINDOW_NAME_CAPACITY, WindowReport,
 };
 
-use crate::sensor::{DeviceInfo, Sensor, SensorError};
+use crate::sensors::{DeviceInfo, Sensor, SensorError};
 
 /// Polling interval when no sensor suggests one.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(100);

@@ -9,8 +9,8 @@ use fake_nvml::FakeNvml;
 use wattledger_core::mig::{CheckOptions, ShareBasis};
 use wattledger_std::mig_warnings::for_window;
 use wattledger_std::monitor::Monitor;
-use wattledger_std::nvml::NvmlSensor;
-use wattledger_std::sensor::Sensor;
+use wattledger_std::sensors::Sensor;
+use wattledger_std::sensors::nvml::NvmlSensor;
 
 const MIG_1G: &str = "MIG-0a1b2c3d-1111-5e6f-8a9b-0c1d2e3f4a5b";
 const MIG_2G: &str = "MIG-0a1b2c3d-2222-5e6f-8a9b-0c1d2e3f4a5b";

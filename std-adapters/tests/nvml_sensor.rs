@@ -26,11 +26,11 @@ mod fake_nvml;
 use std::time::Duration;
 
 use fake_nvml::FakeNvml;
-use wattledger_std::nvml::{
+use wattledger_std::sensors::nvml::{
     COUNTER_UPDATE_PERIOD_NS, NvmlOptions, NvmlSensor, POWER_ONLY_UPDATE_PERIOD_NS,
     profile_from_name,
 };
-use wattledger_std::sensor::{MigInfo, MigInstance, Sensor, SensorError};
+use wattledger_std::sensors::{MigInfo, MigInstance, Sensor, SensorError};
 
 const MS: u64 = 1_000_000;
 

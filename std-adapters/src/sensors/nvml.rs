@@ -26,7 +26,7 @@ use nvml_wrapper::{Device, Nvml};
 use wattledger_core::meter::Sample;
 use wattledger_core::mig::{DeviceToken, Profile, classify_token};
 
-use crate::sensor::{DeviceInfo, MigInfo, MigInstance, Sensor, SensorError};
+use crate::sensors::{DeviceInfo, MigInfo, MigInstance, Sensor, SensorError};
 
 /// Environment variable naming the NVML library file to load.
 pub const LIB_PATH_ENV: &str = "WATTLEDGER_NVML_LIB";

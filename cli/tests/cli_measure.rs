@@ -1,9 +1,9 @@
 //! `wattledger measure` and `devices`, run as real processes against the
 //! fake NVML library, Jetson fixture trees and a replay trace.
 
-#[path = "support/fake_nvml.rs"]
+#[path = "../../std-adapters/tests/support/fake_nvml.rs"]
 mod fake_nvml;
-#[path = "fixtures/jetson_trees.rs"]
+#[path = "../../std-adapters/tests/fixtures/jetson_trees.rs"]
 mod jetson_trees;
 
 use std::path::Path;
@@ -176,7 +176,8 @@ fn one_mig_instance_is_labelled_as_the_instance() {
 }
 
 fn trace_path() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/trace-orin-nano.jsonl")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../std-adapters/tests/fixtures/trace-orin-nano.jsonl")
 }
 
 #[test]

@@ -40,9 +40,9 @@ pub fn pct(fraction: f64) -> String {
 }
 
 /// Pretty JSON on stdout.
-pub fn print_json(value: &impl serde::Serialize) -> super::CliResult<()> {
+pub fn print_json(value: &impl serde::Serialize) -> crate::CliResult<()> {
     let text = serde_json::to_string_pretty(value)
-        .map_err(|e| super::CliError::failure(format!("cannot write JSON: {e}")))?;
+        .map_err(|e| crate::CliError::failure(format!("cannot write JSON: {e}")))?;
     println!("{text}");
     Ok(())
 }

@@ -14,8 +14,8 @@ use wattledger_core::presets::Preset;
 use wattledger_core::scenario::{RESNET18_H100, RESNET18_NAMES};
 use wattledger_core::state::PowerState;
 
-use super::format::{pct, print_json, si};
-use super::{CliError, CliResult, exit, json_error, read_file};
+use crate::format::{pct, print_json, si};
+use crate::{CliError, CliResult, exit, json_error, read_file};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -2,11 +2,11 @@
 
 use serde::Serialize;
 use wattledger_core::mig::Architecture;
-use wattledger_std::sensor::DeviceInfo;
+use wattledger_std::sensors::DeviceInfo;
 
-use super::format::print_json;
-use super::measure::open_sensor;
-use super::{CliResult, Source, exit};
+use crate::format::print_json;
+use crate::measure::open_sensor;
+use crate::{CliResult, Source, exit};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -85,7 +85,7 @@ pub fn run(args: &Args) -> CliResult {
     #[cfg(feature = "nvml")]
     if sensor.source() == "nvml" {
         if let Some(value) = &cuda {
-            let v = wattledger_std::nvml::cuda_visible_devices(devices, Some(value));
+            let v = wattledger_std::sensors::nvml::cuda_visible_devices(devices, Some(value));
             println!(
                 "CUDA_VISIBLE_DEVICES={value}: {} visible ({})",
                 v.visible.len(),

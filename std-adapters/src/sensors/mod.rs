@@ -1,4 +1,16 @@
-//! The sensor abstraction: where readings come from.
+//! Sensors: where readings come from.
+//!
+//! Every source implements [`Sensor`] and hands out
+//! [`wattledger_core::meter::Sample`]s: [`nvml`] (NVIDIA GPUs, behind the
+//! `nvml` feature), [`jetson`] (INA3221 power rails under sysfs) and
+//! [`replay`] (a recorded `wattledger-trace/1` file). Nothing here decides
+//! which devices a program can see ([`crate::visible`]) or writes results
+//! ([`crate::exporters`]).
+
+pub mod jetson;
+#[cfg(feature = "nvml")]
+pub mod nvml;
+pub mod replay;
 
 use std::fmt;
 use wattledger_core::meter::Sample;

@@ -38,7 +38,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use wattledger_core::meter::Sample;
 
-use crate::sensor::{DeviceInfo, MigInfo, Sensor, SensorError};
+use crate::sensors::{DeviceInfo, MigInfo, Sensor, SensorError};
 
 /// The format name and version written in, and required of, the `meta` line.
 pub const TRACE_FORMAT: &str = "wattledger-trace/1";

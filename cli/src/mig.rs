@@ -8,8 +8,8 @@ use wattledger_core::mig::{
     Architecture, CheckOptions, GpuModel, ResultRecord, ShareBasis, find_gpu,
 };
 
-use super::format::print_json;
-use super::{CliError, CliResult, exit, json_error, read_file};
+use crate::format::print_json;
+use crate::{CliError, CliResult, exit, json_error, read_file};
 use wattledger_std::mig_warnings;
 
 #[derive(Debug, clap::Args)]

@@ -9,14 +9,14 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use wattledger_core::meter::{Meter, MeterConfig, MigContext, Sample, WindowFlags, WindowReport};
 use wattledger_core::mig::{Architecture, CheckOptions, ResultRecord};
-use wattledger_std::jetson::{JetsonConfig, JetsonSensor};
 use wattledger_std::mig_warnings::{self, MigWarning};
 use wattledger_std::monitor::{Monitor, MonitorConfig};
-use wattledger_std::replay::{Recorder, Trace, TraceMeta};
-use wattledger_std::sensor::{DeviceInfo, Sensor, SensorError};
+use wattledger_std::sensors::jetson::{JetsonConfig, JetsonSensor};
+use wattledger_std::sensors::replay::{Recorder, Trace, TraceMeta};
+use wattledger_std::sensors::{DeviceInfo, Sensor, SensorError};
 
-use super::format::{pct, print_json, si};
-use super::{CliError, CliResult, Source, exit, write_atomically};
+use crate::format::{pct, print_json, si};
+use crate::{CliError, CliResult, Source, exit, write_atomically};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -173,7 +173,7 @@ pub fn open_sensor(source: &Source) -> CliResult<Box<dyn Sensor>> {
             s.map(|s| Box::new(s) as Box<dyn Sensor>)
                 .map_err(|e| CliError::no_device(format!("no Jetson power rails: {e}")))
         }
-        Source::Replay(path) => wattledger_std::replay::ReplaySensor::from_path(path)
+        Source::Replay(path) => wattledger_std::sensors::replay::ReplaySensor::from_path(path)
             .map(|s| Box::new(s) as Box<dyn Sensor>)
             .map_err(|e| {
                 CliError::input(format!(
@@ -186,7 +186,7 @@ pub fn open_sensor(source: &Source) -> CliResult<Box<dyn Sensor>> {
 
 #[cfg(feature = "nvml")]
 fn open_nvml() -> CliResult<Box<dyn Sensor>> {
-    wattledger_std::nvml::NvmlSensor::from_env()
+    wattledger_std::sensors::nvml::NvmlSensor::from_env()
         .map(|s| Box::new(s) as Box<dyn Sensor>)
         .map_err(|e| CliError::no_device(format!("cannot measure with NVML: {e}")))
 }
@@ -210,7 +210,7 @@ fn plan(sensor: &dyn Sensor, warnings: &mut Vec<String>) -> CliResult<Vec<Planne
     };
     #[cfg(feature = "nvml")]
     if sensor.source() == "nvml" {
-        let visible = wattledger_std::nvml::cuda_visible_devices_from_env(all);
+        let visible = wattledger_std::sensors::nvml::cuda_visible_devices_from_env(all);
         if let Some(bad) = &visible.stopped_at {
             warnings.push(format!(
                 "CUDA_VISIBLE_DEVICES: token `{}` ({:?}) and everything after it are ignored, as CUDA ignores them",

@@ -1,6 +1,11 @@
-//! Argument parsing, dispatch, errors and exit codes of the command.
+//! The `wattledger` command: estimate a model's energy, measure a program's,
+//! check MIG results, list MIG profiles and devices. See the README's
+//! "The wattledger command" section; exit codes are in [`exit`].
 //!
-//! Every failure the user can cause ends in one line on stderr that says
+//! This crate is argument parsing, dispatch, errors and exit codes only:
+//! sensors, traces, the monitor, MIG warnings, model files and every output
+//! format live in `wattledger-std`, so a Rust program or the C ABI gets the
+//! same numbers and words without clap. Every failure the user can cause ends in one line on stderr that says
 //! what to do, and a documented exit code; nothing unwraps or panics.
 
 mod devices;
@@ -124,8 +129,12 @@ impl std::str::FromStr for Source {
     }
 }
 
+fn main() {
+    std::process::exit(run());
+}
+
 /// Parses the arguments, runs the subcommand and returns the exit code.
-pub fn main() -> i32 {
+fn run() -> i32 {
     std::panic::set_hook(Box::new(|info| {
         eprintln!(
             "wattledger: internal error ({info}); please report it with the command line that caused it"
