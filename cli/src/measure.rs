@@ -1,21 +1,26 @@
 //! `wattledger measure`: run a command and measure every visible GPU.
+//!
+//! Argument handling and running only. What is measured comes from
+//! [`wattledger_std::visible`] (each physical GPU once), the MIG results and
+//! warnings from [`wattledger_std::mig_warnings`], and every output format
+//! from [`wattledger_std::exporters`].
 
 use std::fs::File;
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{BufWriter, IsTerminal};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-use wattledger_core::meter::{Meter, MeterConfig, MigContext, Sample, WindowFlags, WindowReport};
-use wattledger_core::mig::{Architecture, CheckOptions, ResultRecord};
+use wattledger_core::meter::MeterConfig;
+use wattledger_core::mig::CheckOptions;
+use wattledger_std::exporters::{DeviceResult, MeasureReport, human, json, prometheus, si};
 use wattledger_std::mig_warnings::{self, MigWarning};
-use wattledger_std::monitor::{Monitor, MonitorConfig};
+use wattledger_std::monitor::{self, DeviceWindowReport, Monitor, MonitorConfig};
+use wattledger_std::sensors::Sensor;
 use wattledger_std::sensors::jetson::{JetsonConfig, JetsonSensor};
-use wattledger_std::sensors::replay::{Recorder, Trace, TraceMeta};
-use wattledger_std::sensors::{DeviceInfo, Sensor, SensorError};
+use wattledger_std::sensors::replay::ReplaySensor;
+use wattledger_std::trace::{RecordingSensor, Trace, TraceMeta};
+use wattledger_std::visible::{self, VisibleSensor};
 
-use crate::format::{pct, print_json, si};
 use crate::{CliError, CliResult, Source, exit, write_atomically};
 
 #[derive(Debug, clap::Args)]
@@ -44,123 +49,6 @@ pub struct Args {
     command: Vec<String>,
 }
 
-/// What the command reports on one measured device.
-#[derive(Debug, Clone, Serialize)]
-struct DeviceResult {
-    source: String,
-    device: DeviceInfo,
-    /// The physical GPU's name and architecture (same as `device` unless a
-    /// MIG instance is presented).
-    parent_name: String,
-    /// `CUDA_VISIBLE_DEVICES` MIG instances this GPU's energy covers.
-    mig_instances: Vec<String>,
-    energy_j: f64,
-    duration_s: f64,
-    average_power_w: Option<f64>,
-    coverage: f64,
-    method: String,
-    flags: Vec<&'static str>,
-    counter_resets: u32,
-    gaps: u32,
-    power_estimate_j: Option<f64>,
-    is_mig: bool,
-    parent_uuid: String,
-    mig_profile: String,
-    start_s: f64,
-    end_s: f64,
-    rejected_samples: u64,
-    last_error: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct MeasureJson {
-    source: String,
-    command: Vec<String>,
-    exit_code: Option<i32>,
-    wall_s: Option<f64>,
-    devices: Vec<DeviceResult>,
-    total_energy_j: f64,
-    mig_warnings: Vec<MigWarning>,
-    warnings: Vec<String>,
-}
-
-fn flag_names(flags: WindowFlags) -> Vec<&'static str> {
-    [
-        (WindowFlags::COUNTER_RESET, "counter_reset"),
-        (WindowFlags::GAP, "gap"),
-        (
-            WindowFlags::SHORTER_THAN_UPDATE_PERIOD,
-            "shorter_than_update_period",
-        ),
-        (WindowFlags::DEVICE_LOST, "device_lost"),
-        (WindowFlags::BELOW_BASELINE, "below_baseline"),
-        (WindowFlags::MIG_PARENT_ENERGY, "mig_parent_energy"),
-        (WindowFlags::LATE_START, "late_start"),
-    ]
-    .into_iter()
-    .filter(|(f, _)| flags.contains(*f))
-    .map(|(_, n)| n)
-    .collect()
-}
-
-/// A view of a sensor: only some of its devices, renumbered 0.., each
-/// presented as the caller wants (a MIG instance in place of its parent),
-/// optionally recording every sample it hands out.
-struct View {
-    inner: Box<dyn Sensor>,
-    /// Inner index of each presented device.
-    map: Vec<u32>,
-    devices: Vec<DeviceInfo>,
-    recorder: Option<SharedRecorder>,
-}
-
-type SharedRecorder = Arc<Mutex<RecorderState>>;
-
-struct RecorderState {
-    recorder: Option<Recorder<BufWriter<File>>>,
-    error: Option<String>,
-}
-
-impl Sensor for View {
-    fn source(&self) -> &str {
-        self.inner.source()
-    }
-    fn devices(&self) -> &[DeviceInfo] {
-        &self.devices
-    }
-    fn sample(&mut self, device: u32) -> Result<Sample, SensorError> {
-        let inner = *self
-            .map
-            .get(device as usize)
-            .ok_or(SensorError::NoSuchDevice { device })?;
-        let s = self.inner.sample(inner)?;
-        if let Some(r) = &self.recorder {
-            let mut st = r.lock().unwrap_or_else(PoisonError::into_inner);
-            if st.error.is_none() {
-                if let Some(rec) = st.recorder.as_mut() {
-                    if let Err(e) = rec.record(device, &s) {
-                        st.error = Some(e.to_string());
-                    }
-                }
-            }
-        }
-        Ok(s)
-    }
-    fn update_period_ns(&self, device: u32) -> Option<u64> {
-        self.map
-            .get(device as usize)
-            .and_then(|&i| self.inner.update_period_ns(i))
-    }
-}
-
-/// A device to measure and what it covers.
-struct Planned {
-    inner_index: u32,
-    presented: DeviceInfo,
-    parent: DeviceInfo,
-    mig_instances: Vec<String>,
-}
-
 /// Opens the sensor `source` names.
 pub fn open_sensor(source: &Source) -> CliResult<Box<dyn Sensor>> {
     match source {
@@ -173,7 +61,7 @@ pub fn open_sensor(source: &Source) -> CliResult<Box<dyn Sensor>> {
             s.map(|s| Box::new(s) as Box<dyn Sensor>)
                 .map_err(|e| CliError::no_device(format!("no Jetson power rails: {e}")))
         }
-        Source::Replay(path) => wattledger_std::sensors::replay::ReplaySensor::from_path(path)
+        Source::Replay(path) => ReplaySensor::from_path(path)
             .map(|s| Box::new(s) as Box<dyn Sensor>)
             .map_err(|e| {
                 CliError::input(format!(
@@ -198,353 +86,26 @@ fn open_nvml() -> CliResult<Box<dyn Sensor>> {
     ))
 }
 
-/// The devices to measure: for NVML, the GPUs `CUDA_VISIBLE_DEVICES`
-/// leaves visible, each physical GPU once.
-fn plan(sensor: &dyn Sensor, warnings: &mut Vec<String>) -> CliResult<Vec<Planned>> {
-    let all = sensor.devices();
-    let plain = |d: &DeviceInfo| Planned {
-        inner_index: d.index,
-        presented: d.clone(),
-        parent: d.clone(),
-        mig_instances: Vec::new(),
-    };
-    #[cfg(feature = "nvml")]
-    if sensor.source() == "nvml" {
-        let visible = wattledger_std::sensors::nvml::cuda_visible_devices_from_env(all);
-        if let Some(bad) = &visible.stopped_at {
-            warnings.push(format!(
-                "CUDA_VISIBLE_DEVICES: token `{}` ({:?}) and everything after it are ignored, as CUDA ignores them",
-                bad.token, bad.problem
-            ));
-        }
-        if visible.visible.is_empty() {
-            return Err(CliError::no_device(
-                "CUDA_VISIBLE_DEVICES hides every GPU; unset it or name a GPU (`wattledger devices` lists them)",
-            ));
-        }
-        let mut out = Vec::new();
-        for parent_index in visible.parent_devices() {
-            let Some(parent) = all.iter().find(|d| d.index == parent_index) else {
-                continue;
-            };
-            let instances: Vec<String> = visible
-                .visible
-                .iter()
-                .filter(|v| v.device == parent_index)
-                .filter_map(|v| v.mig_uuid.clone())
-                .collect();
-            let mut presented = parent.clone();
-            if instances.len() == 1 {
-                // One MIG instance: present it, so the meter tags its
-                // results as that instance's (the energy is still the parent's).
-                if let Some(uuid) = instances.first() {
-                    let profile = parent
-                        .mig
-                        .as_ref()
-                        .and_then(|m| m.instances.iter().find(|i| &i.uuid == uuid))
-                        .and_then(|i| i.profile.clone());
-                    presented.uuid = uuid.clone();
-                    presented.name = format!(
-                        "{} MIG {}",
-                        parent.name,
-                        profile.as_deref().unwrap_or("(profile unknown)")
-                    );
-                }
-            }
-            out.push(Planned {
-                inner_index: parent_index,
-                presented,
-                parent: parent.clone(),
-                mig_instances: instances,
-            });
-        }
-        return Ok(out);
-    }
-    Ok(all.iter().map(plain).collect())
-}
-
-fn mig_context(info: &DeviceInfo) -> MigContext {
-    let instance = info
-        .mig
-        .as_ref()
-        .and_then(|m| m.instances.iter().find(|i| i.uuid == info.uuid));
-    let ctx = match instance {
-        Some(i) => {
-            MigContext::instance(&i.uuid, &i.parent_uuid, i.profile.as_deref().unwrap_or(""))
-        }
-        None => MigContext::whole_gpu(&info.uuid),
-    };
-    ctx.unwrap_or_default()
-}
-
-fn result_of(
-    source: &str,
-    planned: &Planned,
-    report: &WindowReport,
-    rejected: u64,
-    last_error: Option<String>,
-) -> DeviceResult {
-    DeviceResult {
-        source: source.to_string(),
-        device: planned.presented.clone(),
-        parent_name: planned.parent.name.clone(),
-        mig_instances: planned.mig_instances.clone(),
-        energy_j: report.energy_j,
-        duration_s: report.duration_ns as f64 * 1e-9,
-        average_power_w: report.mean_power_w(),
-        coverage: report.coverage,
-        method: format!("{:?}", report.method).to_lowercase(),
-        flags: flag_names(report.flags),
-        counter_resets: report.counter_resets,
-        gaps: report.gaps,
-        power_estimate_j: report.power_estimate_j,
-        is_mig: report.mig.is_mig,
-        parent_uuid: report.mig.parent_uuid.to_string(),
-        mig_profile: report.mig.profile.to_string(),
-        start_s: report.start_ns as f64 * 1e-9,
-        end_s: report.end_ns as f64 * 1e-9,
-        rejected_samples: rejected,
-        last_error,
-    }
-}
-
-/// Runs the MIG rules over the measured results: one record per visible
-/// MIG instance (each carrying its parent's energy), or one per whole GPU.
-fn mig_warnings(results: &[DeviceResult], warnings: &mut Vec<String>) -> Vec<MigWarning> {
-    struct Owned {
-        id: String,
-        uuid: String,
-        parent: String,
-        profile: String,
-        is_mig: bool,
-        arch: Architecture,
-        model: String,
-        energy: f64,
-        start: f64,
-        end: f64,
-    }
-    let mut owned = Vec::new();
-    for r in results {
-        let arch = r.device.architecture.map_or(
-            Architecture::Unknown(Architecture::NVML_UNKNOWN),
-            Architecture::from_nvml,
-        );
-        let parent_uuid = if r.is_mig && !r.parent_uuid.is_empty() {
-            r.parent_uuid.clone()
-        } else {
-            r.device.uuid.clone()
-        };
-        let instances = r
-            .device
-            .mig
-            .as_ref()
-            .map(|m| m.instances.clone())
-            .unwrap_or_default();
-        if r.mig_instances.is_empty() {
-            if let Some(m) = &r.device.mig {
-                if m.current_enabled && !r.is_mig {
-                    warnings.push(format!(
-                        "{} ({}) is in MIG mode with {} instance(s); its energy covers all of them",
-                        r.device.name,
-                        r.device.uuid,
-                        m.instances.len()
-                    ));
-                }
-            }
-            owned.push(Owned {
-                id: format!("{}:{}", r.source, r.device.index),
-                uuid: r.device.uuid.clone(),
-                parent: String::new(),
-                profile: r.mig_profile.clone(),
-                is_mig: r.is_mig,
-                arch,
-                model: r.parent_name.clone(),
-                energy: r.energy_j,
-                start: r.start_s,
-                end: r.end_s,
-            });
-        } else {
-            for uuid in &r.mig_instances {
-                let profile = instances
-                    .iter()
-                    .find(|i| &i.uuid == uuid)
-                    .and_then(|i| i.profile.clone())
-                    .unwrap_or_default();
-                owned.push(Owned {
-                    id: uuid.clone(),
-                    uuid: uuid.clone(),
-                    parent: parent_uuid.clone(),
-                    profile,
-                    is_mig: true,
-                    arch,
-                    model: r.parent_name.clone(),
-                    energy: r.energy_j,
-                    start: r.start_s,
-                    end: r.end_s,
-                });
-            }
-        }
-    }
-    let records: Vec<ResultRecord<'_>> = owned
-        .iter()
-        .map(|o| {
-            if o.is_mig {
-                ResultRecord::mig(
-                    &o.id, &o.uuid, &o.parent, &o.profile, o.arch, &o.model, o.energy, o.start,
-                    o.end,
-                )
-            } else {
-                ResultRecord::whole_gpu(&o.id, &o.uuid, o.arch, &o.model, o.energy, o.start, o.end)
-            }
-        })
-        .collect();
-    mig_warnings::check(&records, &CheckOptions::default()).unwrap_or_else(|e| {
+/// The MIG warnings of one window's reports; a failure of the rules is a
+/// plain warning, since the measurement itself stands.
+fn mig_warnings(reports: &[DeviceWindowReport], warnings: &mut Vec<String>) -> Vec<MigWarning> {
+    mig_warnings::for_window(reports, &CheckOptions::default()).unwrap_or_else(|e| {
         warnings.push(format!("the MIG rules could not run: {e}"));
         Vec::new()
     })
 }
 
-fn render_human(m: &MeasureJson) -> String {
-    let mut s = String::new();
-    if !m.command.is_empty() {
-        s.push_str(&format!(
-            "Command    {} (exit {}) in {}\n",
-            m.command.join(" "),
-            m.exit_code
-                .map_or("by signal".to_string(), |c| c.to_string()),
-            si(m.wall_s.unwrap_or(0.0), "s")
-        ));
-    }
-    s.push_str(&format!("Source     {}\n", m.source));
-    for d in &m.devices {
-        s.push_str(&format!(
-            "\n{} {}  {}  {}\n",
-            d.source, d.device.index, d.device.name, d.device.uuid
-        ));
-        s.push_str(&format!(
-            "  energy    {} over {} (average {})\n",
-            si(d.energy_j, "J"),
-            si(d.duration_s, "s"),
-            d.average_power_w.map_or("n/a".to_string(), |p| si(p, "W"))
-        ));
-        s.push_str(&format!(
-            "  coverage  {}  method {}  flags {}\n",
-            pct(d.coverage),
-            d.method,
-            if d.flags.is_empty() {
-                "none".to_string()
-            } else {
-                d.flags.join(",")
-            }
-        ));
-        if let (Some(p), true) = (
-            d.power_estimate_j,
-            d.flags.contains(&"shorter_than_update_period"),
-        ) {
-            s.push_str(&format!(
-                "  note      window shorter than the counter's update period; power × time gives {}\n",
-                si(p, "J")
-            ));
-        }
-        if d.is_mig {
-            s.push_str(&format!(
-                "  MIG       instance {} of {}: this is the parent GPU's energy\n",
-                if d.mig_profile.is_empty() {
-                    "?"
-                } else {
-                    &d.mig_profile
-                },
-                d.parent_uuid
-            ));
-        } else if !d.mig_instances.is_empty() {
-            s.push_str(&format!(
-                "  MIG       covers instances {}: the parent GPU's energy, counted once\n",
-                d.mig_instances.join(", ")
-            ));
-        }
-        if let Some(e) = &d.last_error {
-            s.push_str(&format!("  error     {e}\n"));
-        }
-    }
-    if m.devices.len() > 1 {
-        s.push_str(&format!("\nTotal      {}\n", si(m.total_energy_j, "J")));
-    }
-    for w in &m.mig_warnings {
-        s.push_str(&format!("{} {}: {}\n", w.code, w.severity, w.message));
-    }
-    for w in &m.warnings {
-        s.push_str(&format!("warning: {w}\n"));
-    }
-    s
-}
-
-fn prom_escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
-fn prometheus_text(m: &MeasureJson) -> String {
-    let labels = |d: &DeviceResult| {
-        let (uuid, parent, profile) = if d.is_mig {
-            (
-                d.device.uuid.as_str(),
-                d.parent_uuid.as_str(),
-                d.mig_profile.as_str(),
-            )
-        } else {
-            (d.device.uuid.as_str(), "", "")
-        };
-        format!(
-            "gpu_uuid=\"{}\",parent_uuid=\"{}\",mig_profile=\"{}\"",
-            prom_escape(uuid),
-            prom_escape(parent),
-            prom_escape(profile)
-        )
-    };
-    let mut s = String::new();
-    s.push_str("# HELP wattledger_energy_joules_total Energy of the last measured run, per GPU; on a MIG instance it is the parent GPU's energy.\n");
-    s.push_str("# TYPE wattledger_energy_joules_total counter\n");
-    for d in &m.devices {
-        s.push_str(&format!(
-            "wattledger_energy_joules_total{{{}}} {}\n",
-            labels(d),
-            d.energy_j
-        ));
-    }
-    s.push_str("# HELP wattledger_power_watts Average power over the last measured run.\n");
-    s.push_str("# TYPE wattledger_power_watts gauge\n");
-    for d in &m.devices {
-        if let Some(p) = d.average_power_w {
-            s.push_str(&format!("wattledger_power_watts{{{}}} {p}\n", labels(d)));
-        }
-    }
-    s.push_str("# HELP wattledger_coverage_ratio Fraction of the run covered by readings.\n");
-    s.push_str("# TYPE wattledger_coverage_ratio gauge\n");
-    for d in &m.devices {
-        s.push_str(&format!(
-            "wattledger_coverage_ratio{{{}}} {}\n",
-            labels(d),
-            d.coverage
-        ));
-    }
-    s
-}
-
-fn emit(args: &Args, m: &MeasureJson) -> CliResult<()> {
+fn emit(args: &Args, m: &MeasureReport) -> CliResult<()> {
     if let Some(p) = &args.prometheus {
-        write_atomically(p, &prometheus_text(m))?;
+        write_atomically(p, &prometheus::measure(m))?;
     }
     let text = if args.json {
-        serde_json::to_string_pretty(m)
-            .map_err(|e| CliError::failure(format!("cannot write JSON: {e}")))?
-            + "\n"
+        json::to_string(m).map_err(|e| CliError::failure(format!("cannot write JSON: {e}")))?
     } else {
-        render_human(m)
+        human::measure(m)
     };
     match &args.output {
         Some(p) => write_atomically(p, &text),
-        None if args.json => print_json(m),
         None => {
             print!("{text}");
             Ok(())
@@ -553,7 +114,7 @@ fn emit(args: &Args, m: &MeasureJson) -> CliResult<()> {
 }
 
 /// `--source replay:FILE` with no command: one window over each device's
-/// whole trace, fed straight into a core meter.
+/// whole trace.
 fn analyse_trace(args: &Args, path: &PathBuf) -> CliResult {
     let trace = Trace::from_path(path).map_err(|e| {
         CliError::input(format!(
@@ -567,57 +128,30 @@ fn analyse_trace(args: &Args, path: &PathBuf) -> CliResult {
             path.display()
         )));
     }
-    let mut warnings = Vec::new();
-    let mut devices = Vec::new();
-    for info in &trace.devices {
-        let config = MeterConfig {
-            // A trace's samples are what they are: no update-period flag.
-            update_period_ns: 0,
-            max_gap_ns: args
-                .interval
-                .map_or(MeterConfig::default().max_gap_ns, |ms| {
-                    ms.saturating_mul(5_000_000)
-                }),
-            ..MeterConfig::default()
-        };
-        let mut meter: Meter = Meter::new(config, mig_context(info));
-        let mut rejected = 0u64;
-        let mut begun = false;
-        for s in trace.samples.iter().filter(|s| s.device == info.index) {
-            if meter.ingest(s.sample).is_err() {
-                rejected += 1;
-                continue;
-            }
-            if !begun {
-                begun = meter.begin("trace").is_ok();
-            }
-        }
-        if !begun {
-            warnings.push(format!(
+    let max_gap_ns = args
+        .interval
+        .map_or(MeterConfig::default().max_gap_ns, |ms| {
+            ms.saturating_mul(5_000_000)
+        });
+    let whole = monitor::whole_trace(&trace, max_gap_ns)
+        .map_err(|e| CliError::failure(format!("cannot analyse {}: {e}", path.display())))?;
+    let mut warnings: Vec<String> = whole
+        .without_samples
+        .iter()
+        .map(|d| {
+            format!(
                 "device {} ({}) has no samples in the trace",
-                info.index, info.name
-            ));
-            continue;
-        }
-        let report = meter
-            .end("trace")
-            .map_err(|e| CliError::failure(format!("device {}: {e}", info.index)))?;
-        let planned = Planned {
-            inner_index: info.index,
-            presented: info.clone(),
-            parent: info.clone(),
-            mig_instances: Vec::new(),
-        };
-        devices.push(result_of(
-            &trace.meta.source,
-            &planned,
-            &report,
-            rejected,
-            None,
-        ));
-    }
-    let mig = mig_warnings(&devices, &mut warnings);
-    let m = MeasureJson {
+                d.index, d.name
+            )
+        })
+        .collect();
+    let mig = mig_warnings(&whole.reports, &mut warnings);
+    let devices: Vec<DeviceResult> = whole
+        .reports
+        .iter()
+        .map(DeviceResult::from_window)
+        .collect();
+    let m = MeasureReport {
         source: format!(
             "replay:{} (recorded from {})",
             path.display(),
@@ -655,44 +189,39 @@ pub fn run(args: &Args) -> CliResult {
     }
     let sensor = open_sensor(&args.source)?;
     let mut warnings = Vec::new();
-    let planned = plan(sensor.as_ref(), &mut warnings)?;
-    let devices: Vec<DeviceInfo> = planned
-        .iter()
-        .enumerate()
-        .map(|(i, p)| DeviceInfo {
-            index: u32::try_from(i).unwrap_or(u32::MAX),
-            ..p.presented.clone()
-        })
-        .collect();
-    let recorder = match &args.record {
-        None => None,
+    let plan = visible::plan_from_env(sensor.as_ref());
+    if let Some(bad) = &plan.stopped_at {
+        warnings.push(format!(
+            "CUDA_VISIBLE_DEVICES: token `{}` ({:?}) and everything after it are ignored, as CUDA ignores them",
+            bad.token, bad.problem
+        ));
+    }
+    if plan.gpus.is_empty() && !sensor.devices().is_empty() {
+        return Err(CliError::no_device(
+            "CUDA_VISIBLE_DEVICES hides every GPU; unset it or name a GPU (`wattledger devices` lists them)",
+        ));
+    }
+    let visible: Box<dyn Sensor> = Box::new(VisibleSensor::new(sensor, plan.gpus));
+    let (measured, recording) = match &args.record {
+        None => (visible, None),
         Some(path) => {
             let file = File::create(path)
                 .map_err(|e| CliError::failure(format!("cannot create {}: {e}", path.display())))?;
-            let mut meta = TraceMeta::new(sensor.source());
+            let mut meta = TraceMeta::new(visible.source());
             meta.recorded_by = Some(format!("wattledger {}", env!("CARGO_PKG_VERSION")));
             meta.note = Some(format!("measure -- {}", args.command.join(" ")));
-            let rec = Recorder::new(BufWriter::new(file), &meta, &devices).map_err(|e| {
-                CliError::failure(format!("cannot record to {}: {e}", path.display()))
-            })?;
-            Some(Arc::new(Mutex::new(RecorderState {
-                recorder: Some(rec),
-                error: None,
-            })))
+            let (sensor, recording) =
+                RecordingSensor::new(visible, Box::new(BufWriter::new(file)), &meta).map_err(
+                    |e| CliError::failure(format!("cannot record to {}: {e}", path.display())),
+                )?;
+            (Box::new(sensor) as Box<dyn Sensor>, Some(recording))
         }
-    };
-    let source_name = sensor.source().to_string();
-    let view = View {
-        inner: sensor,
-        map: planned.iter().map(|p| p.inner_index).collect(),
-        devices,
-        recorder: recorder.clone(),
     };
     let config = MonitorConfig {
         poll_interval: args.interval.map(Duration::from_millis),
         ..MonitorConfig::default()
     };
-    let monitor = Monitor::with_config(vec![Box::new(view)], config)
+    let monitor = Monitor::with_config(vec![measured], config)
         .map_err(|e| CliError::no_device(format!("cannot start measuring: {e}")))?;
     monitor
         .begin_window("measure")
@@ -762,36 +291,16 @@ pub fn run(args: &Args) -> CliResult {
         .end_window("measure")
         .map_err(|e| CliError::failure(format!("cannot end the window: {e}")))?;
     drop(monitor);
-    let results: Vec<DeviceResult> = reports
-        .iter()
-        .zip(&planned)
-        .map(|(r, p)| {
-            result_of(
-                &source_name,
-                p,
-                &r.report,
-                r.rejected_samples,
-                r.last_error.clone(),
-            )
-        })
-        .collect();
-    if let Some(rec) = recorder {
-        let mut st = rec.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(r) = st.recorder.take() {
-            match r.finish() {
-                Ok(mut w) => {
-                    if let Err(e) = w.flush() {
-                        warnings.push(format!("recording: {e}"));
-                    }
-                }
-                Err(e) => warnings.push(format!("recording: {e}")),
-            }
+    let results: Vec<DeviceResult> = reports.iter().map(DeviceResult::from_window).collect();
+    if let Some(Err(problems)) = recording.map(|r| r.finish()) {
+        if let Some(e) = problems.flush {
+            warnings.push(format!("recording: {e}"));
         }
-        if let Some(e) = &st.error {
+        if let Some(e) = problems.stopped {
             warnings.push(format!("recording stopped: {e}"));
         }
     }
-    let mig = mig_warnings(&results, &mut warnings);
+    let mig = mig_warnings(&reports, &mut warnings);
     let code = status.code().unwrap_or_else(|| {
         #[cfg(unix)]
         {
@@ -803,7 +312,7 @@ pub fn run(args: &Args) -> CliResult {
             exit::FAILURE
         }
     });
-    let m = MeasureJson {
+    let m = MeasureReport {
         source: source_label(&args.source),
         command: args.command.clone(),
         exit_code: status.code(),

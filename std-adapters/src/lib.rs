@@ -18,6 +18,10 @@
 //! The `wattledger` command (crate `wattledger-cli`) and the C ABI
 //! (`wattledger-ffi`) are thin layers over these.
 
+pub mod exporters;
 pub mod mig_warnings;
+pub mod model_file;
 pub mod monitor;
 pub mod sensors;
+pub mod trace;
+pub mod visible;

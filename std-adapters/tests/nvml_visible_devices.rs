@@ -14,8 +14,9 @@ mod fake_nvml;
 
 use fake_nvml::FakeNvml;
 use wattledger_std::sensors::Sensor;
-use wattledger_std::sensors::nvml::{
-    InvalidToken, NvmlSensor, TokenProblem, VisibleDevice, VisibleDevices, cuda_visible_devices,
+use wattledger_std::sensors::nvml::NvmlSensor;
+use wattledger_std::visible::{
+    InvalidToken, TokenProblem, VisibleDevice, VisibleDevices, cuda_visible_devices,
 };
 
 const MIG_1: &str = "MIG-0a1b2c3d-1111-5e6f-8a9b-0c1d2e3f4a5b";
