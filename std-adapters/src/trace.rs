@@ -548,7 +548,7 @@ impl From<io::Error> for RecordError {
 /// The `meta` and `device` lines are written when the recorder is made;
 /// each [`Recorder::record`] writes one `sample` line. Samples are checked
 /// as a reader would check them, so whatever a recorder writes can be read
-/// back by [`ReplaySensor`]. Wrap a file in a [`io::BufWriter`]; call
+/// back by [`ReplaySensor`](crate::sensors::replay::ReplaySensor). Wrap a file in a [`io::BufWriter`]; call
 /// [`Recorder::finish`] to flush it.
 #[derive(Debug)]
 pub struct Recorder<W: Write> {
