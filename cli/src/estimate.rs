@@ -12,7 +12,7 @@ use wattledger_std::model_file::{
     Outcome, builtin_model, compose, hardware_from_arg, load_model, parse_policy,
 };
 
-use crate::{CliError, CliResult, exit, print_json};
+use crate::{CliError, CliResult, exit, out, print_json};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -84,9 +84,9 @@ pub fn run(args: &Args) -> CliResult {
                 .into_iter()
                 .filter_map(|(p, o)| o.ok().map(|o| (p, o)))
                 .collect();
-            print!("{}", csv::estimate(&model, &ok));
+            out::stdout(&csv::estimate(&model, &ok))?;
         } else {
-            print!("{}", human::comparison(&model, &results));
+            out::stdout(&human::comparison(&model, &results))?;
         }
         return Ok(exit::OK);
     }
@@ -94,9 +94,9 @@ pub fn run(args: &Args) -> CliResult {
     if args.json {
         print_json(&json::estimate(&model, &outcome))?;
     } else if args.csv {
-        print!("{}", csv::estimate(&model, &[(model.gating, outcome)]));
+        out::stdout(&csv::estimate(&model, &[(model.gating, outcome)]))?;
     } else {
-        print!("{}", human::estimate(&model, &outcome, args.top));
+        out::stdout(&human::estimate(&model, &outcome, args.top))?;
     }
     Ok(exit::OK)
 }

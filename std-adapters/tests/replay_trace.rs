@@ -422,6 +422,7 @@ fn record_live_rounds_and_uneven_ends() {
                 sample: power(4, 40, None),
             },
         ],
+        ..Trace::default()
     };
     let mut replay = ReplaySensor::from_trace(trace).unwrap();
     let mut out = Vec::new();
@@ -488,7 +489,7 @@ proptest! {
                 TraceSample { device: d, sample: Sample { t_ns: *c, energy_mj: e, power_mw: p, gated_units: g } }
             })
             .collect();
-        let trace = Trace { meta: TraceMeta::new("nvml"), devices, samples };
+        let trace = Trace { meta: TraceMeta::new("nvml"), devices, samples, ..Trace::default() };
         let bytes = trace.write(Vec::new()).unwrap();
         let back = Trace::read(Cursor::new(bytes)).unwrap();
         prop_assert_eq!(&back, &trace);
@@ -524,6 +525,7 @@ fn traces_built_in_memory_are_checked() {
                 sample: power(1, 1, None),
             },
         ],
+        ..Trace::default()
     };
     assert_eq!(good.validate(), Ok(()));
 
