@@ -6,6 +6,7 @@
 //! recordings). Every sensor implements [`sensor::Sensor`] and hands out
 //! [`wattledger_core::meter::Sample`]s; everything downstream works on those.
 
+pub mod calibrate;
 pub mod jetson;
 pub mod mig_warnings;
 pub mod monitor;
