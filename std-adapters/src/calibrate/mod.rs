@@ -611,32 +611,10 @@ pub fn calibrate(
         });
     }
 
-    // Column scales: the weighted norm of each column and of the target.
-    let mut norms = [0.0f64; COLUMNS];
-    let mut target_norm = 0.0f64;
-    for r in &rows {
-        for (c, norm) in norms.iter_mut().enumerate() {
-            let x = feature(r, c, units);
-            *norm += r.weight * x * x;
-        }
-        target_norm += r.weight * r.measured_j * r.measured_j;
-    }
-    let candidates: Vec<usize> = (0..COLUMNS).filter(|&c| norms[c] > 0.0).collect();
-    let scales: Vec<f64> = candidates.iter().map(|&c| norms[c].sqrt()).collect();
-    let target_scale = if target_norm > 0.0 {
-        target_norm.sqrt()
-    } else {
-        1.0
-    };
-    let design = Design {
-        columns: &candidates,
-        scales: &scales,
-        target_scale,
-        units,
-    };
-
-    // One triangular factor per fold (contiguous blocks of time), and the
-    // whole data's factor from them.
+    let design = Design::new(&rows, units);
+    // One triangular factor per fold (contiguous blocks of time, so that
+    // neighbouring windows, which share a workload phase, do not leak
+    // between training and test), and the whole data's factor from them.
     let bounds: Vec<(usize, usize)> = (0..k).map(|f| (f * n / k, (f + 1) * n / k)).collect();
     let factors: Vec<DMatrix<f64>> = bounds
         .iter()
@@ -645,19 +623,22 @@ pub fn calibrate(
     let whole = stack(factors.iter());
 
     // Which columns the data determines, in order of precedence.
-    let mut chosen: Vec<usize> = Vec::new(); // positions in `candidates`
+    let mut chosen: Vec<usize> = Vec::new(); // positions in `design.columns`
     let mut dependent: Vec<usize> = Vec::new(); // column ids
-    for (pos, &column) in candidates.iter().enumerate() {
+    for (pos, &column) in design.columns.iter().enumerate() {
         if distance_to_span(&whole, &chosen, pos) > options.collinearity_tolerance {
             chosen.push(pos);
         } else {
             dependent.push(column);
         }
     }
-    let split_fitted = chosen
-        .iter()
-        .any(|&pos| candidates.get(pos) == Some(&POWERED));
-    let with_data = candidates.len() - usize::from(!split_fitted && candidates.contains(&POWERED));
+    let problem = Problem {
+        design: &design,
+        chosen,
+    };
+    let split_fitted = problem.columns().any(|c| c == POWERED);
+    let unsplit_powered = !split_fitted && design.columns.contains(&POWERED);
+    let with_data = design.columns.len() - usize::from(unsplit_powered);
     if n < with_data {
         return Err(CalibrationError::TooFewIntervals {
             intervals: n,
@@ -665,137 +646,13 @@ pub fn calibrate(
         });
     }
 
-    let target = candidates.len();
-    let solve = |factor: &DMatrix<f64>, fold: Option<usize>| {
-        let a = factor.select_columns(chosen.iter());
-        let b = DVector::from_iterator(factor.nrows(), factor.column(target).iter().copied());
-        nnls::nnls(&a, &b)
-            .map(|(x, passive)| (a, b, x, passive))
-            .map_err(|_| CalibrationError::NotConverged { fold })
-    };
-
-    // The fit on everything.
-    let (a, b, x, passive) = solve(&whole, None)?;
-    let chosen_columns: Vec<usize> = chosen
-        .iter()
-        .filter_map(|&p| candidates.get(p).copied())
-        .collect();
-    let chosen_scales: Vec<f64> = chosen
-        .iter()
-        .filter_map(|&p| scales.get(p).copied())
-        .collect();
-    let values: Vec<f64> = x
-        .iter()
-        .zip(&chosen_scales)
-        .map(|(v, s)| v * target_scale / s)
-        .collect();
-    let free = passive.iter().filter(|&&p| p).count();
-    let dof = n.saturating_sub(free);
-    let rss_scaled = (&a * &x - &b).norm_squared();
-    let covariance = covariance(&a, &passive, rss_scaled, dof).map(|cov| {
-        // Back to the parameters' units: cov_jk · s_y² / (s_j·s_k).
-        DMatrix::from_fn(cov.nrows(), cov.ncols(), |j, l| {
-            cov[(j, l)] * target_scale * target_scale / (chosen_scales[j] * chosen_scales[l])
-        })
-    });
-    let stderr = |j: usize| -> Option<f64> {
-        let cov = covariance.as_ref()?;
-        passive.get(j).copied().filter(|&p| p)?;
-        Some(cov[(j, j)].max(0.0).sqrt())
-    };
-
-    // Report.
-    let mut estimates = Vec::new();
-    let position = |column: usize| chosen_columns.iter().position(|&c| c == column);
-    let at_bound = |j: usize| passive.get(j) == Some(&false);
-    let duration = position(DURATION);
-    let powered = position(POWERED);
-    let split;
-    match (duration, powered) {
-        (Some(d), Some(p)) => {
-            split = ConstantSplit::Fitted;
-            let total = values[d] + values[p];
-            let se = covariance.as_ref().map(|cov| {
-                let var = |j: usize| if at_bound(j) { 0.0 } else { cov[(j, j)] };
-                let cross = if at_bound(d) || at_bound(p) {
-                    0.0
-                } else {
-                    cov[(d, p)]
-                };
-                (var(d) + var(p) + 2.0 * cross).max(0.0).sqrt()
-            });
-            estimates.push(Estimate {
-                parameter: Parameter::ConstantPower,
-                value: total,
-                stderr: se.filter(|_| !(at_bound(d) && at_bound(p))),
-                at_bound: at_bound(d) && at_bound(p),
-            });
-        }
-        _ => {
-            let f = options.idle_fraction;
-            split = ConstantSplit::PresetRatio { idle_fraction: f };
-            let (value, se, bound) = match duration {
-                Some(d) => (values[d], stderr(d), at_bound(d)),
-                None => (0.0, None, true),
-            };
-            for (parameter, share) in [
-                (Parameter::ConstantPower, 1.0),
-                (Parameter::IdlePower, f),
-                (Parameter::UncorePower, 1.0 - f),
-            ] {
-                estimates.push(Estimate {
-                    parameter,
-                    value: value * share,
-                    stderr: se.map(|s| s * share),
-                    at_bound: bound,
-                });
-            }
-        }
-    }
-    for (j, &column) in chosen_columns.iter().enumerate() {
-        let parameter = column_parameter(column);
-        if split != ConstantSplit::Fitted && column == DURATION {
-            continue;
-        }
-        estimates.push(Estimate {
-            parameter,
-            value: values[j],
-            stderr: stderr(j),
-            at_bound: at_bound(j),
-        });
-    }
-    // Keep the documented order: constant, idle, uncore, then the columns.
-    estimates.sort_by_key(|e| e.parameter);
-
-    let mut identifiable: Vec<Parameter> = Vec::new();
-    let mut not_identifiable: Vec<Parameter> = Vec::new();
-    if split == ConstantSplit::Fitted {
-        identifiable.extend([
-            Parameter::ConstantPower,
-            Parameter::IdlePower,
-            Parameter::UncorePower,
-        ]);
-    } else {
-        if duration.is_some() {
-            identifiable.push(Parameter::ConstantPower);
-        }
-        not_identifiable.extend([Parameter::IdlePower, Parameter::UncorePower]);
-    }
-    for &column in &chosen_columns {
-        if column > POWERED {
-            identifiable.push(column_parameter(column));
-        }
-    }
-    for &column in &dependent {
-        if column > POWERED {
-            not_identifiable.push(column_parameter(column));
-        }
-    }
+    let solution = problem.solve(&whole, n, None)?;
+    let (estimates, split) = report(&solution, options.idle_fraction);
+    let (identifiable, not_identifiable) = identifiability(&solution, &dependent, split);
     let absent: Vec<Parameter> = (ACTIVE..COLUMNS)
-        .filter(|c| !candidates.contains(c))
+        .filter(|c| !design.columns.contains(c))
         .map(column_parameter)
         .collect();
-
     let mut calibration = Calibration {
         estimates,
         identifiable,
@@ -806,7 +663,7 @@ pub fn calibrate(
         holdout_mape: None,
         folds: k,
         intervals: n,
-        degrees_of_freedom: dof,
+        degrees_of_freedom: solution.degrees_of_freedom,
         units: options.units,
     };
 
@@ -822,28 +679,113 @@ pub fn calibrate(
     // K-fold held-out error: fit on the other folds, predict this one.
     let (mut ape, mut scored) = (0.0, 0usize);
     for (fold, &(start, end)) in bounds.iter().enumerate() {
-        let training = stack(
-            factors
-                .iter()
-                .enumerate()
-                .filter(|&(g, _)| g != fold)
-                .map(|(_, f)| f),
-        );
-        let (_, _, x, _) = solve(&training, Some(fold))?;
-        for r in rows.get(start..end).unwrap_or(&[]) {
-            if r.measured_j > 0.0 {
-                let predicted: f64 = chosen_columns
-                    .iter()
-                    .zip(x.iter().zip(&chosen_scales))
-                    .map(|(&c, (v, s))| feature(r, c, units) * v * target_scale / s)
-                    .sum();
-                ape += (predicted - r.measured_j).abs() / r.measured_j;
-                scored += 1;
-            }
+        let others = factors
+            .iter()
+            .enumerate()
+            .filter(|&(g, _)| g != fold)
+            .map(|(_, f)| f);
+        let held_out = rows.get(start..end).unwrap_or(&[]);
+        let trained = problem.solve(&stack(others), n - held_out.len(), Some(fold))?;
+        for r in held_out.iter().filter(|r| r.measured_j > 0.0) {
+            ape += (trained.predict_j(r, units) - r.measured_j).abs() / r.measured_j;
+            scored += 1;
         }
     }
     calibration.holdout_mape = (scored > 0).then(|| ape / scored as f64);
     Ok(calibration)
+}
+
+/// The estimates to report, and how constant power was split.
+fn report(solution: &Solution, idle_fraction: f64) -> (Vec<Estimate>, ConstantSplit) {
+    let mut estimates = Vec::new();
+    let duration = solution.position(DURATION);
+    let powered = solution.position(POWERED);
+    let split = match (duration, powered) {
+        (Some(d), Some(p)) => {
+            // constant = uncore + idle: var = var_d + var_p + 2·cov_dp, with
+            // a parameter at the bound contributing nothing.
+            let both_bound = solution.at_bound(d) && solution.at_bound(p);
+            let se = solution.covariance.as_ref().map(|cov| {
+                let free = |j: usize| !solution.at_bound(j);
+                let term = |i: usize, j: usize| if free(i) && free(j) { cov[(i, j)] } else { 0.0 };
+                (term(d, d) + term(p, p) + 2.0 * term(d, p)).max(0.0).sqrt()
+            });
+            estimates.push(Estimate {
+                parameter: Parameter::ConstantPower,
+                value: solution.value(d) + solution.value(p),
+                stderr: se.filter(|_| !both_bound),
+                at_bound: both_bound,
+            });
+            ConstantSplit::Fitted
+        }
+        _ => {
+            let f = idle_fraction;
+            let (value, se, bound) = match duration {
+                Some(d) => (solution.value(d), solution.stderr(d), solution.at_bound(d)),
+                None => (0.0, None, true),
+            };
+            for (parameter, share) in [
+                (Parameter::ConstantPower, 1.0),
+                (Parameter::IdlePower, f),
+                (Parameter::UncorePower, 1.0 - f),
+            ] {
+                estimates.push(Estimate {
+                    parameter,
+                    value: value * share,
+                    stderr: se.map(|s| s * share),
+                    at_bound: bound,
+                });
+            }
+            ConstantSplit::PresetRatio { idle_fraction: f }
+        }
+    };
+    for (j, column) in solution.columns.iter().copied().enumerate() {
+        // Unsplit, the duration column's coefficient is the constant,
+        // already reported above.
+        if split == ConstantSplit::Fitted || column != DURATION {
+            estimates.push(Estimate {
+                parameter: column_parameter(column),
+                value: solution.value(j),
+                stderr: solution.stderr(j),
+                at_bound: solution.at_bound(j),
+            });
+        }
+    }
+    // The documented order: constant, idle, uncore, then the columns.
+    estimates.sort_by_key(|e| e.parameter);
+    (estimates, split)
+}
+
+/// Which parameters the data separated, and which it had but could not.
+fn identifiability(
+    solution: &Solution,
+    dependent: &[usize],
+    split: ConstantSplit,
+) -> (Vec<Parameter>, Vec<Parameter>) {
+    let constant_parts = [
+        Parameter::ConstantPower,
+        Parameter::IdlePower,
+        Parameter::UncorePower,
+    ];
+    let mut identifiable = Vec::new();
+    let mut not_identifiable = Vec::new();
+    if split == ConstantSplit::Fitted {
+        identifiable.extend(constant_parts);
+    } else {
+        if solution.position(DURATION).is_some() {
+            identifiable.push(Parameter::ConstantPower);
+        }
+        not_identifiable.extend(&constant_parts[1..]);
+    }
+    let rest = |columns: &mut dyn Iterator<Item = usize>| -> Vec<Parameter> {
+        columns
+            .filter(|&c| c > POWERED)
+            .map(column_parameter)
+            .collect()
+    };
+    identifiable.extend(rest(&mut solution.columns.iter().copied()));
+    not_identifiable.extend(rest(&mut dependent.iter().copied()));
+    (identifiable, not_identifiable)
 }
 
 fn check_options(options: &FitOptions) -> Result<(), CalibrationError> {
@@ -908,14 +850,45 @@ fn check_interval(i: usize, r: &Interval, units: f64) -> Result<(), CalibrationE
 }
 
 /// How rows become scaled, weighted rows of `[design | measured]`.
-struct Design<'a> {
-    columns: &'a [usize],
-    scales: &'a [f64],
+struct Design {
+    /// The columns with data, in order of precedence.
+    columns: Vec<usize>,
+    /// Each column's weighted norm over all rows: dividing by it gives every
+    /// column unit norm, so watts and joules per operation are solved on
+    /// the same footing.
+    scales: Vec<f64>,
+    /// The same for the measured energies (1 if they are all zero).
     target_scale: f64,
+    /// `N`.
     units: f64,
 }
 
-impl Design<'_> {
+impl Design {
+    fn new(rows: &[&Interval], units: f64) -> Self {
+        let mut norms = [0.0f64; COLUMNS];
+        let mut target_norm = 0.0f64;
+        for r in rows {
+            for (c, norm) in norms.iter_mut().enumerate() {
+                let x = feature(r, c, units);
+                *norm += r.weight * x * x;
+            }
+            target_norm += r.weight * r.measured_j * r.measured_j;
+        }
+        let columns: Vec<usize> = (0..COLUMNS).filter(|&c| norms[c] > 0.0).collect();
+        let scales = columns.iter().map(|&c| norms[c].sqrt()).collect();
+        let target_scale = if target_norm > 0.0 {
+            target_norm.sqrt()
+        } else {
+            1.0
+        };
+        Design {
+            columns,
+            scales,
+            target_scale,
+            units,
+        }
+    }
+
     /// The `R` factor of this block of rows, built a chunk at a time.
     fn factor(&self, rows: &[&Interval]) -> DMatrix<f64> {
         let width = self.columns.len() + 1;
@@ -938,6 +911,98 @@ impl Design<'_> {
             r = block.qr().r();
         }
         r
+    }
+}
+
+/// The columns chosen for the fit, and how to solve for them.
+struct Problem<'a> {
+    design: &'a Design,
+    /// Positions in `design.columns`.
+    chosen: Vec<usize>,
+}
+
+impl Problem<'_> {
+    fn columns(&self) -> impl Iterator<Item = usize> + '_ {
+        self.chosen
+            .iter()
+            .filter_map(|&p| self.design.columns.get(p).copied())
+    }
+
+    /// NNLS on `factor` (a triangular factor over `rows` rows), back in the
+    /// parameters' units.
+    fn solve(
+        &self,
+        factor: &DMatrix<f64>,
+        rows: usize,
+        fold: Option<usize>,
+    ) -> Result<Solution, CalibrationError> {
+        let d = self.design;
+        let a = factor.select_columns(self.chosen.iter());
+        let target = d.columns.len();
+        let b = DVector::from_iterator(factor.nrows(), factor.column(target).iter().copied());
+        let (x, free) = nnls::nnls(&a, &b).map_err(|_| CalibrationError::NotConverged { fold })?;
+        // θ_j = θ̃_j · s_y / s_j, and cov_jk = coṽ_jk · s_y² / (s_j·s_k).
+        let unscale: Vec<f64> = self
+            .chosen
+            .iter()
+            .map(|&p| d.target_scale / d.scales.get(p).copied().unwrap_or(1.0))
+            .collect();
+        let values = x.iter().zip(&unscale).map(|(v, u)| v * u).collect();
+        let degrees_of_freedom = rows.saturating_sub(free.iter().filter(|&&f| f).count());
+        let rss = (&a * &x - &b).norm_squared();
+        let covariance = covariance(&a, &free, rss, degrees_of_freedom).map(|cov| {
+            DMatrix::from_fn(cov.nrows(), cov.ncols(), |j, k| {
+                cov[(j, k)] * unscale[j] * unscale[k]
+            })
+        });
+        Ok(Solution {
+            columns: self.columns().collect(),
+            values,
+            free,
+            covariance,
+            degrees_of_freedom,
+        })
+    }
+}
+
+/// A solved fit, in the parameters' units; index `j` runs over `columns`.
+struct Solution {
+    columns: Vec<usize>,
+    values: Vec<f64>,
+    /// Whether each parameter is free (not held at the zero bound).
+    free: Vec<bool>,
+    covariance: Option<DMatrix<f64>>,
+    degrees_of_freedom: usize,
+}
+
+impl Solution {
+    fn position(&self, column: usize) -> Option<usize> {
+        self.columns.iter().position(|&c| c == column)
+    }
+
+    fn value(&self, j: usize) -> f64 {
+        self.values.get(j).copied().unwrap_or(0.0)
+    }
+
+    fn at_bound(&self, j: usize) -> bool {
+        self.free.get(j) == Some(&false)
+    }
+
+    fn stderr(&self, j: usize) -> Option<f64> {
+        if self.at_bound(j) {
+            return None;
+        }
+        let cov = self.covariance.as_ref()?;
+        Some(cov.get((j, j))?.max(0.0).sqrt())
+    }
+
+    /// The fitted energy of `interval`, column by column.
+    fn predict_j(&self, interval: &Interval, units: f64) -> f64 {
+        self.columns
+            .iter()
+            .zip(&self.values)
+            .map(|(&c, v)| feature(interval, c, units) * v)
+            .sum()
     }
 }
 
