@@ -29,8 +29,8 @@
 //! Non-negative least squares (Lawson–Hanson), weighted by
 //! [`Interval::weight`]. Columns are scaled to unit norm first, so watts
 //! (~10²) and joules per operation (~10⁻¹²) are solved on the same footing.
-//! The rows are never held as one matrix: they are folded, a few thousand
-//! at a time, into the `R` factor of a QR decomposition of
+//! The rows are never held as one matrix: they are folded, a thousand at a
+//! time, into the `R` factor of a QR decomposition of
 //! `[design | measured]`, which is all the solver needs and which costs no
 //! more precision than the QR of the whole design would. One such factor is
 //! kept per cross-validation fold, so every held-out fit reuses them.
@@ -44,6 +44,16 @@
 //! Standard errors come from the residual variance and `(XᵀWX)⁻¹` over the
 //! parameters the fit left free; a parameter held at the zero bound has
 //! none and says so ([`Estimate::at_bound`]).
+//!
+//! # Use
+//!
+//! Cut a power recording at the energy counter's updates (so each
+//! interval's measured energy is one counter delta), fill an [`Interval`]
+//! per window from the timeline and the profile, and call [`calibrate`]
+//! with [`FitOptions::for_spec`] of the preset being calibrated. Report with
+//! [`Calibration::to_json`] or the fields; [`Calibration::apply`] gives the
+//! calibrated hardware spec, [`Calibration::predict_j`] the fitted model's
+//! energy for any interval.
 //!
 //! # Example
 //!
