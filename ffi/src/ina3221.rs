@@ -263,3 +263,55 @@ pub unsafe extern "C" fn wl_jetson_rail(
         unsafe { write_out(out, c) }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rail_lookup_and_decoding_from_c() {
+        let mut r = core::mem::MaybeUninit::<wl_jetson_rail_info>::uninit();
+        // SAFETY: `r` is writable.
+        let status = unsafe { wl_jetson_rail(WL_JETSON_ORIN_NANO_NX, 1, r.as_mut_ptr()) };
+        assert_eq!(status, WL_OK);
+        // SAFETY: written on success.
+        let r = unsafe { r.assume_init() };
+        assert_eq!(&r.name[..15], b"VDD_CPU_GPU_CV\0".map(|b| b as c_char));
+        assert_eq!((r.address, r.channel, r.shunt_micro_ohms), (0x40, 1, 5000));
+        assert_eq!((r.role, r.parent, r.in_total), (WL_RAIL_PART, 0, 0));
+        let mut n = 0u32;
+        // SAFETY: `n` is writable.
+        let status = unsafe { wl_jetson_rail_count(WL_JETSON_AGX_XAVIER, &mut n) };
+        assert_eq!(status, WL_OK);
+        assert_eq!(n, 6);
+        // SAFETY: as above.
+        let status = unsafe { wl_jetson_rail_count(5, &mut n) };
+        assert_eq!(status, WL_ERR_OUT_OF_RANGE);
+        assert_eq!(n, 6, "untouched on error");
+
+        // 0x0568 = 6 920 µV, 0x13A8 = 5 032 mV, 5 mΩ: 6 964 mW (see the core's tests).
+        let mut m = core::mem::MaybeUninit::<wl_ina3221_measurement>::uninit();
+        // SAFETY: `m` is writable.
+        let status = unsafe { wl_ina3221_decode(1, 0x0568, 0x13A8, 5000, m.as_mut_ptr()) };
+        assert_eq!(status, WL_OK);
+        // SAFETY: written on success.
+        let got = unsafe { m.assume_init() };
+        assert_eq!(got.power_mw, 6964);
+        for (mask, shunt, bus, r, want) in [
+            (0, 0x0568, 0x13A8, 5000, WL_ERR_NOT_READY),
+            (1, 0xFFFF, 0x13A8, 5000, WL_ERR_BAD_REGISTER),
+            (1, 0x7FF8, 0x13A8, 5000, WL_ERR_REGISTER_RANGE),
+            (1, 0x0568, 0xFFF8, 5000, WL_ERR_REGISTER_RANGE),
+            (1, 0x0568, 0x13A8, 0, WL_ERR_ZERO),
+        ] {
+            // SAFETY: as above.
+            let status = unsafe { wl_ina3221_decode(mask, shunt, bus, r, m.as_mut_ptr()) };
+            assert_eq!(status, want);
+        }
+        assert_eq!(wl_ina3221_sample_period_ns(0x7127), 6_600_000);
+        assert_eq!(wl_ina3221_sample_period_ns(0x7120), 0);
+        assert_eq!(wl_ina3221_channel_enabled(0x6127, 2), 0);
+        assert_eq!(wl_ina3221_channel_enabled(0x6127, 1), 1);
+        assert_eq!(wl_ina3221_channel_enabled(0x7127, 3), 0);
+    }
+}
