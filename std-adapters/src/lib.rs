@@ -13,11 +13,14 @@
 //! - [`mig_warnings`]: the one path from window reports to MIG results and
 //!   their `WL-MIG-*` warnings;
 //! - [`model_file`]: model and hardware files for the composer;
+//! - [`calibrate`]: fitting a hardware model's power figures to measured
+//!   energy, with standard errors and held-out error;
 //! - [`exporters`]: the human tables, JSON, CSV and Prometheus text.
 //!
 //! The `wattledger` command (crate `wattledger-cli`) and the C ABI
 //! (`wattledger-ffi`) are thin layers over these.
 
+pub mod calibrate;
 pub mod exporters;
 pub mod mig_warnings;
 pub mod model_file;
