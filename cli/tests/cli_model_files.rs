@@ -104,3 +104,47 @@ fn a_syntax_error_gives_its_position_once_and_what_to_do() {
     let e = refused(b"{\"name\":\"x\",\n \"subgraphs\": [");
     assert!(e.contains("close every bracket and brace"), "{e}");
 }
+
+#[test]
+fn a_model_drawing_more_than_the_hardware_can_is_warned_about() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_wattledger"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["estimate", "--hardware", "agx-orin-15w", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The built-in ResNet-18 on the 15 W mode: total energy over latency.
+    let avg = d["total_energy_j"].as_f64().unwrap() / d["latency_s"].as_f64().unwrap();
+    assert!(avg > 15.0 && (avg - 21.59).abs() < 0.01, "{avg}");
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        e.contains("warning: the model averages 21.59 W on agx-orin-15w, above the 15.00 W it can draw (Jetson AGX Orin 15 W power mode"),
+        "{e}"
+    );
+    assert!(e.contains("stages average above 15.00 W"), "{e}");
+    // The same words are data in the JSON report.
+    assert!(d["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w.as_str().unwrap().contains("above the 15.00 W it can draw")));
+    // On an H100 (700 W) the same model averages under 100 W: no warning.
+    let out = run(&["estimate"]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("can draw"));
+    // A model file naming the preset, with a field changed, keeps its TDP.
+    let dir = tempfile::tempdir().unwrap();
+    // seed-h100 with 800 W idle: 800 W over its one 10 ms stage, above 700 W.
+    let m = file(
+        &dir,
+        "hot.json",
+        format!(r#"{{"hardware":{{"preset":"seed-h100","idle_power_w":800}},{ONE_SUBGRAPH}}}"#)
+            .as_bytes(),
+    );
+    let out = estimate(&m);
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("averages 800.0 W on seed-h100 with changes, above the 700.0 W"), "{e}");
+    assert!(e.contains("1 of 1 stages average above 700.0 W (the most: stage 0, 800.0 W)"), "{e}");
+}

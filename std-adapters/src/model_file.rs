@@ -18,7 +18,7 @@ use wattledger_core::compose::{
     Subgraph, SubgraphRecord,
 };
 use wattledger_core::hardware::{HardwareModel, HardwareSpec, Precision};
-use wattledger_core::presets::Preset;
+use wattledger_core::presets::{MaxPower, Preset};
 use wattledger_core::scenario::{RESNET18_H100, RESNET18_NAMES};
 
 /// A file or value the user gave is wrong; the message says where and what.
@@ -168,6 +168,9 @@ pub struct Model {
     pub hardware: HardwareModel,
     /// Preset name, or "inline" / the file it came from.
     pub hardware_source: String,
+    /// The most the hardware can draw, when it is a preset (or a preset
+    /// with fields changed): average powers above it are warned about.
+    pub max_power: Option<MaxPower>,
     /// The policy from the file or the command line.
     pub gating: GatingPolicy,
     /// Subgraphs, id = index in `names`.
@@ -241,8 +244,21 @@ pub fn parse_policy(name: &str) -> Result<GatingPolicy, InputError> {
 }
 
 /// The hardware a JSON value describes: a preset name, a full hardware
-/// object, or `{"preset": NAME, ...fields to change}`.
-fn hardware_from_value(value: &Value, origin: &str) -> Result<HardwareModel, InputError> {
+/// object, or `{"preset": NAME, ...fields to change}`; with the preset's
+/// maximum power where there is a preset.
+fn hardware_from_value(
+    value: &Value,
+    origin: &str,
+) -> Result<(HardwareModel, Option<MaxPower>), InputError> {
+    let preset_power = value
+        .as_str()
+        .or_else(|| value.get("preset").and_then(Value::as_str))
+        .and_then(Preset::from_name)
+        .map(Preset::max_power);
+    hardware_from_value_only(value, origin).map(|m| (m, preset_power))
+}
+
+fn hardware_from_value_only(value: &Value, origin: &str) -> Result<HardwareModel, InputError> {
     match value {
         Value::String(name) => Preset::from_name(name).map(Preset::model).ok_or_else(|| {
             InputError::new(format!(
@@ -342,13 +358,16 @@ fn merge(base: &mut Value, key: &str, value: &Value) -> Result<(), String> {
 }
 
 /// The hardware `--hardware` names: a preset, else a JSON file holding a
-/// hardware value; with the name to show for it.
+/// hardware value; with the name to show for it and, for a preset, its
+/// maximum power.
 ///
 /// # Errors
 /// [`InputError`] when it is neither, or the file is wrong.
-pub fn hardware_from_arg(arg: &str) -> Result<(HardwareModel, String), InputError> {
+pub fn hardware_from_arg(
+    arg: &str,
+) -> Result<(HardwareModel, String, Option<MaxPower>), InputError> {
     if let Some(p) = Preset::from_name(arg) {
-        return Ok((p.model(), p.name().to_string()));
+        return Ok((p.model(), p.name().to_string(), Some(p.max_power())));
     }
     let path = Path::new(arg);
     if !path.exists() {
@@ -359,8 +378,8 @@ pub fn hardware_from_arg(arg: &str) -> Result<(HardwareModel, String), InputErro
     }
     let text = read_file(path, "hardware file")?;
     let value: Value = serde_json::from_str(&text).map_err(|e| json_error(path, &e))?;
-    let model = hardware_from_value(&value, &path.display().to_string())?;
-    Ok((model, path.display().to_string()))
+    let (model, max_power) = hardware_from_value(&value, &path.display().to_string())?;
+    Ok((model, path.display().to_string(), max_power))
 }
 
 /// Reads and checks a model file.
@@ -385,17 +404,20 @@ pub fn load_model(path: &Path) -> Result<Model, InputError> {
         )));
     }
     let file: ModelFile = serde_json::from_str(&text).map_err(|e| json_error(path, &e))?;
-    let (hardware, hardware_source) = match &file.hardware {
+    let (hardware, hardware_source, max_power) = match &file.hardware {
         None => (
             Preset::H100Sxm5.model(),
             Preset::H100Sxm5.name().to_string(),
+            Some(Preset::H100Sxm5.max_power()),
         ),
         Some(v) => {
-            let source = match v {
-                Value::String(s) => s.clone(),
+            let source = match (v, v.get("preset").and_then(Value::as_str)) {
+                (Value::String(s), _) => s.clone(),
+                (_, Some(preset)) => format!("{preset} with changes"),
                 _ => "inline".to_string(),
             };
-            (hardware_from_value(v, &origin)?, source)
+            let (hardware, max_power) = hardware_from_value(v, &origin)?;
+            (hardware, source, max_power)
         }
     };
     let hardware = match &file.operating_point {
@@ -452,6 +474,7 @@ pub fn load_model(path: &Path) -> Result<Model, InputError> {
         title,
         hardware,
         hardware_source,
+        max_power,
         gating,
         subgraphs,
         names,
@@ -464,6 +487,7 @@ pub fn builtin_model() -> Model {
         title: "ResNet-18, batch 1, FP16 (built-in)".to_string(),
         hardware: Preset::H100Sxm5.model(),
         hardware_source: Preset::H100Sxm5.name().to_string(),
+        max_power: Some(Preset::H100Sxm5.max_power()),
         gating: GatingPolicy::Off,
         subgraphs: RESNET18_H100.to_vec(),
         names: RESNET18_NAMES.iter().map(|s| s.to_string()).collect(),

@@ -302,6 +302,48 @@ pub fn estimate_warnings(model: &Model, out: &Outcome) -> Vec<String> {
     w
 }
 
+/// The stages, and the model, whose average power is above what the
+/// hardware can draw ([`Model::max_power`]): such a model asks for work
+/// faster, or dearer per operation, than the hardware can do, so its
+/// latencies or energies are likely wrong for it.
+pub fn power_warnings(model: &Model, out: &Outcome) -> Vec<String> {
+    let Some(max) = model.max_power else {
+        return Vec::new();
+    };
+    let mut w = Vec::new();
+    let r = &out.report;
+    if r.latency_s > 0.0 {
+        let avg = r.total_energy_j / r.latency_s;
+        if avg > max.watts {
+            w.push(format!(
+                "the model averages {} on {}, above the {} it can draw ({}); check the subgraphs' latencies and the hardware's energies",
+                si(avg, "W"),
+                model.hardware_source,
+                si(max.watts, "W"),
+                max.source
+            ));
+        }
+    }
+    // One line for the stages, however many: the count and the worst.
+    let over: Vec<(u32, f64)> = out
+        .stages
+        .iter()
+        .filter(|s| s.duration_s > 0.0)
+        .map(|s| (s.stage, s.total_energy_j / s.duration_s))
+        .filter(|&(_, avg)| avg > max.watts)
+        .collect();
+    if let Some(&(stage, avg)) = over.iter().max_by(|a, b| a.1.total_cmp(&b.1)) {
+        w.push(format!(
+            "{} of {} stages average above {} (the most: stage {stage}, {})",
+            over.len(),
+            out.stages.len(),
+            si(max.watts, "W"),
+            si(avg, "W")
+        ));
+    }
+    w
+}
+
 /// Writes `text` to `path` through a temporary file in the same directory
 /// and a rename, so readers (node_exporter) never see half a file.
 ///
