@@ -44,8 +44,7 @@ pub fn run(args: &Args) -> CliResult {
         return Ok(exit::OK);
     }
     let mut s = String::new();
-    outln!(
-            s,"{}: {} device(s)", sensor.source(), devices.len());
+    outln!(s, "{}: {} device(s)", sensor.source(), devices.len());
     for d in devices {
         outln!(
             s,
@@ -62,7 +61,7 @@ pub fn run(args: &Args) -> CliResult {
         );
         if let Some(m) = &d.mig {
             outln!(
-            s,
+                s,
                 "     MIG {}{}, {} instance(s)",
                 if m.current_enabled { "on" } else { "off" },
                 if m.pending_enabled != m.current_enabled {
@@ -77,7 +76,7 @@ pub fn run(args: &Args) -> CliResult {
             );
             for i in &m.instances {
                 outln!(
-            s,
+                    s,
                     "       {}  {}  GPU instance {}, compute instance {}",
                     i.uuid,
                     i.profile.as_deref().unwrap_or("(profile unknown)"),
@@ -91,7 +90,7 @@ pub fn run(args: &Args) -> CliResult {
         if let Some(value) = &cuda {
             let v = cuda_visible_devices(devices, Some(value));
             outln!(
-            s,
+                s,
                 "CUDA_VISIBLE_DEVICES={value}: {} visible ({})",
                 v.visible.len(),
                 v.visible
@@ -105,9 +104,10 @@ pub fn run(args: &Args) -> CliResult {
             );
             if let Some(bad) = v.stopped_at {
                 outln!(
-            s,
+                    s,
                     "  stops at `{}` ({:?}): CUDA ignores it and everything after it",
-                    bad.token, bad.problem
+                    bad.token,
+                    bad.problem
                 );
             }
         }

@@ -148,10 +148,13 @@ pub fn check(args: &CheckArgs) -> CliResult {
     } else {
         let mut s = String::new();
         outln!(
-            s,"{} result(s), {} warning(s)", records.len(), warnings.len());
+            s,
+            "{} result(s), {} warning(s)",
+            records.len(),
+            warnings.len()
+        );
         for w in &warnings {
-            outln!(
-            s,"{} {}: {}", w.code, w.severity, w.message);
+            outln!(s, "{} {}: {}", w.code, w.severity, w.message);
         }
     }
     Ok(exit::OK)
@@ -242,11 +245,16 @@ pub fn profiles(args: &ProfilesArgs) -> CliResult {
         outln!(
             s,
             "  {:<16} {:>7} {:>7} {:>6} {:>5} {:>5}  note",
-            "profile", "compute", "memory", "GB", "max", "SMs"
+            "profile",
+            "compute",
+            "memory",
+            "GB",
+            "max",
+            "SMs"
         );
         for p in &g.profiles {
             outln!(
-            s,
+                s,
                 "  {:<16} {:>7} {:>7} {:>6} {:>5} {:>5}  {}",
                 p.name,
                 p.compute_slices,

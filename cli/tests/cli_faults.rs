@@ -29,8 +29,8 @@ fn stderr_of(out: &Output) -> String {
 }
 
 fn json_file(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
 
@@ -48,7 +48,10 @@ fn spawn_in_own_group(c: &mut Command) -> Child {
             Ok(())
         });
     }
-    c.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+    c.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 /// Waits until `trace` holds at least `n` sample lines: the monitor is
@@ -65,7 +68,11 @@ fn wait_for_samples(trace: &Path, n: usize) {
             std::thread::sleep(Duration::from_millis(300));
             return;
         }
-        assert!(Instant::now() < deadline, "no samples in {}", trace.display());
+        assert!(
+            Instant::now() < deadline,
+            "no samples in {}",
+            trace.display()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -156,7 +163,10 @@ fn sigterm_is_forwarded_and_exits_143() {
     wait_for_samples(&o.trace, 5);
     // SIGTERM (timeout, Slurm) to wattledger alone, not its group.
     // SAFETY: kill has no memory effects.
-    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) }, 0);
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) },
+        0
+    );
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(143), "{}", stderr_of(&out));
     o.assert_interrupted("SIGTERM");
@@ -274,7 +284,12 @@ fn a_lost_gpu_is_uncovered_flagged_left_out_and_exits_5() {
         let cov = d0["coverage"].as_f64().unwrap();
         // Readings until at most 0.3 s of a window of at least 0.6 s.
         assert!(cov > 0.0 && cov <= 0.3 / 0.6 + 1e-9, "{cov}");
-        assert!(d0["flags"].as_array().unwrap().contains(&"device_lost".into()));
+        assert!(
+            d0["flags"]
+                .as_array()
+                .unwrap()
+                .contains(&"device_lost".into())
+        );
         assert_eq!(d0["in_total"], false);
         assert_eq!(d1["in_total"], true);
         assert_eq!(r["incomplete"], true);
@@ -341,7 +356,11 @@ fn outputs_are_checked_before_the_command_runs() {
     let cases: [(&str, PathBuf, &str); 4] = [
         ("-o", PathBuf::from("/nonexistent/x.txt"), "does not exist"),
         ("--prometheus", dir.path().to_path_buf(), "is a directory"),
-        ("--record", PathBuf::from("/nonexistent/t.jsonl"), "does not exist"),
+        (
+            "--record",
+            PathBuf::from("/nonexistent/t.jsonl"),
+            "does not exist",
+        ),
         ("-o", PathBuf::from("/proc/x.txt"), "cannot create a file"),
     ];
     for (option, path, words) in cases {
@@ -355,7 +374,11 @@ fn outputs_are_checked_before_the_command_runs() {
         let e = stderr_of(&out);
         assert_eq!(e.lines().count(), 1, "{e}");
         assert!(e.contains(words), "{e}");
-        assert!(!marker.exists(), "the command ran despite {option} {}", path.display());
+        assert!(
+            !marker.exists(),
+            "the command ran despite {option} {}",
+            path.display()
+        );
     }
 }
 
@@ -393,7 +416,12 @@ fn a_closed_pipe_ends_output_quietly() {
 
 #[test]
 fn a_full_disk_is_one_line_and_exit_1() {
-    let full = || std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
     for args in [&["estimate"][..], &["mig-profiles"]] {
         let out = wattledger().args(args).stdout(full()).output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{args:?}");

@@ -64,7 +64,15 @@ fn json_of(out: &Output) -> Value {
 
 #[test]
 fn h100_energy_is_power_times_duration() {
-    let out = run(with_fake("h100").args(["measure", "-o", "/dev/stdout", "--json", "--", "sleep", "0.3"]));
+    let out = run(with_fake("h100").args([
+        "measure",
+        "-o",
+        "/dev/stdout",
+        "--json",
+        "--",
+        "sleep",
+        "0.3",
+    ]));
     assert_eq!(out.status.code(), Some(0));
     let d = json_of(&out);
     let dev = &d["devices"][0];
@@ -169,7 +177,15 @@ fn two_mig_instances_of_one_h200_are_one_result_without_double_counting() {
     let out = succeed(
         with_fake("h200_mig")
             .env("CUDA_VISIBLE_DEVICES", instances)
-            .args(["measure", "-o", "/dev/stdout", "--json", "--", "sleep", "0.1"]),
+            .args([
+                "measure",
+                "-o",
+                "/dev/stdout",
+                "--json",
+                "--",
+                "sleep",
+                "0.1",
+            ]),
     );
     let d = json_of(&out);
     let devices = d["devices"].as_array().unwrap();
@@ -279,7 +295,15 @@ fn record_writes_a_trace_that_replays() {
     let trace = dir.path().join("run.jsonl");
     let out = succeed(
         with_fake("h100")
-            .args(["measure", "-o", "/dev/stdout", "--interval", "10", "--json", "--record"])
+            .args([
+                "measure",
+                "-o",
+                "/dev/stdout",
+                "--interval",
+                "10",
+                "--json",
+                "--record",
+            ])
             .arg(&trace)
             .args(["--", "sleep", "0.1"]),
     );
@@ -309,7 +333,15 @@ fn jetson_source_reads_the_fixture_tree() {
     jetson_trees::orin_nano(root.path());
     let out = succeed(
         wattledger()
-            .args(["measure", "-o", "/dev/stdout", "--json", "--interval", "10", "--source"])
+            .args([
+                "measure",
+                "-o",
+                "/dev/stdout",
+                "--json",
+                "--interval",
+                "10",
+                "--source",
+            ])
             .arg(format!("jetson:{}", root.path().display()))
             .args(["--", "sleep", "0.1"]),
     );

@@ -91,7 +91,10 @@ fn a_utf8_byte_order_mark_is_accepted() {
 fn invalid_utf8_says_so_and_where() {
     let e = refused(b"{\"name\":\"caf\xE9\"}");
     // `{"name":"caf` is 12 bytes: the bad byte is at offset 12.
-    assert!(e.contains("is not UTF-8 text (invalid byte at offset 12)"), "{e}");
+    assert!(
+        e.contains("is not UTF-8 text (invalid byte at offset 12)"),
+        "{e}"
+    );
     assert!(e.contains("save it as UTF-8"), "{e}");
     assert!(!e.contains("permissions"), "{e}");
 }
@@ -99,7 +102,10 @@ fn invalid_utf8_says_so_and_where() {
 #[test]
 fn a_syntax_error_gives_its_position_once_and_what_to_do() {
     let e = refused(b"{\"name\":\"x\",\n \"subgraphs\": [}");
-    assert!(e.contains("m.json:2:16: expected value; fix the JSON syntax there"), "{e}");
+    assert!(
+        e.contains("m.json:2:16: expected value; fix the JSON syntax there"),
+        "{e}"
+    );
     assert!(!e.contains("at line"), "{e}");
     let e = refused(b"{\"name\":\"x\",\n \"subgraphs\": [");
     assert!(e.contains("close every bracket and brace"), "{e}");
@@ -126,11 +132,11 @@ fn a_model_drawing_more_than_the_hardware_can_is_warned_about() {
     );
     assert!(e.contains("stages average above 15.00 W"), "{e}");
     // The same words are data in the JSON report.
-    assert!(d["warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|w| w.as_str().unwrap().contains("above the 15.00 W it can draw")));
+    assert!(d["warnings"].as_array().unwrap().iter().any(|w| {
+        w.as_str()
+            .unwrap()
+            .contains("above the 15.00 W it can draw")
+    }));
     // On an H100 (700 W) the same model averages under 100 W: no warning.
     let out = run(&["estimate"]);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("can draw"));
@@ -145,6 +151,12 @@ fn a_model_drawing_more_than_the_hardware_can_is_warned_about() {
     );
     let out = estimate(&m);
     let e = String::from_utf8_lossy(&out.stderr);
-    assert!(e.contains("averages 800.0 W on seed-h100 with changes, above the 700.0 W"), "{e}");
-    assert!(e.contains("1 of 1 stages average above 700.0 W (the most: stage 0, 800.0 W)"), "{e}");
+    assert!(
+        e.contains("averages 800.0 W on seed-h100 with changes, above the 700.0 W"),
+        "{e}"
+    );
+    assert!(
+        e.contains("1 of 1 stages average above 700.0 W (the most: stage 0, 800.0 W)"),
+        "{e}"
+    );
 }

@@ -186,7 +186,10 @@ impl Preset {
                 60.0,
                 "Jetson AGX Orin 64 GB datasheet: 15 W to 60 W module power (MAXN)",
             ),
-            Preset::OrinNano => (15.0, "Jetson Orin Nano 8 GB 15 W power mode (nvpmodel budget)"),
+            Preset::OrinNano => (
+                15.0,
+                "Jetson Orin Nano 8 GB 15 W power mode (nvpmodel budget)",
+            ),
         };
         MaxPower { watts, source }
     }

@@ -81,7 +81,9 @@ pub fn json_error(path: &Path, e: &serde_json::Error) -> InputError {
         .unwrap_or(&text);
     let hint = match e.classify() {
         serde_json::error::Category::Syntax => "; fix the JSON syntax there",
-        serde_json::error::Category::Eof => "; the file ends too early: close every bracket and brace",
+        serde_json::error::Category::Eof => {
+            "; the file ends too early: close every bracket and brace"
+        }
         _ => "",
     };
     InputError::new(format!(
@@ -106,7 +108,9 @@ fn closest<'a>(word: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a s
             for (j, cb) in b.iter().enumerate() {
                 let above = row.get(j + 1).copied().unwrap_or(0);
                 let left = row.get(j).copied().unwrap_or(0);
-                let value = (diagonal + usize::from(ca != *cb)).min(above + 1).min(left + 1);
+                let value = (diagonal + usize::from(ca != *cb))
+                    .min(above + 1)
+                    .min(left + 1);
                 diagonal = above;
                 if let Some(slot) = row.get_mut(j + 1) {
                     *slot = value;

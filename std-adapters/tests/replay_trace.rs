@@ -595,12 +595,23 @@ fn a_last_line_cut_short_is_left_out_with_a_note() {
     // Cut in the middle of a multi-byte character: still the last line.
     let mut bytes = whole.as_bytes().to_vec();
     bytes.extend_from_slice(b"{\"type\":\"device\",\"name\":\"\xC3");
-    assert_eq!(Trace::read(Cursor::new(bytes)).unwrap().truncated_line, Some(4));
+    assert_eq!(
+        Trace::read(Cursor::new(bytes)).unwrap().truncated_line,
+        Some(4)
+    );
     // With its `\n`, the line was written whole: a real error.
     let err = Trace::read(Cursor::new(format!("{cut}\n").as_bytes())).unwrap_err();
-    assert!(matches!(err, TraceError::Invalid { line: 4, .. }), "{err:?}");
+    assert!(
+        matches!(err, TraceError::Invalid { line: 4, .. }),
+        "{err:?}"
+    );
     // A complete trace notes nothing.
-    assert_eq!(Trace::read(Cursor::new(whole.as_bytes())).unwrap().truncated_line, None);
+    assert_eq!(
+        Trace::read(Cursor::new(whole.as_bytes()))
+            .unwrap()
+            .truncated_line,
+        None
+    );
 }
 
 /// A `lost` line is read, written back in place, and must name a declared
@@ -617,13 +628,22 @@ fn lost_lines_round_trip_and_are_checked() {
     let back = trace.write(Vec::new()).unwrap();
     let back_text = String::from_utf8(back).unwrap();
     assert!(back_text.ends_with("{\"type\":\"lost\",\"device\":0,\"t_ns\":9}\n"));
-    assert_eq!(Trace::read(Cursor::new(back_text.as_bytes())).unwrap(), trace);
+    assert_eq!(
+        Trace::read(Cursor::new(back_text.as_bytes())).unwrap(),
+        trace
+    );
     let bad = text.replace("\"lost\",\"device\":0", "\"lost\",\"device\":3");
     let err = Trace::read(Cursor::new(bad.as_bytes())).unwrap_err();
-    assert!(matches!(err, TraceError::Invalid { line: 4, .. }), "{err:?}");
+    assert!(
+        matches!(err, TraceError::Invalid { line: 4, .. }),
+        "{err:?}"
+    );
     let early = text.replace("\"t_ns\":9", "\"t_ns\":4");
     let err = Trace::read(Cursor::new(early.as_bytes())).unwrap_err();
-    assert!(matches!(err, TraceError::Invalid { line: 4, .. }), "{err:?}");
+    assert!(
+        matches!(err, TraceError::Invalid { line: 4, .. }),
+        "{err:?}"
+    );
     // Replayed as a sensor: after its samples, the device is lost.
     let mut replay = ReplaySensor::from_trace(trace).unwrap();
     assert!(replay.sample(0).is_ok());

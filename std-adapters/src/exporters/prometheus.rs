@@ -39,7 +39,11 @@ type GaugeFamily = Family<Labels, FloatGauge>;
 /// The labels of one device's series.
 fn device_labels(d: &DeviceResult) -> Labels {
     let (uuid, parent, profile) = if d.is_mig {
-        (d.device.uuid.as_str(), d.parent_uuid.as_str(), d.mig_profile.as_str())
+        (
+            d.device.uuid.as_str(),
+            d.parent_uuid.as_str(),
+            d.mig_profile.as_str(),
+        )
     } else if !d.mig_instances.is_empty() {
         // The physical GPU standing for several instances: its own parent.
         (d.device.uuid.as_str(), d.device.uuid.as_str(), "")
@@ -89,12 +93,9 @@ pub fn register_run(registry: &mut Registry, m: &MeasureReport) {
         "Energy of the last measured run, its devices added up (a lost device is left out; see wattledger_run_incomplete)",
         m.total_energy_j,
     );
-    let duration = m.wall_s.unwrap_or_else(|| {
-        m.devices
-            .iter()
-            .map(|d| d.duration_s)
-            .fold(0.0, f64::max)
-    });
+    let duration = m
+        .wall_s
+        .unwrap_or_else(|| m.devices.iter().map(|d| d.duration_s).fold(0.0, f64::max));
     single(
         registry,
         "wattledger_run_duration_seconds",
