@@ -11,5 +11,6 @@ pub mod mig_warnings;
 pub mod monitor;
 #[cfg(feature = "nvml")]
 pub mod nvml;
+pub mod profiles;
 pub mod replay;
 pub mod sensor;
