@@ -70,8 +70,10 @@ pub struct NameId(pub u32);
 /// copies and memsets. The two figures PyTorch records from its own
 /// occupancy calculation are `NaN` when the trace lacks them; read them
 /// through [`KernelRecord::blocks_per_sm`] and
-/// [`KernelRecord::achieved_occupancy_pct`].
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// [`KernelRecord::achieved_occupancy_pct`]. Two records are equal when all
+/// their fields are identical, so two records that both lack a figure are
+/// equal (`NaN` is compared by its bits).
+#[derive(Debug, Clone, Copy)]
 pub struct KernelRecord {
     /// Start, in nanoseconds (see the module documentation for the clock).
     pub start_ns: i64,
@@ -103,6 +105,23 @@ pub struct KernelRecord {
     pub blocks_per_sm_recorded: f32,
     /// PyTorch's `est. achieved occupancy %`; `NaN` when absent.
     pub occupancy_pct_recorded: f32,
+}
+
+impl PartialEq for KernelRecord {
+    fn eq(&self, o: &Self) -> bool {
+        self.start_ns == o.start_ns
+            && self.end_ns == o.end_ns
+            && self.work == o.work
+            && self.name == o.name
+            && self.stream == o.stream
+            && self.grid == o.grid
+            && self.block == o.block
+            && self.registers_per_thread == o.registers_per_thread
+            && self.kind == o.kind
+            && self.shared_memory_bytes == o.shared_memory_bytes
+            && self.blocks_per_sm_recorded.to_bits() == o.blocks_per_sm_recorded.to_bits()
+            && self.occupancy_pct_recorded.to_bits() == o.occupancy_pct_recorded.to_bits()
+    }
 }
 
 impl KernelRecord {
