@@ -103,7 +103,7 @@ struct State {
     /// Device id → its records, in trace order until `finish`.
     devices: BTreeMap<u32, Vec<KernelRecord>>,
     /// `External id` → FLOPs, from operator events that recorded `flops`.
-    op_flops: HashMap<u64, u64>,
+    op_flops: HashMap<u64, OpShare>,
     properties: Vec<KinetoDeviceProperties>,
     base_ns: i128,
     saw_events: bool,
@@ -243,7 +243,18 @@ impl State {
         if let (Ok(ext), Some(flops)) = (u64::try_from(ext), flops)
             && flops > 0
         {
-            self.op_flops.insert(ext, flops);
+            self.op_flops.insert(
+                ext,
+                OpShare {
+                    flops,
+                    kernels: 0,
+                    total_ns: 0,
+                    given: 0,
+                    longest_device: 0,
+                    longest_index: 0,
+                    longest_ns: 0,
+                },
+            );
         }
     }
 
@@ -308,75 +319,66 @@ impl State {
             (RecordKind::Kernel, Some(w)) => Some(w.get() - 1),
             _ => None,
         };
-        if self.op_flops.is_empty() {
-            for r in self.devices.values_mut().flatten() {
-                if r.kind == RecordKind::Kernel {
-                    r.work = None;
-                }
-            }
-            return;
-        }
-        // External id → (kernels, summed duration, the longest kernel).
-        struct Group {
-            kernels: u64,
-            total_ns: u128,
-            longest: (u32, usize, i64),
-            given: u64,
-        }
-        let mut groups: HashMap<u64, Group> = HashMap::new();
-        for (&device, records) in &self.devices {
-            for (i, r) in records.iter().enumerate() {
-                let Some(ext) = pending(r) else { continue };
-                if !self.op_flops.contains_key(&ext) {
-                    continue;
-                }
-                let d = r.duration_ns();
-                let g = groups.entry(ext).or_insert(Group {
-                    kernels: 0,
-                    total_ns: 0,
-                    longest: (device, i, d),
-                    given: 0,
-                });
-                g.kernels += 1;
-                g.total_ns += d as u128;
-                if d > g.longest.2 {
-                    g.longest = (device, i, d);
-                }
-            }
-        }
-        for records in self.devices.values_mut() {
-            for r in records.iter_mut() {
-                if r.kind != RecordKind::Kernel {
-                    continue;
-                }
-                let ext = pending(r);
-                r.work = None;
-                let Some(ext) = ext else { continue };
-                let (Some(g), Some(&flops)) = (groups.get_mut(&ext), self.op_flops.get(&ext))
-                else {
-                    continue;
-                };
-                let share =
-                    match (u128::from(flops) * r.duration_ns() as u128).checked_div(g.total_ns) {
-                        Some(share) => share as u64,
-                        // All zero-length: an even split.
-                        None => flops / g.kernels,
+        let ops = &mut self.op_flops;
+        if !ops.is_empty() {
+            // Each operator's kernels: their number, summed duration, and
+            // the longest (first of equals).
+            for (&device, records) in &self.devices {
+                for (i, r) in records.iter().enumerate() {
+                    let Some(op) = pending(r).and_then(|ext| ops.get_mut(&ext)) else {
+                        continue;
                     };
-                g.given += share;
-                r.work = NonZeroU64::new(share);
+                    let d = r.duration_ns();
+                    if op.kernels == 0 || d > op.longest_ns {
+                        (op.longest_device, op.longest_index, op.longest_ns) = (device, i, d);
+                    }
+                    op.kernels += 1;
+                    op.total_ns = op.total_ns.saturating_add(d.unsigned_abs());
+                }
             }
         }
-        for (ext, g) in groups {
-            let rest = self.op_flops.get(&ext).map_or(0, |f| f - g.given);
-            if rest == 0 {
+        for r in self.devices.values_mut().flatten() {
+            if r.kind != RecordKind::Kernel {
                 continue;
             }
-            let (device, i, _) = g.longest;
-            if let Some(r) = self.devices.get_mut(&device).and_then(|v| v.get_mut(i)) {
+            let op = pending(r).and_then(|ext| ops.get_mut(&ext));
+            r.work = None;
+            let Some(op) = op else { continue };
+            let share = match (u128::from(op.flops) * u128::from(r.duration_ns().unsigned_abs()))
+                .checked_div(u128::from(op.total_ns))
+            {
+                Some(share) => share as u64,
+                // All zero-length: an even split.
+                None => op.flops / op.kernels,
+            };
+            op.given += share;
+            r.work = NonZeroU64::new(share);
+        }
+        for op in ops.values() {
+            let rest = op.flops.saturating_sub(op.given);
+            if op.kernels == 0 || rest == 0 {
+                continue;
+            }
+            let longest = self
+                .devices
+                .get_mut(&op.longest_device)
+                .and_then(|v| v.get_mut(op.longest_index));
+            if let Some(r) = longest {
                 r.work = NonZeroU64::new(r.work.map_or(0, NonZeroU64::get) + rest);
             }
         }
     }
+}
+
+/// An operator that recorded FLOPs, and what its kernels have been given.
+struct OpShare {
+    flops: u64,
+    kernels: u64,
+    total_ns: u64,
+    given: u64,
+    longest_device: u32,
+    longest_index: usize,
+    longest_ns: i64,
 }
 
 impl Event {
