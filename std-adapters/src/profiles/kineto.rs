@@ -39,8 +39,8 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde_json::value::RawValue;
 
 use super::{
-    DeviceProperties, DeviceTimeline, Interner, KernelRecord, Location, Profile, ProfileError,
-    RecordKind, RecordProblem, TraceFormat, finish_timelines,
+    DeviceProperties, Interner, KernelRecord, Location, Profile, ProfileError, RecordKind,
+    RecordProblem, TraceFormat, assemble,
 };
 
 /// Reads a Kineto trace file (gzip or plain JSON).
@@ -296,20 +296,12 @@ impl State {
         for p in self.properties {
             properties.entry(p.id).or_insert_with(|| p.into());
         }
-        let devices = self
-            .devices
-            .into_iter()
-            .map(|(device, records)| DeviceTimeline {
-                device,
-                properties: properties.remove(&device),
-                records,
-            })
-            .collect();
-        Ok(Profile {
-            format: TraceFormat::Kineto,
-            names: self.names.finish(),
-            devices: finish_timelines(devices),
-        })
+        Ok(assemble(
+            TraceFormat::Kineto,
+            self.names,
+            self.devices,
+            properties,
+        ))
     }
 
     /// Replaces the `External id` parked in each kernel's `work` by its
@@ -450,22 +442,10 @@ impl Event {
             }
         };
 
-        let mut record = KernelRecord {
-            start_ns,
-            end_ns,
-            work: None,
-            name: names
-                .intern(&self.name)
-                .ok_or_else(|| invalid("name", "is past 2^32 distinct names"))?,
-            stream,
-            grid: [0; 3],
-            block: [0; 3],
-            registers_per_thread: 0,
-            kind,
-            shared_memory_bytes: 0,
-            blocks_per_sm_recorded: f32::NAN,
-            occupancy_pct_recorded: f32::NAN,
-        };
+        let name = names
+            .intern(&self.name)
+            .ok_or_else(|| invalid("name", "is past 2^32 distinct names"))?;
+        let mut record = KernelRecord::bare(kind, start_ns, end_ns, name, stream);
         match kind {
             RecordKind::Kernel => {
                 let dims =

@@ -125,6 +125,31 @@ impl PartialEq for KernelRecord {
 }
 
 impl KernelRecord {
+    /// A record with no launch configuration and nothing else recorded yet:
+    /// what a copy is, and where a reader starts a kernel.
+    pub(crate) fn bare(
+        kind: RecordKind,
+        start_ns: i64,
+        end_ns: i64,
+        name: NameId,
+        stream: u32,
+    ) -> Self {
+        KernelRecord {
+            start_ns,
+            end_ns,
+            work: None,
+            name,
+            stream,
+            grid: [0; 3],
+            block: [0; 3],
+            registers_per_thread: 0,
+            kind,
+            shared_memory_bytes: 0,
+            blocks_per_sm_recorded: f32::NAN,
+            occupancy_pct_recorded: f32::NAN,
+        }
+    }
+
     /// Duration in nanoseconds.
     pub fn duration_ns(&self) -> i64 {
         self.end_ns - self.start_ns
@@ -489,13 +514,30 @@ impl Interner {
     }
 }
 
-/// Sorts each timeline by start then end (stable: ties keep trace order),
-/// drops empty ones, orders devices by id.
-pub(crate) fn finish_timelines(mut devices: Vec<DeviceTimeline>) -> Vec<DeviceTimeline> {
-    devices.retain(|d| !d.records.is_empty());
-    devices.sort_by_key(|d| d.device);
-    for d in &mut devices {
-        d.records.sort_by_key(|r| (r.start_ns, r.end_ns));
+/// Builds the profile: one timeline per device with records, by device id,
+/// each with its properties when known, records sorted by start then end
+/// (a stable sort: ties keep trace order).
+pub(crate) fn assemble(
+    format: TraceFormat,
+    names: Interner,
+    devices: std::collections::BTreeMap<u32, Vec<KernelRecord>>,
+    mut properties: HashMap<u32, DeviceProperties>,
+) -> Profile {
+    let devices = devices
+        .into_iter()
+        .filter(|(_, records)| !records.is_empty())
+        .map(|(device, mut records)| {
+            records.sort_by_key(|r| (r.start_ns, r.end_ns));
+            DeviceTimeline {
+                device,
+                properties: properties.remove(&device),
+                records,
+            }
+        })
+        .collect();
+    Profile {
+        format,
+        names: names.finish(),
+        devices,
     }
-    devices
 }

@@ -23,8 +23,8 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, Row};
 
 use super::{
-    DeviceProperties, DeviceTimeline, Interner, KernelRecord, Location, NameId, Profile,
-    ProfileError, RecordKind, RecordProblem, TraceFormat, finish_timelines,
+    DeviceProperties, Interner, KernelRecord, Location, NameId, Profile, ProfileError, RecordKind,
+    RecordProblem, TraceFormat, assemble,
 };
 
 const KERNEL: &str = "CUPTI_ACTIVITY_KIND_KERNEL";
@@ -85,25 +85,17 @@ pub fn read_connection(db: &Connection) -> Result<Profile, ProfileError> {
     if tables.contains_key(MEMSET) {
         reader.copies(MEMSET, RecordKind::Memset)?;
     }
-    let mut properties = if tables.contains_key(GPU) {
+    let properties = if tables.contains_key(GPU) {
         gpu_properties(db)?
     } else {
         HashMap::new()
     };
-    let devices = reader
-        .devices
-        .into_iter()
-        .map(|(device, records)| DeviceTimeline {
-            device,
-            properties: properties.remove(&device),
-            records,
-        })
-        .collect();
-    Ok(Profile {
-        format: TraceFormat::NsightSqlite,
-        names: reader.names.finish(),
-        devices: finish_timelines(devices),
-    })
+    Ok(assemble(
+        TraceFormat::NsightSqlite,
+        reader.names,
+        reader.devices,
+        properties,
+    ))
 }
 
 fn table_names(db: &Connection) -> Result<HashMap<String, ()>, ProfileError> {
@@ -235,22 +227,11 @@ impl Reader<'_> {
             let device: u32 = int(row, 3, "deviceId", &at)?;
             let stream: u32 = int(row, 4, "streamId", &at)?;
             let bytes: Option<i64> = row.get(5)?;
-            self.devices.entry(device).or_default().push(KernelRecord {
-                start_ns,
-                end_ns,
-                work: bytes
-                    .and_then(|b| u64::try_from(b).ok())
-                    .and_then(std::num::NonZeroU64::new),
-                name,
-                stream,
-                grid: [0; 3],
-                block: [0; 3],
-                registers_per_thread: 0,
-                kind,
-                shared_memory_bytes: 0,
-                blocks_per_sm_recorded: f32::NAN,
-                occupancy_pct_recorded: f32::NAN,
-            });
+            let mut record = KernelRecord::bare(kind, start_ns, end_ns, name, stream);
+            record.work = bytes
+                .and_then(|b| u64::try_from(b).ok())
+                .and_then(std::num::NonZeroU64::new);
+            self.devices.entry(device).or_default().push(record);
         }
         Ok(())
     }
@@ -288,8 +269,11 @@ fn kernel_row(
     let (start_ns, end_ns) = times(row, at, "")?;
     let device: u32 = int(row, 3, "deviceId", at)?;
     let stream: u32 = int(row, 4, "streamId", at)?;
-    let positive = |v: i64, field: &'static str| {
-        if v >= 1 {
+    // Launch dimensions are at least 1; a block dimension fits in u16
+    // (CUDA allows 1024), a grid dimension in u32.
+    let dim = |i: usize, field: &'static str, max: i64| -> Result<i64, ProfileError> {
+        let v: i64 = int(row, i, field, at)?;
+        if (1..=max).contains(&v) {
             Ok(v)
         } else {
             Err(ProfileError::record(
@@ -297,44 +281,22 @@ fn kernel_row(
                 "",
                 RecordProblem::InvalidField {
                     field,
-                    reason: format!("is {v}, not at least 1"),
+                    reason: format!("is {v}, outside 1..={max}"),
                 },
             ))
         }
     };
+    let g = i64::from(u32::MAX);
+    let b = i64::from(u16::MAX);
     let grid = [
-        positive(int(row, 5, "gridX", at)?, "gridX")?,
-        positive(int(row, 6, "gridY", at)?, "gridY")?,
-        positive(int(row, 7, "gridZ", at)?, "gridZ")?,
+        dim(5, "gridX", g)? as u32,
+        dim(6, "gridY", g)? as u32,
+        dim(7, "gridZ", g)? as u32,
     ];
     let block = [
-        positive(int(row, 8, "blockX", at)?, "blockX")?,
-        positive(int(row, 9, "blockY", at)?, "blockY")?,
-        positive(int(row, 10, "blockZ", at)?, "blockZ")?,
-    ];
-    let narrow = |v: i64, field: &'static str, max: i64| {
-        if v <= max {
-            Ok(v)
-        } else {
-            Err(ProfileError::record(
-                at(),
-                "",
-                RecordProblem::InvalidField {
-                    field,
-                    reason: format!("is {v}, more than {max}"),
-                },
-            ))
-        }
-    };
-    let grid = [
-        narrow(grid[0], "gridX", u32::MAX.into())? as u32,
-        narrow(grid[1], "gridY", u32::MAX.into())? as u32,
-        narrow(grid[2], "gridZ", u32::MAX.into())? as u32,
-    ];
-    let block = [
-        narrow(block[0], "blockX", u16::MAX.into())? as u16,
-        narrow(block[1], "blockY", u16::MAX.into())? as u16,
-        narrow(block[2], "blockZ", u16::MAX.into())? as u16,
+        dim(8, "blockX", b)? as u16,
+        dim(9, "blockY", b)? as u16,
+        dim(10, "blockZ", b)? as u16,
     ];
     let registers: u8 = int(row, 11, "registersPerThread", at)?;
     let static_smem: u32 = int(row, 12, "staticSharedMemory", at)?;
@@ -349,23 +311,12 @@ fn kernel_row(
             },
         )
     })?;
-    Ok((
-        device,
-        KernelRecord {
-            start_ns,
-            end_ns,
-            work: None,
-            name,
-            stream,
-            grid,
-            block,
-            registers_per_thread: registers,
-            kind: RecordKind::Kernel,
-            shared_memory_bytes: shared,
-            blocks_per_sm_recorded: f32::NAN,
-            occupancy_pct_recorded: f32::NAN,
-        },
-    ))
+    let mut record = KernelRecord::bare(RecordKind::Kernel, start_ns, end_ns, name, stream);
+    record.grid = grid;
+    record.block = block;
+    record.registers_per_thread = registers;
+    record.shared_memory_bytes = shared;
+    Ok((device, record))
 }
 
 /// A copy's name from CUPTI's `CUpti_ActivityMemcpyKind` (the values of
