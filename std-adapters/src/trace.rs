@@ -273,63 +273,13 @@ impl Trace {
                 LineKind::Sample => {
                     seen_sample = true;
                     let ts = TraceSample::from(fields::<SampleLine>(n, body)?);
-                    let pos = trace
-                        .devices
-                        .iter()
-                        .position(|d| d.index == ts.device)
-                        .ok_or_else(|| {
-                            invalid(
-                                n,
-                                Some("device"),
-                                format!("device {} has no `device` line", ts.device),
-                            )
-                        })?;
-                    if let Some(slot) = last_t.get_mut(pos) {
-                        if let Some(prev) = *slot {
-                            if ts.sample.t_ns < prev {
-                                return Err(invalid(
-                                    n,
-                                    Some("t_ns"),
-                                    format!(
-                                        "{} is before device {}'s previous sample at {prev}",
-                                        ts.sample.t_ns, ts.device
-                                    ),
-                                ));
-                            }
-                        }
-                        *slot = Some(ts.sample.t_ns);
-                    }
+                    advance(n, &trace.devices, &mut last_t, ts.device, ts.sample.t_ns)?;
                     trace.samples.push(ts);
                 }
                 LineKind::Lost => {
-                    let lost: TraceLost = fields(n, body)?;
-                    let pos = trace
-                        .devices
-                        .iter()
-                        .position(|d| d.index == lost.device)
-                        .ok_or_else(|| {
-                            invalid(
-                                n,
-                                Some("device"),
-                                format!("device {} has no `device` line", lost.device),
-                            )
-                        })?;
-                    if let Some(slot) = last_t.get_mut(pos) {
-                        if let Some(prev) = *slot {
-                            if lost.t_ns < prev {
-                                return Err(invalid(
-                                    n,
-                                    Some("t_ns"),
-                                    format!(
-                                        "{} is before device {}'s previous sample at {prev}",
-                                        lost.t_ns, lost.device
-                                    ),
-                                ));
-                            }
-                        }
-                        *slot = Some(lost.t_ns);
-                    }
                     seen_sample = true;
+                    let lost: TraceLost = fields(n, body)?;
+                    advance(n, &trace.devices, &mut last_t, lost.device, lost.t_ns)?;
                     trace.lost.push(lost);
                 }
             }
@@ -442,6 +392,40 @@ impl Trace {
         }
         rec.finish()
     }
+}
+
+/// Checks that line `n`, of `device` at `t_ns`, names a declared device
+/// and does not go back in its time, and moves the device's clock on.
+/// `last_t` holds each device's last `t_ns`, by position in `devices`.
+fn advance(
+    n: usize,
+    devices: &[DeviceInfo],
+    last_t: &mut [Option<u64>],
+    device: u32,
+    t_ns: u64,
+) -> Result<(), TraceError> {
+    let slot = devices
+        .iter()
+        .position(|d| d.index == device)
+        .and_then(|pos| last_t.get_mut(pos))
+        .ok_or_else(|| {
+            invalid(
+                n,
+                Some("device"),
+                format!("device {device} has no `device` line"),
+            )
+        })?;
+    if let Some(prev) = *slot {
+        if t_ns < prev {
+            return Err(invalid(
+                n,
+                Some("t_ns"),
+                format!("{t_ns} is before device {device}'s previous sample at {prev}"),
+            ));
+        }
+    }
+    *slot = Some(t_ns);
+    Ok(())
 }
 
 /// What a line is: its `type` tag.
@@ -706,35 +690,23 @@ impl<W: Write> Recorder<W> {
     /// (nothing is written, the recorder is unchanged); [`RecordError::Io`]
     /// when writing fails.
     pub fn record(&mut self, device: u32, sample: &Sample) -> Result<(), RecordError> {
-        let slot = self
-            .devices
-            .iter_mut()
-            .find(|(i, _)| *i == device)
-            .ok_or(RecordError::UnknownDevice { device })?;
-        if let Some(previous_ns) = slot.1 {
-            if sample.t_ns < previous_ns {
-                return Err(RecordError::TimeWentBack {
-                    device,
-                    previous_ns,
-                    t_ns: sample.t_ns,
-                });
-            }
-        }
-        write_line(
-            &mut self.out,
+        self.write_at(
+            device,
+            sample.t_ns,
             LineKind::Sample,
             &SampleLine::new(device, sample),
-        )?;
-        slot.1 = Some(sample.t_ns);
-        self.lines += 1;
-        Ok(())
+        )
     }
 
-    /// Write that `device` stopped answering at `t_ns` (a `lost` line).
-    ///
-    /// # Errors
-    /// As [`Recorder::record`].
-    pub fn record_lost(&mut self, device: u32, t_ns: u64) -> Result<(), RecordError> {
+    /// Writes a line of `kind` for `device` at `t_ns`, after checking that
+    /// the device was declared and its time does not go back.
+    fn write_at<T: Serialize>(
+        &mut self,
+        device: u32,
+        t_ns: u64,
+        kind: LineKind,
+        body: &T,
+    ) -> Result<(), RecordError> {
         let slot = self
             .devices
             .iter_mut()
@@ -749,10 +721,18 @@ impl<W: Write> Recorder<W> {
                 });
             }
         }
-        write_line(&mut self.out, LineKind::Lost, &TraceLost { device, t_ns })?;
+        write_line(&mut self.out, kind, body)?;
         slot.1 = Some(t_ns);
         self.lines += 1;
         Ok(())
+    }
+
+    /// Write that `device` stopped answering at `t_ns` (a `lost` line).
+    ///
+    /// # Errors
+    /// As [`Recorder::record`].
+    pub fn record_lost(&mut self, device: u32, t_ns: u64) -> Result<(), RecordError> {
+        self.write_at(device, t_ns, LineKind::Lost, &TraceLost { device, t_ns })
     }
 
     /// The `t_ns` of the last line written for `device`, if any.
