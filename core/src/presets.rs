@@ -164,6 +164,45 @@ impl Preset {
             Preset::OrinNano => orin_nano(),
         }
     }
+
+    /// The most power the hardware is rated to draw (TDP, or a Jetson power
+    /// mode's budget), with where the figure comes from.
+    ///
+    /// A composed model whose average power is above it describes work the
+    /// hardware cannot do at that speed: a latency too short or an energy
+    /// per operation too high. The command warns about such models.
+    pub const fn max_power(self) -> MaxPower {
+        let (watts, source) = match self {
+            Preset::SeedH100 | Preset::H100Sxm5 => {
+                (700.0, "NVIDIA H100 datasheet: H100 SXM5 TDP up to 700 W")
+            }
+            Preset::A100_40gb => (400.0, "NVIDIA A100 datasheet: A100 SXM4 40 GB TDP 400 W"),
+            Preset::H200 => (700.0, "NVIDIA H200 datasheet: H200 SXM TDP up to 700 W"),
+            Preset::B200 => (1000.0, "NVIDIA HGX B200: 1000 W TDP per GPU"),
+            Preset::AgxOrin15w => (15.0, "Jetson AGX Orin 15 W power mode (nvpmodel budget)"),
+            Preset::AgxOrin30w => (30.0, "Jetson AGX Orin 30 W power mode (nvpmodel budget)"),
+            Preset::AgxOrin50w => (50.0, "Jetson AGX Orin 50 W power mode (nvpmodel budget)"),
+            Preset::AgxOrinMaxn => (
+                60.0,
+                "Jetson AGX Orin 64 GB datasheet: 15 W to 60 W module power (MAXN)",
+            ),
+            Preset::OrinNano => (
+                15.0,
+                "Jetson Orin Nano 8 GB 15 W power mode (nvpmodel budget)",
+            ),
+        };
+        MaxPower { watts, source }
+    }
+}
+
+/// The most power a preset's hardware is rated to draw ([`Preset::max_power`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MaxPower {
+    /// Watts: the TDP of a data-centre GPU, a Jetson power mode's budget
+    /// (the whole module's, so the GPU alone draws less).
+    pub watts: f64,
+    /// Where the figure comes from.
+    pub source: &'static str,
 }
 
 /// A name from a string no longer than [`crate::hardware::NAME_CAPACITY`];
