@@ -36,7 +36,9 @@
 extern crate std;
 
 pub mod compose;
+pub mod devices;
 pub mod hardware;
+pub mod launch;
 pub mod meter;
 pub mod mig;
 pub mod presets;

@@ -446,7 +446,12 @@ fn active_power_is_tdp_minus_idle_and_follows_the_operating_point() {
     ] {
         let m = p.model();
         let s = m.spec();
-        assert_eq!(s.active_power_w, tdp - s.idle_power_w - s.uncore_power_w, "{}", p.name());
+        assert_eq!(
+            s.active_power_w,
+            tdp - s.idle_power_w - s.uncore_power_w,
+            "{}",
+            p.name()
+        );
         // At the nominal point no scaling applies.
         assert_eq!(m.active_power_w(), s.active_power_w);
     }
