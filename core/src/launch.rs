@@ -265,11 +265,10 @@ pub fn occupancy(limits: &DeviceLimits, launch: &Launch) -> Result<Occupancy, La
         shared + u64::from(l.reserved_shared_memory_per_block),
         u64::from(l.shared_memory_allocation_unit),
     );
-    let by_shared = if smem_per_block == 0 {
-        u64::MAX
-    } else {
-        u64::from(l.shared_memory_per_sm) / smem_per_block
-    };
+    // No shared memory at all: no bound.
+    let by_shared = u64::from(l.shared_memory_per_sm)
+        .checked_div(smem_per_block)
+        .unwrap_or(u64::MAX);
 
     let mut resident = by_warps;
     let mut limiter = Limiter::Warps;

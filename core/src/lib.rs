@@ -44,3 +44,4 @@ pub mod mig;
 pub mod presets;
 pub mod scenario;
 pub mod state;
+pub mod timeline;
