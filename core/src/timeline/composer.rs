@@ -747,10 +747,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
             return;
         }
         // Room was checked in `push` (and a fresh timeline has one group).
-        let _ = self.free.groups.push_back(Group {
-            since_ns: t,
-            count,
-        });
+        let _ = self.free.groups.push_back(Group { since_ns: t, count });
     }
 
     /// Takes `count` free domains at `t`, youngest first, and costs the idle
@@ -801,7 +798,9 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
     fn close_idle_periods(&mut self, t: u64) {
         let mut energy = 0.0;
         while let Some(grp) = self.free.groups.pop_front() {
-            energy += self.cost_period(grp.count, t - grp.since_ns, false).energy_j;
+            energy += self
+                .cost_period(grp.count, t - grp.since_ns, false)
+                .energy_j;
         }
         let settled = self.free.settled;
         if settled > 0 {
@@ -839,7 +838,11 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
             TimelinePolicy::Always => {
                 transitions = 1;
                 if wake {
-                    wake_s = if long { r.t_wake_s } else { idle_s.min(r.t_wake_s) };
+                    wake_s = if long {
+                        r.t_wake_s
+                    } else {
+                        idle_s.min(r.t_wake_s)
+                    };
                     if !long && idle_s < r.t_wake_s {
                         flags = flags.union(Flags::WAKE_LATE);
                     }

@@ -334,7 +334,10 @@ impl fmt::Display for TimelineError {
         match *self {
             TimelineError::Hardware(e) => write!(f, "hardware model: {e}"),
             TimelineError::GatingUnsupported(p) => {
-                write!(f, "gating policy {p} needs hardware that can gate its units")
+                write!(
+                    f,
+                    "gating policy {p} needs hardware that can gate its units"
+                )
             }
             TimelineError::TimeWentBackwards {
                 id,
