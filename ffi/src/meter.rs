@@ -409,6 +409,18 @@ unsafe fn obj<'a>(m: *mut wl_meter) -> Result<&'a mut MeterObj, wl_status> {
     Ok(unsafe { &mut *m.cast::<MeterObj>() })
 }
 
+/// The meter behind handle `m`, for entry points of other modules
+/// (`wl_meter_ingest_ina3221`).
+///
+/// # Safety
+/// As [`obj`].
+pub(crate) unsafe fn meter_obj<'a>(
+    m: *mut wl_meter,
+) -> Result<&'a mut Meter<WL_WINDOW_CAPACITY>, wl_status> {
+    // SAFETY: forwarded from the caller.
+    unsafe { obj(m) }.map(|o| &mut o.meter)
+}
+
 /// Frees a meter made by [`wl_meter_new`].
 ///
 /// # Errors

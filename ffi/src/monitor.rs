@@ -84,9 +84,10 @@ mod imp {
     use core::mem::size_of;
     use wattledger_core::meter::MeterError;
     use wattledger_std::monitor::{DeviceWindowReport, Monitor, MonitorError};
-    use wattledger_std::nvml::{NvmlOptions, NvmlSensor, cuda_visible_devices_from_env};
-    use wattledger_std::replay::ReplaySensor;
-    use wattledger_std::sensor::{Sensor, SensorError};
+    use wattledger_std::sensors::nvml::{NvmlOptions, NvmlSensor};
+    use wattledger_std::sensors::replay::ReplaySensor;
+    use wattledger_std::sensors::{Sensor, SensorError};
+    use wattledger_std::visible::cuda_visible_devices_from_env;
 
     #[repr(C)]
     pub(super) struct MonitorObj {
@@ -120,9 +121,7 @@ mod imp {
 
     fn sensor_status(e: &SensorError) -> wl_status {
         match e {
-            SensorError::Unavailable { what, .. } if what.contains("reports none") => {
-                WL_ERR_NO_DEVICES
-            }
+            SensorError::NoDevices { .. } => WL_ERR_NO_DEVICES,
             SensorError::Unavailable { .. } => WL_ERR_UNAVAILABLE,
             _ => WL_ERR_SENSOR,
         }

@@ -91,9 +91,15 @@ pub const WL_ERR_SENSOR: wl_status = 39;
 pub const WL_ERR_NO_DEVICES: wl_status = 40;
 /// A value that must be greater than zero (a voltage, a frequency, the leakage exponent) is zero.
 pub const WL_ERR_ZERO: wl_status = 41;
+/// An INA3221 reading's conversion-ready flag (CVRF, bit 0 of the mask/enable register) is clear: no new conversion since the last read.
+pub const WL_ERR_NOT_READY: wl_status = 42;
+/// An INA3221 voltage register holds no measurement: at the ADC's full scale, or a negative bus voltage.
+pub const WL_ERR_REGISTER_RANGE: wl_status = 43;
+/// An INA3221 voltage register has bits 2-0 set, which the chip never does (usually an I2C read nobody answered).
+pub const WL_ERR_BAD_REGISTER: wl_status = 44;
 
 /// The highest status value this version of the library returns.
-pub const WL_STATUS_MAX: wl_status = 41;
+pub const WL_STATUS_MAX: wl_status = 44;
 
 /// A short English description of `status`, for logs.
 ///
@@ -144,6 +150,11 @@ pub extern "C" fn wl_status_str(status: wl_status) -> *const c_char {
         WL_ERR_SENSOR => c"the power source reported an error",
         WL_ERR_NO_DEVICES => c"the power source has no device",
         WL_ERR_ZERO => c"a value that must be greater than zero is zero",
+        WL_ERR_NOT_READY => c"the INA3221 has no new conversion (CVRF clear)",
+        WL_ERR_REGISTER_RANGE => {
+            c"an INA3221 register is at full scale or reads a negative bus voltage"
+        }
+        WL_ERR_BAD_REGISTER => c"an INA3221 register has bits the chip never sets (a bus fault?)",
         _ => c"unknown status",
     };
     s.as_ptr()
@@ -197,6 +208,9 @@ pub extern "C" fn wl_status_name(status: wl_status) -> *const c_char {
         WL_ERR_SENSOR => c"WL_ERR_SENSOR",
         WL_ERR_NO_DEVICES => c"WL_ERR_NO_DEVICES",
         WL_ERR_ZERO => c"WL_ERR_ZERO",
+        WL_ERR_NOT_READY => c"WL_ERR_NOT_READY",
+        WL_ERR_REGISTER_RANGE => c"WL_ERR_REGISTER_RANGE",
+        WL_ERR_BAD_REGISTER => c"WL_ERR_BAD_REGISTER",
         _ => c"WL_UNKNOWN",
     };
     s.as_ptr()
