@@ -158,7 +158,10 @@ fn device_names_from_profilers() {
 /// `min(blocks / SMs, resident blocks) · threads per block / 2048`, with the
 /// resident blocks from CUDA's occupancy calculator, and rounds it to a whole
 /// percent.
-const ALEXNET_A100: [(&str, [u32; 3], [u32; 3], u32, u32, f64, u32); 14] = [
+/// `(name, grid, block, registers per thread, shared memory, blocks per SM, occupancy %)`.
+type Traced = (&'static str, [u32; 3], [u32; 3], u32, u32, f64, u32);
+
+const ALEXNET_A100: [Traced; 14] = [
     (
         "distribution_elementwise",
         [864, 1, 1],
