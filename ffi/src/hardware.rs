@@ -675,7 +675,11 @@ mod tests {
             let back = spec_to_c(&m)
                 .and_then(|c| spec_from_c(&c))
                 .map(HardwareModel::new);
-            assert_eq!(back, Ok(Ok(m)), "{}", p.name());
+            // The C struct has no active_power_w until the ABI 1.0 layout:
+            // everything else comes back as it was.
+            let mut spec = m.spec().clone();
+            spec.active_power_w = 0.0;
+            assert_eq!(back, Ok(HardwareModel::new(spec)), "{}", p.name());
         }
     }
 }
