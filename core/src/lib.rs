@@ -39,10 +39,13 @@
 extern crate std;
 
 pub mod compose;
+pub mod devices;
 pub mod hardware;
 pub mod ina3221;
+pub mod launch;
 pub mod meter;
 pub mod mig;
 pub mod presets;
 pub mod scenario;
 pub mod state;
+pub mod timeline;
