@@ -5,7 +5,7 @@ use core::mem::{align_of, size_of};
 
 use wattledger_core::hardware::{
     Dvfs, Gating, HardwareError, HardwareModel, HardwareSpec, NAME_CAPACITY, Name, PRECISIONS,
-    Precision, PrecisionTable,
+    PeakRates, Precision, PrecisionTable, VfCurve,
 };
 use wattledger_core::presets::Preset;
 
@@ -188,7 +188,8 @@ pub(crate) fn hardware_status(e: HardwareError) -> wl_status {
         | HardwareError::ZeroGatingDomain
         | HardwareError::DomainDoesNotDivideUnits { .. }
         | HardwareError::ZeroThreadsPerUnit
-        | HardwareError::ClockFractionAboveOne => WL_ERR_HARDWARE_INVALID,
+        | HardwareError::ClockFractionAboveOne
+        | HardwareError::VfCurveNotIncreasing => WL_ERR_HARDWARE_INVALID,
         HardwareError::NotANumber(_) => WL_ERR_NOT_A_NUMBER,
         HardwareError::Infinite(_) => WL_ERR_INFINITE,
         HardwareError::Negative(_) => WL_ERR_NEGATIVE,
@@ -240,6 +241,11 @@ fn spec_from_c(s: &wl_hardware_spec) -> Result<HardwareSpec, wl_status> {
         active_power_w: 0.0,
         energy_per_op_j: table,
         energy_per_byte_j: s.energy_per_byte_j,
+        // Nor for the roofline and the V–f curve: without them a C model's
+        // latencies stretch wholly with the clock, and `--frequency`-style
+        // moves keep the voltage given, as before.
+        peak_ops_per_s: PeakRates::NONE,
+        memory_bandwidth_bytes_per_s: 0.0,
         threads_per_unit: s.threads_per_unit,
         gating: Gating {
             can_gate: s.can_gate != 0,
@@ -253,6 +259,8 @@ fn spec_from_c(s: &wl_hardware_spec) -> Result<HardwareSpec, wl_status> {
             frequency_mhz: s.frequency_mhz,
             clock_fraction: s.clock_fraction,
             leakage_exponent: s.leakage_exponent,
+            vf_curve: VfCurve::EMPTY,
+            latency_frequency_mhz: None,
         },
     })
 }
@@ -675,10 +683,13 @@ mod tests {
             let back = spec_to_c(&m)
                 .and_then(|c| spec_from_c(&c))
                 .map(HardwareModel::new);
-            // The C struct has no active_power_w until the ABI 1.0 layout:
-            // everything else comes back as it was.
+            // The C struct has no active_power_w, roofline or V–f curve
+            // until the ABI 1.0 layout: everything else comes back as it was.
             let mut spec = m.spec().clone();
             spec.active_power_w = 0.0;
+            spec.peak_ops_per_s = PeakRates::NONE;
+            spec.memory_bandwidth_bytes_per_s = 0.0;
+            spec.dvfs.vf_curve = VfCurve::EMPTY;
             assert_eq!(back, Ok(HardwareModel::new(spec)), "{}", p.name());
         }
     }

@@ -6,7 +6,7 @@ use wattledger_core::compose::{GatingPolicy, ModelReport, SubgraphRecord};
 use wattledger_core::state::PowerState;
 
 use super::{MeasureReport, estimate_warnings, pct, si};
-use crate::model_file::{Model, Outcome, name_of};
+use crate::model_file::{Model, Outcome, SweepPoint, name_of};
 
 /// The `measure` report as the terminal shows it.
 pub fn measure(m: &MeasureReport) -> String {
@@ -337,6 +337,62 @@ fn write_comparison(
         if let Err(e) = o {
             writeln!(buf, "note: {}: {e}", p.name())?;
         }
+    }
+    Ok(())
+}
+
+/// `estimate --sweep-frequency` as the terminal shows it: energy and time
+/// against the clock, the energy-optimal clock marked.
+pub fn sweep(model: &Model, policy: GatingPolicy, points: &[SweepPoint]) -> String {
+    let mut s = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_sweep(&mut s, model, policy, points);
+    s
+}
+
+fn write_sweep(
+    buf: &mut String,
+    model: &Model,
+    policy: GatingPolicy,
+    points: &[SweepPoint],
+) -> fmt::Result {
+    let spec = model.hardware.spec();
+    writeln!(buf, "Model      {}", model.title)?;
+    writeln!(
+        buf,
+        "Hardware   {} ({}), gating {}; latencies taken at {} MHz, voltage from the V-f curve",
+        spec.name,
+        model.hardware_source,
+        policy.name(),
+        spec.dvfs.latency_reference_mhz()
+    )?;
+    writeln!(buf)?;
+    writeln!(
+        buf,
+        "{:>9} {:>8} {:>12} {:>12} {:>12}",
+        "MHz", "V", "time", "energy", "average"
+    )?;
+    let best = super::optimal(points);
+    for (i, p) in points.iter().enumerate() {
+        let average = if p.latency_s > 0.0 {
+            si(p.energy_j / p.latency_s, "W")
+        } else {
+            "n/a".to_string()
+        };
+        writeln!(
+            buf,
+            "{:>9.1} {:>8.3} {:>12} {:>12} {:>12}{}",
+            p.frequency_mhz,
+            p.voltage_v,
+            si(p.latency_s, "s"),
+            si(p.energy_j, "J"),
+            average,
+            if best == Some(i) {
+                "  <- least energy"
+            } else {
+                ""
+            }
+        )?;
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use wattledger_core::compose::GatingPolicy;
 use wattledger_core::state::PowerState;
 
 use super::{compose_flag_names, estimate_warnings, power_warnings};
-use crate::model_file::{Model, Outcome, name_of};
+use crate::model_file::{Model, Outcome, SweepPoint, name_of};
 
 /// `value` as pretty JSON with a final newline, as the command prints it.
 ///
@@ -29,6 +29,35 @@ pub fn comparison(model: &Model, results: &[(GatingPolicy, Result<Outcome, Strin
         })
         .collect();
     serde_json::json!({ "model": model.title, "policies": policies })
+}
+
+/// `estimate --sweep-frequency --json`: the model, the hardware, and one
+/// `{frequency_mhz, voltage_v, latency_s, energy_j, average_power_w}` per
+/// clock, with `optimal_frequency_mhz` the clock of least energy.
+pub fn sweep(model: &Model, policy: GatingPolicy, points: &[SweepPoint]) -> Value {
+    let rows: Vec<Value> = points
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "frequency_mhz": p.frequency_mhz,
+                "voltage_v": p.voltage_v,
+                "latency_s": p.latency_s,
+                "energy_j": p.energy_j,
+                "average_power_w": (p.latency_s > 0.0).then(|| p.energy_j / p.latency_s),
+            })
+        })
+        .collect();
+    let best = super::optimal(points)
+        .and_then(|i| points.get(i))
+        .map(|p| p.frequency_mhz);
+    serde_json::json!({
+        "model": model.title,
+        "hardware": model.hardware.spec().name.as_str(),
+        "gating": policy.name(),
+        "latency_frequency_mhz": model.hardware.spec().dvfs.latency_reference_mhz(),
+        "sweep": rows,
+        "optimal_frequency_mhz": best,
+    })
 }
 
 #[derive(Debug, Serialize)]
