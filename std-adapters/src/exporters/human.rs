@@ -6,6 +6,8 @@ use wattledger_core::compose::{GatingPolicy, ModelReport, SubgraphRecord};
 use wattledger_core::state::PowerState;
 
 use super::{MeasureReport, estimate_warnings, pct, si};
+use crate::attribute::Attribution;
+use crate::calibrate::{Calibration, ConstantSplit, Parameter};
 use crate::model_file::{Model, Outcome, SweepPoint, name_of};
 
 /// The `measure` report as the terminal shows it.
@@ -393,6 +395,208 @@ fn write_sweep(
                 ""
             }
         )?;
+    }
+    Ok(())
+}
+
+/// A kernel name cut to `width` characters (an ellipsis marks the cut).
+fn cut(name: &str, width: usize) -> String {
+    if name.chars().count() <= width {
+        name.to_string()
+    } else {
+        let mut s: String = name.chars().take(width.saturating_sub(1)).collect();
+        s.push('…');
+        s
+    }
+}
+
+/// `attribute` as the terminal shows it: the header lines (`context`, one
+/// per line, already worded), the totals, the model's error per interval,
+/// then one row per kernel name (most measured energy first) and the idle
+/// bucket.
+pub fn attribution(context: &[String], a: &Attribution, top: usize) -> String {
+    let mut s = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_attribution(&mut s, context, a, top);
+    s
+}
+
+fn write_attribution(
+    buf: &mut String,
+    context: &[String],
+    a: &Attribution,
+    top: usize,
+) -> fmt::Result {
+    for line in context {
+        writeln!(buf, "{line}")?;
+    }
+    writeln!(
+        buf,
+        "Measured   {} over {} in {} intervals; they cover {} of the profile's busy time",
+        si(a.measured_total_j, "J"),
+        si(a.measured_s, "s"),
+        a.windows.len(),
+        pct(a.coverage)
+    )?;
+    let model_vs = if a.measured_total_j > 0.0 {
+        format!(
+            " ({:+.1} % against the measurement)",
+            (a.modelled_total_j / a.measured_total_j - 1.0) * 100.0
+        )
+    } else {
+        String::new()
+    };
+    writeln!(
+        buf,
+        "Model      {} over the same intervals{model_vs}",
+        si(a.modelled_total_j, "J")
+    )?;
+    if let (Some(mean), Some(worst)) = (a.window_mape(), a.window_max_error()) {
+        writeln!(
+            buf,
+            "Error      per interval: mean {}, worst {} (model against measured energy)",
+            pct(mean),
+            pct(worst)
+        )?;
+    }
+    writeln!(buf)?;
+    writeln!(
+        buf,
+        "{:<40} {:>7} {:>11} {:>11} {:>11} {:>11} {:>10}",
+        "kernel", "calls", "time", "measured", "modelled", "per call", "average"
+    )?;
+    for k in a.kernels.iter().take(top) {
+        let per_call = if k.calls > 0 {
+            si(k.measured_energy_j / k.calls as f64, "J")
+        } else {
+            "n/a".to_string()
+        };
+        let average = if k.time_s > 0.0 {
+            si(k.measured_energy_j / k.time_s, "W")
+        } else {
+            "n/a".to_string()
+        };
+        writeln!(
+            buf,
+            "{:<40} {:>7} {:>11} {:>11} {:>11} {:>11} {:>10}",
+            cut(&k.name, 40),
+            k.calls,
+            si(k.time_s, "s"),
+            si(k.measured_energy_j, "J"),
+            si(k.modelled_energy_j, "J"),
+            per_call,
+            average
+        )?;
+    }
+    if a.kernels.len() > top {
+        let rest = &a.kernels[top..];
+        writeln!(
+            buf,
+            "{:<40} {:>7} {:>11} {:>11} {:>11}",
+            format!("({} more names)", rest.len()),
+            rest.iter().map(|k| k.calls).sum::<u64>(),
+            si(rest.iter().map(|k| k.time_s).sum(), "s"),
+            si(rest.iter().map(|k| k.measured_energy_j).sum(), "J"),
+            si(rest.iter().map(|k| k.modelled_energy_j).sum(), "J"),
+        )?;
+    }
+    let idle_average = if a.idle.time_s > 0.0 {
+        si(a.idle.measured_energy_j / a.idle.time_s, "W")
+    } else {
+        "n/a".to_string()
+    };
+    writeln!(
+        buf,
+        "{:<40} {:>7} {:>11} {:>11} {:>11} {:>11} {:>10}",
+        "(idle: nothing running)",
+        "-",
+        si(a.idle.time_s, "s"),
+        si(a.idle.measured_energy_j, "J"),
+        si(a.idle.modelled_energy_j, "J"),
+        "-",
+        idle_average
+    )?;
+    Ok(())
+}
+
+/// A parameter's value in its unit.
+fn parameter_value(p: Parameter, v: f64) -> String {
+    match p {
+        Parameter::EnergyPerByte | Parameter::EnergyPerOp(_) => format!("{v:.4e} J"),
+        _ => format!("{v:.3} W"),
+    }
+}
+
+/// `calibrate` as the terminal shows it: every parameter with its standard
+/// error, what the data could not separate, the residual and the held-out
+/// error.
+pub fn calibration(context: &[String], c: &Calibration) -> String {
+    let mut s = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_calibration(&mut s, context, c);
+    s
+}
+
+fn write_calibration(buf: &mut String, context: &[String], c: &Calibration) -> fmt::Result {
+    for line in context {
+        writeln!(buf, "{line}")?;
+    }
+    writeln!(
+        buf,
+        "Fitted     {} intervals, {} degrees of freedom",
+        c.intervals, c.degrees_of_freedom
+    )?;
+    writeln!(buf)?;
+    writeln!(
+        buf,
+        "{:<24} {:>16} {:>16}  note",
+        "parameter", "value", "std. error"
+    )?;
+    for e in &c.estimates {
+        let stderr = e
+            .stderr
+            .map_or("n/a".to_string(), |se| parameter_value(e.parameter, se));
+        let note = if e.at_bound {
+            "held at 0"
+        } else if c.not_identifiable.contains(&e.parameter) {
+            "not identifiable"
+        } else {
+            ""
+        };
+        writeln!(
+            buf,
+            "{:<24} {:>16} {:>16}  {note}",
+            e.parameter.to_string(),
+            parameter_value(e.parameter, e.value),
+            stderr
+        )?;
+    }
+    writeln!(buf)?;
+    if let ConstantSplit::PresetRatio { idle_fraction } = c.split {
+        writeln!(
+            buf,
+            "Split      idle and uncore power cannot be told apart here (nothing was gated): \
+             their sum is fitted, split as the preset's {} idle",
+            pct(idle_fraction)
+        )?;
+    }
+    if !c.absent.is_empty() {
+        let names: Vec<String> = c.absent.iter().map(ToString::to_string).collect();
+        writeln!(buf, "No data    {}", names.join(", "))?;
+    }
+    writeln!(
+        buf,
+        "Residual   {} (root mean square of the fitted power's error)",
+        si(c.residual_w, "W")
+    )?;
+    match c.holdout_mape {
+        Some(m) => writeln!(
+            buf,
+            "Held out   {} mean absolute error of interval energies, {}-fold",
+            pct(m),
+            c.folds
+        )?,
+        None => writeln!(buf, "Held out   n/a (no interval measured energy)")?,
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ use wattledger_core::compose::GatingPolicy;
 use wattledger_core::state::PowerState;
 
 use super::{compose_flag_names, estimate_warnings, power_warnings};
+use crate::attribute::Attribution;
 use crate::model_file::{Model, Outcome, SweepPoint, name_of};
 
 /// `value` as pretty JSON with a final newline, as the command prints it.
@@ -57,6 +58,59 @@ pub fn sweep(model: &Model, policy: GatingPolicy, points: &[SweepPoint]) -> Valu
         "latency_frequency_mhz": model.hardware.spec().dvfs.latency_reference_mhz(),
         "sweep": rows,
         "optimal_frequency_mhz": best,
+    })
+}
+
+/// `attribute --json`: `measured_total_j`, `modelled_total_j`,
+/// `measured_s`, `coverage`, `idle.{time_s, measured_energy_j,
+/// modelled_energy_j}`, `kernels[]` by name (`name`, `calls`, `time_s`,
+/// `measured_energy_j`, `modelled_energy_j`, `joules_per_call`,
+/// `average_power_w`), `windows[]` (`start_s`, `duration_s`, `measured_j`,
+/// `modelled_j`), `window_mape` and `window_max_error` (fractions), and the
+/// `context` given (hardware, device, files).
+pub fn attribution(context: Value, a: &Attribution) -> Value {
+    let kernels: Vec<Value> = a
+        .kernels
+        .iter()
+        .map(|k| {
+            serde_json::json!({
+                "name": k.name,
+                "calls": k.calls,
+                "time_s": k.time_s,
+                "measured_energy_j": k.measured_energy_j,
+                "modelled_energy_j": k.modelled_energy_j,
+                "joules_per_call": (k.calls > 0).then(|| k.measured_energy_j / k.calls as f64),
+                "average_power_w": (k.time_s > 0.0).then(|| k.measured_energy_j / k.time_s),
+            })
+        })
+        .collect();
+    let windows: Vec<Value> = a
+        .windows
+        .iter()
+        .map(|w| {
+            serde_json::json!({
+                "start_s": w.start_s,
+                "duration_s": w.duration_s,
+                "measured_j": w.measured_j,
+                "modelled_j": w.modelled_j,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "context": context,
+        "measured_total_j": a.measured_total_j,
+        "modelled_total_j": a.modelled_total_j,
+        "measured_s": a.measured_s,
+        "coverage": a.coverage,
+        "idle": {
+            "time_s": a.idle.time_s,
+            "measured_energy_j": a.idle.measured_energy_j,
+            "modelled_energy_j": a.idle.modelled_energy_j,
+        },
+        "kernels": kernels,
+        "window_mape": a.window_mape(),
+        "window_max_error": a.window_max_error(),
+        "windows": windows,
     })
 }
 
