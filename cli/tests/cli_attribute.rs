@@ -223,7 +223,7 @@ fn attribute_shares_add_up_to_the_measured_total() {
             )
         })
         .collect();
-    let before = samples.iter().filter(|s| s.0 <= start).last().unwrap().1;
+    let before = samples.iter().rev().find(|s| s.0 <= start).unwrap().1;
     let after = samples.iter().find(|s| s.0 >= end).unwrap().1;
     assert!(
         (total - (after - before) as f64 * 1e-3).abs() < 1e-9,
