@@ -21,14 +21,14 @@ fn run_composer(c: &mut Composer, stream: &[Subgraph]) -> f64 {
     let mut charged = 0.0;
     let mut sink = FnSink(|r: Record<'_>| {
         if let Record::Subgraph(s) = r {
-            charged += s.total_energy_j;
+            charged += s.energy.total_j;
         }
     });
     for sg in stream {
         c.push(sg, &mut sink).expect("benchmark stream is valid");
     }
     let report = c.finish(&mut sink).expect("benchmark stream is valid");
-    report.total_energy_j + charged
+    report.energy.total_j + charged
 }
 
 fn bench_pair(

@@ -373,8 +373,8 @@ fn describe(e: ComposeError, model: &Model, origin: &str) -> CliError {
 
 /// Composes `model` under `policy`, collecting every record.
 pub fn compose(model: &Model, policy: GatingPolicy, origin: &str) -> CliResult<Outcome> {
-    let mut composer: Composer<DEFAULT_WIDTH> =
-        Composer::new(model.hardware.clone(), policy).map_err(|e| describe(e, model, origin))?;
+    let mut composer: Composer<DEFAULT_WIDTH> = Composer::new(model.hardware.clone(), policy)
+        .map_err(|e| CliError::input(format!("{origin}: {e}")))?;
     // Stages must arrive in order; a stable sort keeps each stage's file order.
     let mut order: Vec<&Subgraph> = model.subgraphs.iter().collect();
     order.sort_by_key(|s| s.stage);
@@ -391,7 +391,7 @@ pub fn compose(model: &Model, policy: GatingPolicy, origin: &str) -> CliResult<O
     }
     let report = composer
         .finish(&mut sink)
-        .map_err(|e| describe(e, model, origin))?;
+        .map_err(|e| describe(e.into(), model, origin))?;
     Ok(Outcome {
         report,
         stages,
@@ -525,10 +525,10 @@ fn to_json(model: &Model, out: &Outcome) -> EstimateJson {
         gating: r.policy.name(),
         voltage_v: spec.dvfs.voltage_v,
         frequency_mhz: spec.dvfs.frequency_mhz,
-        total_energy_j: r.total_energy_j,
+        total_energy_j: r.energy.total_j,
         latency_s: r.latency_s,
         average_power_w: if r.latency_s > 0.0 {
-            r.total_energy_j / r.latency_s
+            r.energy.total_j / r.latency_s
         } else {
             0.0
         },
@@ -545,12 +545,12 @@ fn to_json(model: &Model, out: &Outcome) -> EstimateJson {
                 )
             })
             .collect(),
-        compute_energy_j: r.compute_energy_j,
-        memory_energy_j: r.memory_energy_j,
-        static_energy_j: r.static_energy_j,
-        uncore_energy_j: r.uncore_energy_j,
-        transition_energy_j: r.transition_energy_j,
-        power_gating_savings_j: r.gating_savings_j,
+        compute_energy_j: r.energy.compute_j,
+        memory_energy_j: r.energy.memory_j,
+        static_energy_j: r.energy.static_j,
+        uncore_energy_j: r.energy.uncore_j,
+        transition_energy_j: r.energy.transition_j,
+        power_gating_savings_j: r.energy.savings_j,
         wasted_energy_j: r.wasted_energy_j,
         utilization: r.utilization,
         peak_units_allocated: r.peak_units_allocated,
@@ -570,13 +570,13 @@ fn to_json(model: &Model, out: &Outcome) -> EstimateJson {
                 domains_woken: s.domains_woken,
                 domains_powered_down: s.domains_powered_down,
                 domains_gated: s.domains_gated,
-                compute_energy_j: s.compute_energy_j,
-                memory_energy_j: s.memory_energy_j,
-                static_energy_j: s.static_energy_j,
-                uncore_energy_j: s.uncore_energy_j,
-                transition_energy_j: s.transition_energy_j,
-                power_gating_savings_j: s.gating_savings_j,
-                total_energy_j: s.total_energy_j,
+                compute_energy_j: s.energy.compute_j,
+                memory_energy_j: s.energy.memory_j,
+                static_energy_j: s.energy.static_j,
+                uncore_energy_j: s.energy.uncore_j,
+                transition_energy_j: s.energy.transition_j,
+                power_gating_savings_j: s.energy.savings_j,
+                total_energy_j: s.energy.total_j,
                 flags: flag_names(s.flags),
             })
             .collect(),
@@ -629,11 +629,11 @@ fn print_human(model: &Model, out: &Outcome, top: usize) {
     );
     println!(
         "Total      {} over {} ({} average), {} subgraphs in {} stages",
-        si(r.total_energy_j, "J"),
+        si(r.energy.total_j, "J"),
         si(r.latency_s, "s"),
         si(
             if r.latency_s > 0.0 {
-                r.total_energy_j / r.latency_s
+                r.energy.total_j / r.latency_s
             } else {
                 0.0
             },
@@ -649,8 +649,8 @@ fn print_human(model: &Model, out: &Outcome, top: usize) {
     );
     for s in PowerState::ALL {
         let t = r.states.get(s);
-        let share = if r.total_energy_j > 0.0 {
-            t.energy_j / r.total_energy_j
+        let share = if r.energy.total_j > 0.0 {
+            t.energy_j / r.energy.total_j
         } else {
             0.0
         };
@@ -664,29 +664,29 @@ fn print_human(model: &Model, out: &Outcome, top: usize) {
     }
     println!();
     let parts = [
-        ("compute", r.compute_energy_j),
-        ("memory", r.memory_energy_j),
-        ("static", r.static_energy_j),
-        ("uncore", r.uncore_energy_j),
-        ("transitions", r.transition_energy_j),
+        ("compute", r.energy.compute_j),
+        ("memory", r.energy.memory_j),
+        ("static", r.energy.static_j),
+        ("uncore", r.energy.uncore_j),
+        ("transitions", r.energy.transition_j),
     ];
     println!("{:<20} {:>12} {:>8}", "energy", "", "share");
     for (name, e) in parts {
-        let share = if r.total_energy_j > 0.0 {
-            e / r.total_energy_j
+        let share = if r.energy.total_j > 0.0 {
+            e / r.energy.total_j
         } else {
             0.0
         };
         println!("{:<20} {:>12} {:>8}", name, si(e, "J"), pct(share));
     }
-    println!("{:<20} {:>12}", "total", si(r.total_energy_j, "J"));
+    println!("{:<20} {:>12}", "total", si(r.energy.total_j, "J"));
     println!();
-    let static_without = r.static_energy_j + r.gating_savings_j;
+    let static_without = r.energy.static_j + r.energy.savings_j;
     println!(
         "gating saving        {} ({} of the static energy without gating)",
-        si(r.gating_savings_j, "J"),
+        si(r.energy.savings_j, "J"),
         pct(if static_without > 0.0 {
-            r.gating_savings_j / static_without
+            r.energy.savings_j / static_without
         } else {
             0.0
         })
@@ -694,8 +694,8 @@ fn print_human(model: &Model, out: &Outcome, top: usize) {
     println!(
         "wasted (idle)        {} ({} of the total)",
         si(r.wasted_energy_j, "J"),
-        pct(if r.total_energy_j > 0.0 {
-            r.wasted_energy_j / r.total_energy_j
+        pct(if r.energy.total_j > 0.0 {
+            r.wasted_energy_j / r.energy.total_j
         } else {
             0.0
         })
@@ -725,8 +725,8 @@ fn print_human(model: &Model, out: &Outcome, top: usize) {
                 format!("{:.0}", s.units),
                 si(s.latency_s, "s"),
                 si(s.total_energy_j, "J"),
-                pct(if r.total_energy_j > 0.0 {
-                    s.total_energy_j / r.total_energy_j
+                pct(if r.energy.total_j > 0.0 {
+                    s.total_energy_j / r.energy.total_j
                 } else {
                     0.0
                 })
@@ -758,14 +758,14 @@ fn print_comparison(model: &Model, results: &[(GatingPolicy, Result<Outcome, Str
     println!();
     type Getter = fn(&ModelReport) -> String;
     let rows: [(&str, Getter); 12] = [
-        ("total energy", |r| si(r.total_energy_j, "J")),
+        ("total energy", |r| si(r.energy.total_j, "J")),
         ("latency", |r| si(r.latency_s, "s")),
-        ("compute", |r| si(r.compute_energy_j, "J")),
-        ("memory", |r| si(r.memory_energy_j, "J")),
-        ("static", |r| si(r.static_energy_j, "J")),
-        ("uncore", |r| si(r.uncore_energy_j, "J")),
-        ("transitions", |r| si(r.transition_energy_j, "J")),
-        ("gating saving", |r| si(r.gating_savings_j, "J")),
+        ("compute", |r| si(r.energy.compute_j, "J")),
+        ("memory", |r| si(r.energy.memory_j, "J")),
+        ("static", |r| si(r.energy.static_j, "J")),
+        ("uncore", |r| si(r.energy.uncore_j, "J")),
+        ("transitions", |r| si(r.energy.transition_j, "J")),
+        ("gating saving", |r| si(r.energy.savings_j, "J")),
         ("wasted (idle)", |r| si(r.wasted_energy_j, "J")),
         ("gated unit-seconds", |r| {
             si(r.states.get(PowerState::Gated).unit_seconds, "s")
@@ -787,11 +787,11 @@ fn print_comparison(model: &Model, results: &[(GatingPolicy, Result<Outcome, Str
         print!("{:<22}", "vs off");
         for (_, o) in results {
             match o {
-                Ok(o) if off.report.total_energy_j > 0.0 => print!(
+                Ok(o) if off.report.energy.total_j > 0.0 => print!(
                     " {:>14}",
                     format!(
                         "{:+.1} %",
-                        (o.report.total_energy_j / off.report.total_energy_j - 1.0) * 100.0
+                        (o.report.energy.total_j / off.report.energy.total_j - 1.0) * 100.0
                     )
                 ),
                 _ => print!(" {:>14}", "n/a"),
@@ -841,11 +841,11 @@ fn print_csv(model: &Model, outcomes: &[(GatingPolicy, Outcome)]) {
             p.name(),
             r.average_units_allocated,
             r.latency_s,
-            r.compute_energy_j,
-            r.memory_energy_j,
-            r.static_energy_j,
-            r.uncore_energy_j + r.transition_energy_j,
-            r.total_energy_j
+            r.energy.compute_j,
+            r.energy.memory_j,
+            r.energy.static_j,
+            r.energy.uncore_j + r.energy.transition_j,
+            r.energy.total_j
         );
     }
 }
