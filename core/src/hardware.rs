@@ -8,13 +8,17 @@
 
 use core::fmt;
 
+// `heapless::String` is used under another name: cbindgen reads this crate
+// for the structs the C header shares, and takes any `String` for Rust's.
+use heapless::String as Text;
+
 use crate::float::FloatError;
 
 /// Longest hardware or unit name a model can carry, in bytes.
 pub const NAME_CAPACITY: usize = 48;
 
 /// A fixed-capacity name, so that models stay `Copy`-free of the heap.
-pub type Name = heapless::String<NAME_CAPACITY>;
+pub type Name = Text<NAME_CAPACITY>;
 
 /// Number of [`Precision`] variants; the length of per-precision tables.
 pub const PRECISIONS: usize = 9;

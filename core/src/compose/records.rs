@@ -64,17 +64,6 @@ pub struct EnergyBreakdown {
 }
 
 impl EnergyBreakdown {
-    /// No energy.
-    pub const ZERO: EnergyBreakdown = EnergyBreakdown {
-        compute_j: 0.0,
-        memory_j: 0.0,
-        static_j: 0.0,
-        uncore_j: 0.0,
-        transition_j: 0.0,
-        savings_j: 0.0,
-        total_j: 0.0,
-    };
-
     /// A breakdown of these parts, with its total.
     ///
     /// ```
