@@ -5,7 +5,7 @@
  * Every fallible function returns a wl_status; outputs are written only on
  * success. Versioned structs begin with struct_size: set it to
  * sizeof(the struct), for inputs and for outputs that may grow
- * (e.g. `wl_report r = { sizeof r };`).
+ * (e.g. `wl_report r; r.struct_size = sizeof r;`).
  */
 
 #ifndef WATTLEDGER_H
