@@ -12,6 +12,9 @@
 //! * **Measure** ([`meter`]): integrate energy-counter and power samples that
 //!   an adapter feeds in, and say how far the result can be trusted.
 //!
+//! [`ina3221`] decodes the registers of the INA3221 power monitors on
+//! Jetson boards and knows each board's rails, for a monitor with no OS.
+//!
 //! [`mig`] holds the Multi-Instance GPU rules: on a MIG slice NVML reports the
 //! whole GPU's power, and a careless sum counts the parent more than once.
 //!
@@ -38,6 +41,7 @@ extern crate std;
 pub mod compose;
 pub mod float;
 pub mod hardware;
+pub mod ina3221;
 pub mod meter;
 pub mod mig;
 pub mod presets;

@@ -58,7 +58,7 @@ int main() {
     wl_mig_warning w[8];
     w[0].struct_size = sizeof w[0];
     size_t nw = 0;
-    if (wl_monitor_mig_warnings(r, count, WL_MIG_SHARES_NONE, w, 8, &nw) == WL_OK) {
+    if (wl_monitor_mig_warnings(mon, "saxpy", WL_MIG_SHARES_NONE, w, 8, &nw) == WL_OK) {
         for (size_t i = 0; i < nw; ++i) std::printf("%s\n", w[i].message);
     }
     wl_monitor_free(mon);

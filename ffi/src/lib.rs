@@ -60,6 +60,7 @@ use core::ffi::c_char;
 mod compose;
 mod handle;
 mod hardware;
+mod ina3221;
 mod meter;
 mod mig;
 mod monitor;
@@ -69,6 +70,7 @@ mod status;
 
 pub use compose::*;
 pub use hardware::*;
+pub use ina3221::*;
 pub use meter::*;
 pub use mig::*;
 pub use monitor::*;

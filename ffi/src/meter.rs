@@ -299,7 +299,9 @@ impl Object for MeterObj {
 }
 
 /// The meter behind `m` (the one way there), held for the call.
-fn meter<'a>(m: *const wl_meter) -> Result<Entered<'a, Meter<WL_WINDOW_CAPACITY>>, wl_status> {
+pub(crate) fn meter<'a>(
+    m: *const wl_meter,
+) -> Result<Entered<'a, Meter<WL_WINDOW_CAPACITY>>, wl_status> {
     handle::get::<MeterObj, _>(m)?.meter.enter()
 }
 

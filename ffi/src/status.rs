@@ -98,15 +98,23 @@ pub const WL_ERR_SENSOR: wl_status = 39;
 pub const WL_ERR_NO_DEVICES: wl_status = 40;
 /// A value that must be greater than zero (a voltage, a frequency, the leakage exponent) is zero.
 pub const WL_ERR_ZERO: wl_status = 41;
+/// An INA3221 reading's conversion-ready flag (CVRF) is clear: no new conversion since the last read.
+pub const WL_ERR_NOT_READY: wl_status = 42;
+/// An INA3221 voltage register holds no measurement: at the ADC's full scale, or a negative bus voltage.
+pub const WL_ERR_REGISTER_RANGE: wl_status = 43;
+/// An INA3221 voltage register has bits the chip never sets (usually an I2C read nobody answered).
+pub const WL_ERR_BAD_REGISTER: wl_status = 44;
 /// More input results than one call takes (WL_MIG_MAX_RESULTS).
-pub const WL_ERR_TOO_MANY_RESULTS: wl_status = 42;
+pub const WL_ERR_TOO_MANY_RESULTS: wl_status = 45;
 /// A rendered message is longer than its buffer (WL_MIG_MESSAGE_BUFFER).
-pub const WL_ERR_MESSAGE_TOO_LONG: wl_status = 43;
+pub const WL_ERR_MESSAGE_TOO_LONG: wl_status = 46;
 /// The library already holds as many live objects as its handle table has room for.
-pub const WL_ERR_TOO_MANY_OBJECTS: wl_status = 44;
+pub const WL_ERR_TOO_MANY_OBJECTS: wl_status = 47;
+/// No window of that name has ended on this monitor.
+pub const WL_ERR_NO_SUCH_WINDOW: wl_status = 48;
 
 /// The highest status value this version of the library returns.
-pub const WL_STATUS_MAX: wl_status = 44;
+pub const WL_STATUS_MAX: wl_status = 48;
 
 include!(concat!(env!("OUT_DIR"), "/status_table.rs"));
 

@@ -1,15 +1,30 @@
 //! Adapters that connect `wattledger-core` to the real world.
 //!
-//! Following Scaphandre's split, *sensors* (where numbers come from: NVML,
-//! Jetson power rails, recorded traces) are kept apart from *exporters*
-//! (where numbers go: the terminal, JSON, Prometheus text files, trace
-//! recordings). Every sensor implements [`sensor::Sensor`] and hands out
-//! [`wattledger_core::meter::Sample`]s; everything downstream works on those.
+//! One concept per module. Following Scaphandre's split, *sensors* (where
+//! numbers come from) are kept apart from *exporters* (where numbers go):
+//!
+//! - [`sensors`]: the [`sensors::Sensor`] trait and its sources (NVML,
+//!   Jetson power rails, replayed traces);
+//! - [`trace`]: the `wattledger-trace/1` recording format, read and written
+//!   through one set of serde types;
+//! - [`visible`]: which physical GPUs and MIG instances a program can see
+//!   (`CUDA_VISIBLE_DEVICES`), so each physical GPU is measured once;
+//! - [`monitor`]: named measurement windows over every device at once;
+//! - [`mig_warnings`]: the one path from window reports to MIG results and
+//!   their `WL-MIG-*` warnings;
+//! - [`model_file`]: model and hardware files for the composer;
+//! - [`calibrate`]: fitting a hardware model's power figures to measured
+//!   energy, with standard errors and held-out error;
+//! - [`exporters`]: the human tables, JSON, CSV and Prometheus text.
+//!
+//! The `wattledger` command (crate `wattledger-cli`) and the C ABI
+//! (`wattledger-ffi`) are thin layers over these.
 
-pub mod jetson;
+pub mod calibrate;
+pub mod exporters;
 pub mod mig_warnings;
+pub mod model_file;
 pub mod monitor;
-#[cfg(feature = "nvml")]
-pub mod nvml;
-pub mod replay;
-pub mod sensor;
+pub mod sensors;
+pub mod trace;
+pub mod visible;

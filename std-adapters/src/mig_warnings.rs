@@ -66,66 +66,103 @@ struct OwnedRecord {
     end_s: f64,
 }
 
-/// MIG warnings for the reports of one window.
+/// The MIG result a window report stands for.
+fn record_of(r: &DeviceWindowReport) -> OwnedRecord {
+    let d = &r.device;
+    let (physical, instances) = match &r.measured {
+        Some(m) => (&m.device, m.mig_instances.as_slice()),
+        None => (d, &[][..]),
+    };
+    let base = OwnedRecord {
+        id: d.uuid.clone(),
+        gpu_uuid: d.uuid.clone(),
+        parent: None,
+        is_mig: false,
+        profile: None,
+        architecture: Architecture::from_nvml(
+            physical.architecture.unwrap_or(Architecture::NVML_UNKNOWN),
+        ),
+        gpu_model: physical.name.clone(),
+        energy_j: r.report.energy_j,
+        start_s: r.report.start_ns as f64 * 1e-9,
+        end_s: r.report.end_ns as f64 * 1e-9,
+    };
+    match instances {
+        // The program ran on one instance: its result, with the parent's energy.
+        [one] => OwnedRecord {
+            id: one.uuid.clone(),
+            gpu_uuid: one.uuid.clone(),
+            parent: Some(one.parent_uuid.clone()),
+            is_mig: true,
+            profile: one.profile.clone(),
+            ..base
+        },
+        // On several instances of one GPU, measured once: one result of
+        // the parent. It has no one profile: a profile would make the rules
+        // estimate a share of one instance for the work of several.
+        many @ [_, _, ..] => OwnedRecord {
+            id: format!("{} ({} MIG instances)", physical.uuid, many.len()),
+            gpu_uuid: physical.uuid.clone(),
+            parent: Some(physical.uuid.clone()),
+            is_mig: true,
+            profile: None,
+            ..base
+        },
+        [] if r.report.mig.is_mig => OwnedRecord {
+            parent: Some(r.report.mig.parent_uuid.to_string()).filter(|p| !p.is_empty()),
+            is_mig: true,
+            profile: Some(r.report.mig.profile.to_string()).filter(|p| !p.is_empty()),
+            ..base
+        },
+        // A GPU in MIG mode with none of its instances named: the program
+        // ran on some instance, which one we cannot tell.
+        [] if physical.mig.as_ref().is_some_and(|m| m.current_enabled) => OwnedRecord {
+            parent: Some(d.uuid.clone()),
+            is_mig: true,
+            ..base
+        },
+        [] => base,
+    }
+}
+
+/// MIG results and warnings for the reports of one window: the only path
+/// from measured windows to the MIG rules, for the command, the C ABI and
+/// Rust callers alike.
 ///
-/// NVML measures physical GPUs only. `mig_instances` names the MIG instances
-/// (`MIG-…` UUIDs) the measured program ran on, as `CUDA_VISIBLE_DEVICES`
-/// gave them; each becomes a MIG result carrying its parent's energy, so two
-/// instances of one GPU raise `WL-MIG-002` rather than being added up in
-/// silence. A GPU in MIG mode with none of its instances named becomes one
-/// MIG result without a profile (the program ran on some instance, which we
-/// cannot tell). Other GPUs are whole-GPU results.
+/// Each report is one result, because each is one measured energy:
+/// - a GPU measured for one visible MIG instance is that instance's result
+///   (the energy is still the parent's: `WL-MIG-001`);
+/// - a GPU measured once for several visible instances
+///   ([`DeviceWindowReport::measured`]) is one MIG result of the parent,
+///   with the instance count in its id and no profile (`WL-MIG-005` says
+///   so; no share of one instance is estimated for the work of several).
+///   Its energy is reported once, so nothing is counted twice and no
+///   `WL-MIG-002` arises; that error is for results that *do* each carry
+///   the parent's energy (two windows, two processes, two tools);
+/// - a report whose meter was told it measures a MIG instance (a trace of
+///   one) is that instance's result;
+/// - a GPU in MIG mode with no instance named is a MIG result without a
+///   profile (the program ran on some instance, which we cannot tell);
+/// - anything else is a whole-GPU result.
 ///
 /// # Errors
 /// As [`check`]; a report whose energy is not finite is one.
 pub fn for_window(
     reports: &[DeviceWindowReport],
-    mig_instances: &[String],
     options: &CheckOptions,
 ) -> Result<Vec<MigWarning>, CheckError> {
-    let mut owned = Vec::new();
-    for r in reports {
-        let d = &r.device;
-        let base = OwnedRecord {
-            id: d.uuid.clone(),
-            gpu_uuid: d.uuid.clone(),
-            parent: None,
-            is_mig: false,
-            profile: None,
-            architecture: Architecture::from_nvml(d.architecture.unwrap_or(0)),
-            gpu_model: d.name.clone(),
-            energy_j: r.report.energy_j,
-            start_s: r.report.start_ns as f64 * 1e-9,
-            end_s: r.report.end_ns as f64 * 1e-9,
-        };
-        let mig = d.mig.as_ref().filter(|m| m.current_enabled);
-        let Some(mig) = mig else {
-            owned.push(base);
-            continue;
-        };
-        let named: Vec<_> = mig
-            .instances
-            .iter()
-            .filter(|i| mig_instances.contains(&i.uuid))
-            .collect();
-        if named.is_empty() {
-            owned.push(OwnedRecord {
-                parent: Some(d.uuid.clone()),
-                is_mig: true,
-                ..base.clone()
-            });
-        }
-        for i in named {
-            owned.push(OwnedRecord {
-                id: i.uuid.clone(),
-                gpu_uuid: i.uuid.clone(),
-                parent: Some(i.parent_uuid.clone()),
-                is_mig: true,
-                profile: i.profile.clone(),
-                ..base.clone()
-            });
-        }
-    }
+    with_results(reports, |records| check(records, options))
+}
+
+/// The MIG results of [`for_window`], borrowed, handed to `f`: for callers
+/// that need the rules' figures rather than rendered text (the C ABI fills
+/// its own warning structs from them), so every caller starts from the same
+/// results.
+pub fn with_results<R>(
+    reports: &[DeviceWindowReport],
+    f: impl FnOnce(&[ResultRecord<'_>]) -> R,
+) -> R {
+    let owned: Vec<OwnedRecord> = reports.iter().map(record_of).collect();
     let records: Vec<ResultRecord<'_>> = owned
         .iter()
         .map(|o| ResultRecord {
@@ -142,5 +179,5 @@ pub fn for_window(
             activity: None,
         })
         .collect();
-    check(&records, options)
+    f(&records)
 }

@@ -12,8 +12,12 @@
 //! integration fine-grained and notices lost devices.
 //!
 //! MIG warnings are not produced here: each report carries its device's
-//! [`DeviceInfo`] and the meter's MIG context so the `mig` rules can be
-//! applied to a set of reports afterwards.
+//! [`DeviceInfo`], the meter's MIG context and, for a device presented
+//! through [`crate::visible`], the physical GPU and MIG instances it stands
+//! for ([`Sensor::measures`]), so
+//! [`crate::mig_warnings::for_window`] can apply the rules to a set of
+//! reports afterwards. [`whole_trace`] gives the same reports for a recorded
+//! trace without a thread: one window over each device's samples.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -25,7 +29,9 @@ use wattledger_core::meter::{
     Meter, MeterConfig, MeterError, MigContext, WINDOW_NAME_CAPACITY, WindowReport,
 };
 
-use crate::sensor::{DeviceInfo, Sensor, SensorError};
+use crate::sensors::{DeviceInfo, Sensor, SensorError};
+use crate::trace::Trace;
+use crate::visible::MeasuredGpu;
 
 /// Polling interval when no sensor suggests one.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(100);
@@ -122,6 +128,11 @@ pub struct DeviceWindowReport {
     pub rejected_samples: u64,
     /// The last read error other than a lost device, if any, in words.
     pub last_error: Option<String>,
+    /// What the device stands for when a [`crate::visible::VisibleSensor`]
+    /// presented it ([`Sensor::measures`]): the physical GPU and the visible
+    /// MIG instances its energy covers, counted once. `None` for a device
+    /// measured for itself.
+    pub measured: Option<MeasuredGpu>,
 }
 
 /// Whether a device is still read.
@@ -144,6 +155,7 @@ struct Device {
     status: Status,
     rejected: u64,
     last_error: Option<String>,
+    measured: Option<MeasuredGpu>,
 }
 
 struct State {
@@ -212,8 +224,13 @@ pub struct Monitor {
     poll_interval: Duration,
 }
 
-/// The MIG context of a device, from what its sensor knows.
-fn mig_context(info: &DeviceInfo) -> Result<MigContext, MeterError> {
+/// The MIG context of a device's meter, from what its sensor knows: a MIG
+/// instance when the device is presented as one (its UUID is the
+/// instance's), else the whole GPU.
+///
+/// # Errors
+/// [`MeterError::MigTextTooLong`] when a UUID or profile does not fit.
+pub fn mig_context(info: &DeviceInfo) -> Result<MigContext, MeterError> {
     let instance = info
         .mig
         .as_ref()
@@ -296,6 +313,7 @@ impl Monitor {
                     status: Status::Live,
                     rejected: 0,
                     last_error: None,
+                    measured: sensor.measures(info.index).cloned(),
                 });
             }
         }
@@ -417,10 +435,69 @@ impl Monitor {
                 report,
                 rejected_samples: dev.rejected,
                 last_error: dev.last_error.clone(),
+                measured: dev.measured.clone(),
             });
         }
         Ok(reports)
     }
+}
+
+/// One window over each device's whole recorded trace, as a [`Monitor`]
+/// would report it, computed at once.
+///
+/// Each device's samples are fed straight into a meter (no update-period
+/// flag: a trace's samples are what they are) with `max_gap_ns` as the
+/// longest interval still integrated. A device with no sample the meter
+/// accepts gets no report and is listed in [`WholeTrace::without_samples`].
+/// Reports carry the trace's recorded source (`meta.source`).
+///
+/// # Errors
+/// [`MonitorError::Window`] when a device's UUID or MIG profile does not fit
+/// the meter's MIG context, or the meter refuses to end the window.
+pub fn whole_trace(trace: &Trace, max_gap_ns: u64) -> Result<WholeTrace, MonitorError> {
+    const WINDOW: &str = "trace";
+    let mut out = WholeTrace::default();
+    for info in &trace.devices {
+        let config = MeterConfig {
+            update_period_ns: 0,
+            max_gap_ns,
+            ..MeterConfig::default()
+        };
+        let mut meter: Meter = Meter::new(config, mig_context(info)?);
+        let mut rejected = 0u64;
+        let mut begun = false;
+        for s in trace.samples.iter().filter(|s| s.device == info.index) {
+            if meter.ingest(s.sample).is_err() {
+                rejected += 1;
+                continue;
+            }
+            if !begun {
+                begun = meter.begin(WINDOW).is_ok();
+            }
+        }
+        if !begun {
+            out.without_samples.push(info.clone());
+            continue;
+        }
+        out.reports.push(DeviceWindowReport {
+            source: trace.meta.source.clone(),
+            device: info.clone(),
+            report: meter.end(WINDOW)?,
+            rejected_samples: rejected,
+            last_error: None,
+            measured: None,
+        });
+    }
+    Ok(out)
+}
+
+/// What [`whole_trace`] found.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WholeTrace {
+    /// One report per device with samples, in the trace's device order.
+    pub reports: Vec<DeviceWindowReport>,
+    /// The devices without a sample the meter accepted.
+    pub without_samples: Vec<DeviceInfo>,
 }
 
 fn poll_loop(shared: &Shared, interval: Duration) {

@@ -8,10 +8,10 @@ use std::fs;
 use proptest::prelude::*;
 use tempfile::TempDir;
 use trees::put;
-use wattledger_std::jetson::{
+use wattledger_std::sensors::jetson::{
     JetsonConfig, JetsonSensor, RailLayout, TotalRule, gated_units_from_mask, parse_tpc_mask,
 };
-use wattledger_std::sensor::{Sensor, SensorError};
+use wattledger_std::sensors::{Sensor, SensorError};
 
 fn tree(build: fn(&std::path::Path)) -> TempDir {
     let dir = tempfile::tempdir().unwrap();

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use wattledger_core::meter::{MeterError, Method, Sample, WindowFlags};
 use wattledger_std::monitor::{DeviceOptions, Monitor, MonitorConfig, MonitorError};
-use wattledger_std::sensor::{DeviceInfo, MigInfo, MigInstance, Sensor, SensorError};
+use wattledger_std::sensors::{DeviceInfo, MigInfo, MigInstance, Sensor, SensorError};
 
 const MS: u64 = 1_000_000;
 const HOUR: Duration = Duration::from_secs(3600);

@@ -7,10 +7,9 @@
 mod fake_nvml;
 
 use fake_nvml::FakeNvml;
-use wattledger_std::nvml::{
-    LIB_PATH_ENV, NvmlOptions, NvmlSensor, TokenProblem, cuda_visible_devices_from_env,
-};
-use wattledger_std::sensor::{Sensor, SensorError};
+use wattledger_std::sensors::nvml::{LIB_PATH_ENV, NvmlOptions, NvmlSensor};
+use wattledger_std::sensors::{Sensor, SensorError};
+use wattledger_std::visible::{TokenProblem, cuda_visible_devices_from_env};
 
 #[test]
 fn environment_variables() {

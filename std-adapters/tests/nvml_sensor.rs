@@ -26,11 +26,11 @@ mod fake_nvml;
 use std::time::Duration;
 
 use fake_nvml::FakeNvml;
-use wattledger_std::nvml::{
+use wattledger_std::sensors::nvml::{
     COUNTER_UPDATE_PERIOD_NS, NvmlOptions, NvmlSensor, POWER_ONLY_UPDATE_PERIOD_NS,
     profile_from_name,
 };
-use wattledger_std::sensor::{MigInfo, MigInstance, Sensor, SensorError};
+use wattledger_std::sensors::{MigInfo, MigInstance, Sensor, SensorError};
 
 const MS: u64 = 1_000_000;
 
@@ -293,12 +293,16 @@ fn gpu_lost_during_discovery_is_an_error_not_a_panic() {
 fn no_gpu_is_a_clear_error() {
     let fake = FakeNvml::scenario("no_gpu");
     match NvmlSensor::with_lib_path(fake.lib_path()).unwrap_err() {
-        SensorError::Unavailable { what, hint } => {
-            assert!(what.contains("reports none"), "{what}");
+        SensorError::NoDevices { what, hint } => {
+            assert!(what.contains("NVML"), "{what}");
+            assert!(
+                what.contains(&fake.lib_path().display().to_string()),
+                "{what}"
+            );
             assert!(hint.contains("nvidia-smi"), "{hint}");
             assert!(hint.contains("--source jetson"), "{hint}");
         }
-        other => panic!("expected Unavailable, got {other:?}"),
+        other => panic!("expected NoDevices, got {other:?}"),
     }
 }
 

@@ -13,10 +13,11 @@
 mod fake_nvml;
 
 use fake_nvml::FakeNvml;
-use wattledger_std::nvml::{
-    InvalidToken, NvmlSensor, TokenProblem, VisibleDevice, VisibleDevices, cuda_visible_devices,
+use wattledger_std::sensors::Sensor;
+use wattledger_std::sensors::nvml::NvmlSensor;
+use wattledger_std::visible::{
+    InvalidToken, TokenProblem, VisibleDevice, VisibleDevices, cuda_visible_devices,
 };
-use wattledger_std::sensor::Sensor;
 
 const MIG_1: &str = "MIG-0a1b2c3d-1111-5e6f-8a9b-0c1d2e3f4a5b";
 const MIG_2: &str = "MIG-0a1b2c3d-2222-5e6f-8a9b-0c1d2e3f4a5b";
@@ -164,7 +165,7 @@ fn the_free_function_gives_the_same_answer_as_the_method() {
 mod properties {
     use super::*;
     use proptest::prelude::*;
-    use wattledger_std::sensor::DeviceInfo;
+    use wattledger_std::sensors::DeviceInfo;
 
     fn cluster_devices() -> Vec<DeviceInfo> {
         let fake = FakeNvml::scenario("cluster");

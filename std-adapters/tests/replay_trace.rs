@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use wattledger_core::meter::Sample;
-use wattledger_std::jetson::{JetsonConfig, JetsonSensor};
-use wattledger_std::replay::{
-    RecordError, Recorder, ReplaySensor, TRACE_FORMAT, Trace, TraceError, TraceMeta, TraceSample,
-    record,
+use wattledger_std::sensors::jetson::{JetsonConfig, JetsonSensor};
+use wattledger_std::sensors::replay::ReplaySensor;
+use wattledger_std::sensors::{DeviceInfo, MigInfo, MigInstance, Sensor, SensorError};
+use wattledger_std::trace::{
+    RecordError, Recorder, TRACE_FORMAT, Trace, TraceError, TraceMeta, TraceSample, record,
 };
-use wattledger_std::sensor::{DeviceInfo, MigInfo, MigInstance, Sensor, SensorError};
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

@@ -5,7 +5,7 @@ use wattledger_core::mig::ResultRecord;
 
 use super::wl_device_window_report;
 use crate::handle::{Kind, Object};
-use crate::ptr::{InArray, OutArray};
+use crate::ptr::OutArray;
 use crate::status::{WL_ERR_NOT_SUPPORTED, wl_status};
 
 /// No monitor can exist in this build: the type has no values.
@@ -45,9 +45,10 @@ impl MonitorObj {
     }
 
     pub(super) fn mig_results(
-        _reports: InArray<'_, wl_device_window_report>,
+        &self,
+        _name: &str,
         _check: impl FnOnce(&[ResultRecord<'_>]) -> Result<(), wl_status>,
     ) -> Result<(), wl_status> {
-        Err(WL_ERR_NOT_SUPPORTED)
+        match *self {}
     }
 }

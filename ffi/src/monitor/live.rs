@@ -1,27 +1,34 @@
-//! The monitor with `std`: NVML or a replayed trace, a polling thread, and
-//! the MIG results the command would make of its reports.
+//! The monitor with `std`: NVML or a replayed trace behind the same
+//! `visible` plan as the command (each physical GPU once, whatever
+//! `CUDA_VISIBLE_DEVICES` names), a polling thread, and MIG warnings through
+//! `mig_warnings`, the command's one path from window reports to the rules.
 
 use core::ffi::c_char;
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 
 use wattledger_core::meter::{MeterError, WINDOW_NAME_CAPACITY};
-use wattledger_core::mig::{Architecture, ResultRecord};
+use wattledger_core::mig::ResultRecord;
+use wattledger_std::mig_warnings;
 use wattledger_std::monitor::{DeviceWindowReport, Monitor, MonitorError};
-use wattledger_std::nvml::{NvmlOptions, NvmlSensor, cuda_visible_devices_from_env};
-use wattledger_std::replay::ReplaySensor;
-use wattledger_std::sensor::{Sensor, SensorError};
+use wattledger_std::sensors::nvml::{NvmlOptions, NvmlSensor};
+use wattledger_std::sensors::replay::ReplaySensor;
+use wattledger_std::sensors::{Sensor, SensorError};
+use wattledger_std::visible::{self, VisibleSensor};
 
-use super::{WL_DEVICE_NAME_BUFFER, WL_ERROR_BUFFER, WL_SOURCE_BUFFER, wl_device_window_report};
+use super::wl_device_window_report;
 use crate::handle::{Kind, Object};
-use crate::meter::{WL_PROFILE_BUFFER, WL_UUID_BUFFER, meter_status, window_report};
-use crate::mig::WL_MIG_MAX_RESULTS;
-use crate::ptr::{InArray, OutArray, Versioned, buf_str, put_str};
+use crate::meter::{meter_status, window_report};
+use crate::ptr::{OutArray, Versioned, put_str};
 use crate::status::*;
 
 /// What a monitor handle refers to.
 pub(crate) struct MonitorObj {
     monitor: Monitor,
-    /// Per device (report order): the visible MIG instance's UUID and profile.
-    visible: Vec<Option<(String, Option<String>)>>,
+    devices: usize,
+    /// The reports of the latest end of each window, by name: what
+    /// [`MonitorObj::mig_results`] judges.
+    ended: Mutex<HashMap<String, Vec<DeviceWindowReport>>>,
 }
 
 impl Object for MonitorObj {
@@ -44,8 +51,7 @@ fn monitor_status(e: MonitorError) -> wl_status {
 
 fn sensor_status(e: &SensorError) -> wl_status {
     match e {
-        // Until the sensors say "no devices" with a type of its own.
-        SensorError::Unavailable { what, .. } if what.contains("reports none") => WL_ERR_NO_DEVICES,
+        SensorError::NoDevices { .. } => WL_ERR_NO_DEVICES,
         SensorError::Unavailable { .. } => WL_ERR_UNAVAILABLE,
         _ => WL_ERR_SENSOR,
     }
@@ -65,30 +71,19 @@ fn put_cut(buf: &mut [c_char], s: &str) -> bool {
 }
 
 impl MonitorObj {
+    /// Monitors what a program sees of `sensor`, as the command does.
     fn with(sensor: Box<dyn Sensor>) -> Result<MonitorObj, wl_status> {
-        let devices = sensor.devices().to_vec();
-        let visible = cuda_visible_devices_from_env(&devices);
-        let monitor = Monitor::new(vec![sensor]).map_err(monitor_status)?;
-        let per_device = monitor
-            .devices()
-            .iter()
-            .map(|d| {
-                let v = visible
-                    .visible
-                    .iter()
-                    .find(|v| v.device == d.index && v.mig_uuid.is_some())?;
-                let uuid = v.mig_uuid.clone()?;
-                let profile = d
-                    .mig
-                    .as_ref()
-                    .and_then(|m| m.instances.iter().find(|i| i.uuid == uuid))
-                    .and_then(|i| i.profile.clone());
-                Some((uuid, profile))
-            })
-            .collect();
+        let plan = visible::plan_from_env(sensor.as_ref());
+        if plan.gpus.is_empty() {
+            // No device, or CUDA_VISIBLE_DEVICES hides every GPU.
+            return Err(WL_ERR_NO_DEVICES);
+        }
+        let visible: Box<dyn Sensor> = Box::new(VisibleSensor::new(sensor, plan.gpus));
+        let monitor = Monitor::new(vec![visible]).map_err(monitor_status)?;
         Ok(MonitorObj {
+            devices: monitor.devices().len(),
             monitor,
-            visible: per_device,
+            ended: Mutex::new(HashMap::new()),
         })
     }
 
@@ -110,7 +105,7 @@ impl MonitorObj {
 
     /// Devices reported on.
     pub(super) fn device_count(&self) -> usize {
-        self.visible.len()
+        self.devices
     }
 
     /// Begins a window on every device.
@@ -132,123 +127,81 @@ impl MonitorObj {
             return Err(meter_status(MeterError::NotOpen));
         }
         // Refuse before ending the window, so the window stays open.
-        out.room_for(self.visible.len())?;
+        out.room_for(self.devices)?;
         let reports = self.monitor.end_window(name).map_err(monitor_status)?;
         let mut converted = Vec::with_capacity(reports.len());
-        for (i, r) in reports.iter().enumerate() {
-            converted.push(device_report(
-                r,
-                self.visible.get(i).and_then(Option::as_ref),
-            )?);
+        for r in &reports {
+            converted.push(device_report(r)?);
         }
         out.room_for(converted.len())?;
         for (i, c) in converted.into_iter().enumerate() {
             out.write_sized(i, c)?;
         }
-        Ok(reports.len())
+        let n = reports.len();
+        self.ended
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name.to_owned(), reports);
+        Ok(n)
     }
 
-    /// Turns device reports into the MIG results the command would make of
-    /// them and hands those to `check`: a GPU whose MIG instance this
-    /// process sees is a MIG result of that instance; a GPU in MIG mode with
-    /// no instance named is a MIG result without a profile; other GPUs are
-    /// whole-GPU results.
+    /// Hands the MIG results of the latest end of window `name` to `check`,
+    /// made by `mig_warnings` exactly as the command makes them.
+    ///
+    /// # Errors
+    /// [`WL_ERR_NAME_TOO_LONG`], [`WL_ERR_NO_SUCH_WINDOW`] (no window of that
+    /// name has ended), then whatever `check` says.
     pub(super) fn mig_results(
-        reports: InArray<'_, wl_device_window_report>,
+        &self,
+        name: &str,
         check: impl FnOnce(&[ResultRecord<'_>]) -> Result<(), wl_status>,
     ) -> Result<(), wl_status> {
-        if reports.len() > WL_MIG_MAX_RESULTS {
-            return Err(WL_ERR_TOO_MANY_RESULTS);
+        if name.len() > WINDOW_NAME_CAPACITY {
+            return Err(WL_ERR_NAME_TOO_LONG);
         }
-        let mut copies = Vec::with_capacity(reports.len());
-        for i in 0..reports.len() {
-            copies.extend(reports.get(i)?);
-        }
-        let mut records = Vec::with_capacity(copies.len());
-        for r in &copies {
-            records.push(record(r)?);
-        }
-        check(&records)
+        let ended = self.ended.lock().unwrap_or_else(PoisonError::into_inner);
+        let reports = ended.get(name).ok_or(WL_ERR_NO_SUCH_WINDOW)?;
+        mig_warnings::with_results(reports, check)
     }
 }
 
-/// `None` for an empty text.
-fn some(s: &str) -> Option<&str> {
-    (!s.is_empty()).then_some(s)
-}
-
-/// The MIG result of one device report, its texts borrowed from it.
-fn record(r: &wl_device_window_report) -> Result<ResultRecord<'_>, wl_status> {
-    let name = buf_str(&r.name, WL_DEVICE_NAME_BUFFER)?;
-    let uuid = buf_str(&r.uuid, WL_UUID_BUFFER)?;
-    let (is_mig, gpu_uuid, parent, profile) = if r.visible_mig != 0 {
-        (
-            true,
-            buf_str(&r.visible_mig_uuid, WL_UUID_BUFFER)?,
-            some(uuid),
-            some(buf_str(&r.visible_mig_profile, WL_PROFILE_BUFFER)?),
-        )
-    } else if r.window.is_mig != 0 {
-        (
-            true,
-            buf_str(&r.window.device_uuid, WL_UUID_BUFFER)?,
-            some(buf_str(&r.window.parent_uuid, WL_UUID_BUFFER)?),
-            some(buf_str(&r.window.profile, WL_PROFILE_BUFFER)?),
-        )
-    } else if r.mig_enabled != 0 {
-        // The program ran on some instance of this GPU, which one we cannot
-        // tell: a MIG result without a profile, as the command makes it.
-        (true, uuid, some(uuid), None)
-    } else {
-        (false, uuid, None, None)
-    };
-    Ok(ResultRecord {
-        id: uuid,
-        gpu_uuid,
-        parent_gpu_uuid: parent,
-        is_mig,
-        profile,
-        architecture: Architecture::from_nvml(r.architecture),
-        gpu_model: name,
-        energy_j: r.window.energy_j,
-        start_s: r.window.start_ns as f64 * 1e-9,
-        end_s: r.window.end_ns as f64 * 1e-9,
-        activity: None,
-    })
-}
-
-fn device_report(
-    r: &DeviceWindowReport,
-    visible: Option<&(String, Option<String>)>,
-) -> Result<wl_device_window_report, wl_status> {
-    let d = &r.device;
+/// The C report of one device: the physical GPU and what of it the program
+/// sees (its visible MIG instances), then the window.
+fn device_report(r: &DeviceWindowReport) -> Result<wl_device_window_report, wl_status> {
+    let physical = r.measured.as_ref().map_or(&r.device, |m| &m.device);
+    let instances = r
+        .measured
+        .as_ref()
+        .map_or(&[][..], |m| &m.mig_instances[..]);
     let mut o = wl_device_window_report {
-        device_index: d.index,
-        architecture: d
+        device_index: r.device.index,
+        architecture: physical
             .architecture
             .unwrap_or(crate::mig::WL_ARCHITECTURE_UNKNOWN),
-        has_energy_counter: u32::from(d.has_energy_counter),
-        mig_enabled: u32::from(d.mig.as_ref().is_some_and(|m| m.current_enabled)),
-        mig_instances: d
+        has_energy_counter: u32::from(physical.has_energy_counter),
+        mig_enabled: u32::from(physical.mig.as_ref().is_some_and(|m| m.current_enabled)),
+        mig_instances: physical
             .mig
             .as_ref()
             .map_or(0, |m| u32::try_from(m.instances.len()).unwrap_or(u32::MAX)),
-        visible_mig: u32::from(visible.is_some()),
+        visible_mig: u32::try_from(instances.len()).unwrap_or(u32::MAX),
         has_last_error: u32::from(r.last_error.is_some()),
         rejected_samples: r.rejected_samples,
         window: window_report(&r.report)?,
         ..wl_device_window_report::defaults()
     };
-    o.name_truncated = u32::from(put_cut(&mut o.name, &d.name));
+    o.name_truncated = u32::from(put_cut(&mut o.name, &physical.name));
     put_str(&mut o.source, &r.source)?;
-    put_str(&mut o.uuid, &d.uuid)?;
-    if let Some((uuid, profile)) = visible {
-        put_str(&mut o.visible_mig_uuid, uuid)?;
-        put_str(&mut o.visible_mig_profile, profile.as_deref().unwrap_or(""))?;
+    put_str(&mut o.uuid, &physical.uuid)?;
+    if let [one] = instances {
+        put_str(&mut o.visible_mig_uuid, &one.uuid)?;
+        put_str(
+            &mut o.visible_mig_profile,
+            one.profile.as_deref().unwrap_or(""),
+        )?;
     }
     if let Some(e) = &r.last_error {
         put_cut(&mut o.last_error, e);
     }
-    const _: () = assert!(WL_SOURCE_BUFFER > 0 && WL_ERROR_BUFFER > 0);
     Ok(o)
 }

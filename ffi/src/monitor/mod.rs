@@ -19,7 +19,7 @@ use crate::guard;
 use crate::handle;
 use crate::meter::{WL_PROFILE_BUFFER, WL_UUID_BUFFER, wl_window_report};
 use crate::mig::{wl_mig_shares, wl_mig_warning};
-use crate::ptr::{InArray, Out, OutArray, Versioned, opt_text, text};
+use crate::ptr::{Out, OutArray, Versioned, opt_text, text};
 
 use crate::status::*;
 
@@ -62,9 +62,10 @@ pub struct wl_device_window_report {
     pub mig_enabled: u32,
     /// MIG instances on it.
     pub mig_instances: u32,
-    /// Whether this process's `CUDA_VISIBLE_DEVICES` names a MIG instance of
-    /// this GPU (its UUID and profile follow): the energy is then the whole
-    /// GPU's, shared with the other instances.
+    /// How many MIG instances of this GPU this process's
+    /// `CUDA_VISIBLE_DEVICES` names. The energy is the whole GPU's, measured
+    /// once however many there are; with exactly one, its UUID and profile
+    /// follow.
     pub visible_mig: u32,
     /// Whether `name` was cut to fit its buffer.
     pub name_truncated: u32,
@@ -74,11 +75,11 @@ pub struct wl_device_window_report {
     pub rejected_samples: u64,
     /// `"nvml"`, `"jetson"` or `"replay"`.
     pub source: [c_char; WL_SOURCE_BUFFER],
-    /// Device name as the driver reports it.
+    /// Name of the physical GPU as the driver reports it.
     pub name: [c_char; WL_DEVICE_NAME_BUFFER],
-    /// Device UUID.
+    /// UUID of the physical GPU.
     pub uuid: [c_char; WL_UUID_BUFFER],
-    /// UUID of the visible MIG instance (`visible_mig`).
+    /// UUID of the visible MIG instance (when `visible_mig` is 1).
     pub visible_mig_uuid: [c_char; WL_UUID_BUFFER],
     /// Profile of the visible MIG instance, when known.
     pub visible_mig_profile: [c_char; WL_PROFILE_BUFFER],
@@ -266,34 +267,39 @@ pub unsafe extern "C" fn wl_monitor_end(
     })
 }
 
-/// Applies the MIG rules to reports from [`wl_monitor_end`] (of one or more
-/// windows), the way the `wattledger` command does: a GPU whose MIG
-/// instance this process sees (`CUDA_VISIBLE_DEVICES`) is a MIG result of
-/// that instance carrying the parent GPU's energy; a GPU in MIG mode with no
-/// instance named is a MIG result without a profile; other GPUs are
-/// whole-GPU results. Writes the warnings as [`crate::wl_mig_check`] does.
+/// Applies the MIG rules to the latest end of window `name`, exactly as the
+/// `wattledger` command does (both go through `wattledger_std::mig_warnings`):
+/// a GPU measured for one visible MIG instance is that instance's result,
+/// carrying the parent GPU's energy; a GPU measured once for several visible
+/// instances is one result of the parent, so nothing is counted twice; a GPU
+/// in MIG mode with no instance named is a MIG result without a profile;
+/// other GPUs are whole-GPU results. Writes the warnings as
+/// [`crate::wl_mig_check`] does.
 ///
 /// # Errors
-/// As [`crate::wl_mig_check`], with [`WL_ERR_TOO_MANY_RESULTS`] for more
-/// than `WL_MIG_MAX_RESULTS` reports; [`WL_ERR_NOT_SUPPORTED`] without `std`.
+/// [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BAD_UTF8`],
+/// [`WL_ERR_NAME_TOO_LONG`], [`WL_ERR_NO_SUCH_WINDOW`] (no window of that
+/// name has ended), then as [`crate::wl_mig_check`];
+/// [`WL_ERR_NOT_SUPPORTED`] without `std`.
 ///
 /// # Safety
-/// `reports` has `count` readable reports as [`wl_monitor_end`] wrote them
-/// (NULL when 0); `out` has `capacity` writable warnings of stride
-/// `out->struct_size`; `out_count` is NULL or writable.
+/// `name` is NULL or NUL-terminated; `out` has `capacity` writable warnings
+/// of stride `out->struct_size`; `out_count` is NULL or writable; no other
+/// thread frees `m` during the call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_monitor_mig_warnings(
-    reports: *const wl_device_window_report,
-    count: usize,
+    m: *const wl_monitor,
+    name: *const c_char,
     shares: wl_mig_shares,
     out: *mut wl_mig_warning,
     capacity: usize,
     out_count: *mut usize,
 ) -> wl_status {
     guard(|| {
+        let mon = handle::get::<MonitorObj, _>(m)?;
         // SAFETY: this function's contract.
-        let reports = unsafe { InArray::new(reports, count)? };
-        MonitorObj::mig_results(reports, |recs| {
+        let name = unsafe { text(name)? };
+        mon.mig_results(name, |recs| {
             // SAFETY: this function's contract.
             unsafe { crate::mig::check_into(recs, shares, out, capacity, out_count) }
         })

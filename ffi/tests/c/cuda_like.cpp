@@ -94,7 +94,7 @@ int main(int argc, char **argv) {
     wl_mig_warning warnings[8];
     warnings[0].struct_size = sizeof warnings[0];
     size_t n_warn = 0;
-    expect(wl_monitor_mig_warnings(fwd, n_fwd, WL_MIG_SHARES_NONE, warnings, 8, &n_warn) == WL_OK,
+    expect(wl_monitor_mig_warnings(mon, "forward", WL_MIG_SHARES_NONE, warnings, 8, &n_warn) == WL_OK,
            "mig warnings");
     if (expect_mig) {
         expect(fwd[0].mig_enabled == 1 && fwd[0].visible_mig == 1, "MIG instance visible");

@@ -6,7 +6,8 @@
 #   3. the same programs under AddressSanitizer and UndefinedBehaviorSanitizer;
 #   4. a C++ program shaped like a CUDA application measures two phases
 #      through the monitor against the fake NVML library;
-#   5. a freestanding program (no libc) links the no-std static library.
+#   5. a freestanding program (no libc) links the no-std static library;
+#   6. the freestanding INA3221 monitor example runs against a stub I2C bus.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
@@ -61,5 +62,8 @@ if [ -f "$here/monitor.sh" ]; then
 fi
 if [ -f "$here/freestanding.sh" ]; then
   bash "$here/freestanding.sh" "$out"
+fi
+if [ -f "$here/ina3221_monitor.sh" ]; then
+  bash "$here/ina3221_monitor.sh" "$out"
 fi
 echo "C ABI tests passed"

@@ -1,7 +1,9 @@
 //! Test support: build the fake NVML library and hand out private copies of it.
 //!
 //! Use from an integration test with
-//! `#[path = "support/fake_nvml.rs"] mod fake_nvml;`.
+//! `#[path = "support/fake_nvml.rs"] mod fake_nvml;` (in `std-adapters`) or
+//! `#[path = "../../std-adapters/tests/support/fake_nvml.rs"] mod fake_nvml;`
+//! (in `cli`): one copy, shared.
 //!
 //! - [`library()`] compiles `tests/fake_nvml/fake_nvml.c` once per test
 //!   binary (a `OnceLock`) with `cc -shared -fPIC -O1 -Wall -Wextra -Werror`
@@ -32,8 +34,12 @@ use std::sync::OnceLock;
 const FLAGS: &[&str] = &["-shared", "-fPIC", "-O1", "-Wall", "-Wextra", "-Werror"];
 
 /// Directory of the C source and scenario files.
+///
+/// Named from the including crate's directory through the workspace, so the
+/// command's tests (`cli/tests`) include this same file and find the same
+/// fake library.
 pub fn source_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake_nvml")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../std-adapters/tests/fake_nvml")
 }
 
 /// Path of the named scenario file (`tests/fake_nvml/scenarios/<name>.scenario`).

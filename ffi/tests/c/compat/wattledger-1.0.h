@@ -127,6 +127,91 @@
 #define WL_HARDWARE_SPEC_SIZE_V1 312
 
 /**
+ * Configuration register address.
+ */
+#define WL_INA3221_REG_CONFIG 0
+
+/**
+ * Mask/enable register address (bit 0: CVRF, conversion ready).
+ */
+#define WL_INA3221_REG_MASK_ENABLE 15
+
+/**
+ * Shunt-voltage register of channel 0; channel `c`'s is `1 + 2c`.
+ */
+#define WL_INA3221_REG_SHUNT_0 1
+
+/**
+ * Bus-voltage register of channel 0; channel `c`'s is `2 + 2c`.
+ */
+#define WL_INA3221_REG_BUS_0 2
+
+/**
+ * Manufacturer ID register address; it reads [`WL_INA3221_MANUFACTURER_ID`].
+ */
+#define WL_INA3221_REG_MANUFACTURER_ID 254
+
+/**
+ * What the manufacturer ID register reads (`"TI"`).
+ */
+#define WL_INA3221_MANUFACTURER_ID 21577
+
+/**
+ * Boards known to [`wl_jetson_rail`] (indices `WL_JETSON_*`).
+ */
+#define WL_JETSON_BOARD_COUNT 5
+
+/**
+ * Jetson AGX Orin (P3701): no input rail measured; the total is the sum.
+ */
+#define WL_JETSON_AGX_ORIN 0
+
+/**
+ * Jetson Orin Nano / Orin NX (P3767): `VDD_IN` is the total.
+ */
+#define WL_JETSON_ORIN_NANO_NX 1
+
+/**
+ * Jetson Xavier NX (P3668): `VDD_IN` is the total.
+ */
+#define WL_JETSON_XAVIER_NX 2
+
+/**
+ * Jetson AGX Xavier (P2888): no input rail measured; the total is the sum.
+ */
+#define WL_JETSON_AGX_XAVIER 3
+
+/**
+ * Jetson Nano (P3448) with L4T r32 names: `POM_5V_IN` is the total.
+ */
+#define WL_JETSON_NANO_R32 4
+
+/**
+ * Rail role: the board's input rail, which is its total.
+ */
+#define WL_RAIL_INPUT 0
+
+/**
+ * Rail role: inside the rail at index `parent`.
+ */
+#define WL_RAIL_PART 1
+
+/**
+ * Rail role: a top-level rail of a board without a measured input; the total is their sum.
+ */
+#define WL_RAIL_SUM_PART 2
+
+/**
+ * Rail role: where it sits is not publicly documented; never in the total.
+ */
+#define WL_RAIL_UNPLACED 3
+
+/**
+ * Size of a rail-name buffer.
+ */
+#define WL_RAIL_NAME_BUFFER 24
+
+/**
  * Windows a meter made by this library can hold open at once.
  */
 #define WL_WINDOW_CAPACITY 32
@@ -260,6 +345,12 @@
  * `sizeof(wl_device_window_report)` in ABI 1.0: the least `struct_size` accepted.
  */
 #define WL_DEVICE_WINDOW_REPORT_SIZE_V1 928
+
+/**
+ * One of the chip's three channels (`0`, `1`, `2`: the datasheet's
+ * channels 1, 2 and 3; the Linux device tree's `input@0`–`input@2`).
+ */
+typedef struct Channel Channel;
 
 /**
  * A composer (opaque). Made by [`wl_composer_init`] in caller storage or by
@@ -744,6 +835,66 @@ typedef struct wl_hardware_spec {
    */
   double leakage_exponent;
 } wl_hardware_spec;
+
+/**
+ * One decoded INA3221 reading (output struct).
+ */
+typedef struct wl_ina3221_measurement {
+  /**
+   * Shunt voltage, µV.
+   */
+  int32_t shunt_uv;
+  /**
+   * Bus voltage, mV.
+   */
+  uint32_t bus_mv;
+  /**
+   * Current, µA, rounded.
+   */
+  int64_t current_ua;
+  /**
+   * Power, mW, rounded (negative with a negative current; the meter counts that as 0).
+   */
+  int64_t power_mw;
+} wl_ina3221_measurement;
+
+/**
+ * One monitored rail of a Jetson board (output struct).
+ */
+typedef struct wl_jetson_rail_info {
+  /**
+   * The Linux driver's label (`"VDD_IN"`), NUL-terminated.
+   */
+  char name[WL_RAIL_NAME_BUFFER];
+  /**
+   * The chip's 7-bit I²C address.
+   */
+  uint32_t address;
+  /**
+   * The chip's channel, 0–2.
+   */
+  uint32_t channel;
+  /**
+   * Whether `shunt_micro_ohms` is known from a public source.
+   */
+  uint32_t has_shunt;
+  /**
+   * Shunt resistance, µΩ (0 when unknown: supply your board's value).
+   */
+  uint32_t shunt_micro_ohms;
+  /**
+   * A `WL_RAIL_*` role.
+   */
+  uint32_t role;
+  /**
+   * Index of the containing rail (`WL_RAIL_PART` only; else 0).
+   */
+  uint32_t parent;
+  /**
+   * 1 when this rail is one of those whose sum is the board's total.
+   */
+  uint32_t in_total;
+} wl_jetson_rail_info;
 
 /**
  * How a meter judges its samples, and whose power it measures (input
@@ -1248,9 +1399,10 @@ typedef struct wl_device_window_report {
    */
   uint32_t mig_instances;
   /**
-   * Whether this process's `CUDA_VISIBLE_DEVICES` names a MIG instance of
-   * this GPU (its UUID and profile follow): the energy is then the whole
-   * GPU's, shared with the other instances.
+   * How many MIG instances of this GPU this process's
+   * `CUDA_VISIBLE_DEVICES` names. The energy is the whole GPU's, measured
+   * once however many there are; with exactly one, its UUID and profile
+   * follow.
    */
   uint32_t visible_mig;
   /**
@@ -1270,15 +1422,15 @@ typedef struct wl_device_window_report {
    */
   char source[WL_SOURCE_BUFFER];
   /**
-   * Device name as the driver reports it.
+   * Name of the physical GPU as the driver reports it.
    */
   char name[WL_DEVICE_NAME_BUFFER];
   /**
-   * Device UUID.
+   * UUID of the physical GPU.
    */
   char uuid[WL_UUID_BUFFER];
   /**
-   * UUID of the visible MIG instance (`visible_mig`).
+   * UUID of the visible MIG instance (when `visible_mig` is 1).
    */
   char visible_mig_uuid[WL_UUID_BUFFER];
   /**
@@ -1712,24 +1864,46 @@ typedef struct wl_device_window_report {
 #define WL_ERR_ZERO 41
 
 /**
+ * An INA3221 reading's conversion-ready flag (CVRF) is clear: no new conversion since the last read.
+ */
+#define WL_ERR_NOT_READY 42
+
+/**
+ * An INA3221 voltage register holds no measurement: at the ADC's full scale, or a negative bus voltage.
+ */
+#define WL_ERR_REGISTER_RANGE 43
+
+/**
+ * An INA3221 voltage register has bits the chip never sets (usually an I2C read nobody answered).
+ */
+#define WL_ERR_BAD_REGISTER 44
+
+/**
  * More input results than one call takes (WL_MIG_MAX_RESULTS).
  */
-#define WL_ERR_TOO_MANY_RESULTS 42
+#define WL_ERR_TOO_MANY_RESULTS 45
 
 /**
  * A rendered message is longer than its buffer (WL_MIG_MESSAGE_BUFFER).
  */
-#define WL_ERR_MESSAGE_TOO_LONG 43
+#define WL_ERR_MESSAGE_TOO_LONG 46
 
 /**
  * The library already holds as many live objects as its handle table has room for.
  */
-#define WL_ERR_TOO_MANY_OBJECTS 44
+#define WL_ERR_TOO_MANY_OBJECTS 47
+
+/**
+ * No window of that name has ended on this monitor.
+ */
+#define WL_ERR_NO_SUCH_WINDOW 48
 
 /**
  * The highest status value this version of the library returns.
  */
-#define WL_STATUS_MAX 44
+#define WL_STATUS_MAX 48
+
+
 
 
 
@@ -2176,6 +2350,75 @@ const char *wl_precision_name(wl_precision precision_id);
 wl_status wl_precision_from_name(const char *name, wl_precision *out);
 
 /**
+ * Decodes one channel's registers for a shunt of `shunt_micro_ohms` µΩ.
+ *
+ * # Errors
+ * The registers first: [`WL_ERR_ZERO`] (shunt), [`WL_ERR_NOT_READY`]
+ * (CVRF clear), [`WL_ERR_BAD_REGISTER`], [`WL_ERR_REGISTER_RANGE`],
+ * [`WL_ERR_OVERFLOW`]; then [`WL_ERR_NULL_POINTER`] (`out`).
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+wl_status wl_ina3221_decode(uint16_t mask_enable, uint16_t shunt, uint16_t bus, uint32_t shunt_micro_ohms, struct wl_ina3221_measurement *out);
+
+/**
+ * The time one result of the chip covers with configuration register
+ * `config`, ns: averages × enabled channels × (shunt + bus conversion
+ * time). Use it as the meter's `update_period_ns`. 0 when nothing is
+ * converted (power-down, or no channel enabled). Never fails.
+ */
+uint64_t wl_ina3221_sample_period_ns(uint16_t config);
+
+/**
+ * 1 when configuration register `config` enables `channel` (0–2), else 0.
+ * Never fails.
+ */
+uint32_t wl_ina3221_channel_enabled(uint16_t config, uint32_t channel);
+
+/**
+ * Feeds one INA3221 channel's registers, read at `t_ns`, to a meter: the
+ * mask/enable register of the same round (for CVRF), the channel's shunt
+ * and bus registers as the chip sent them, and the channel's shunt in µΩ.
+ * The power becomes a sample as for [`crate::wl_meter_ingest`].
+ *
+ * # Errors
+ * The meter is unchanged on every error. [`WL_ERR_NULL_POINTER`],
+ * [`WL_ERR_BAD_HANDLE`]; then the registers: [`WL_ERR_ZERO`] (shunt),
+ * [`WL_ERR_NOT_READY`], [`WL_ERR_BAD_REGISTER`], [`WL_ERR_REGISTER_RANGE`],
+ * [`WL_ERR_OVERFLOW`] (power beyond `uint32_t` mW); then the time:
+ * [`WL_ERR_TIME_WENT_BACK`].
+ *
+ * # Safety
+ * No other thread ends `m` during the call.
+ */
+wl_status wl_meter_ingest_ina3221(struct wl_meter *m, uint64_t t_ns, uint16_t mask_enable, uint16_t shunt, uint16_t bus, uint32_t shunt_micro_ohms);
+
+/**
+ * Number of monitored rails of board `board` (a `WL_JETSON_*` index).
+ *
+ * # Errors
+ * [`WL_ERR_OUT_OF_RANGE`] (no such board), [`WL_ERR_NULL_POINTER`].
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+wl_status wl_jetson_rail_count(uint32_t board, uint32_t *out);
+
+/**
+ * Rail `rail` of board `board`: its name, chip address and channel, shunt,
+ * and place in the board's tree. Add up the `in_total` rails for the
+ * board's total: never a rail and its own part.
+ *
+ * # Errors
+ * [`WL_ERR_OUT_OF_RANGE`] (no such board or rail), [`WL_ERR_NULL_POINTER`].
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+wl_status wl_jetson_rail(uint32_t board, uint32_t rail, struct wl_jetson_rail_info *out);
+
+/**
  * Fills `out` with the default configuration: 1 s maximum gap, 100 ms
  * update period, no baseline, no unit count, a whole GPU with no UUID.
  *
@@ -2577,23 +2820,27 @@ wl_status wl_monitor_begin(struct wl_monitor *m, const char *name);
 wl_status wl_monitor_end(struct wl_monitor *m, const char *name, struct wl_device_window_report *out, size_t capacity, size_t *out_count);
 
 /**
- * Applies the MIG rules to reports from [`wl_monitor_end`] (of one or more
- * windows), the way the `wattledger` command does: a GPU whose MIG
- * instance this process sees (`CUDA_VISIBLE_DEVICES`) is a MIG result of
- * that instance carrying the parent GPU's energy; a GPU in MIG mode with no
- * instance named is a MIG result without a profile; other GPUs are
- * whole-GPU results. Writes the warnings as [`crate::wl_mig_check`] does.
+ * Applies the MIG rules to the latest end of window `name`, exactly as the
+ * `wattledger` command does (both go through `wattledger_std::mig_warnings`):
+ * a GPU measured for one visible MIG instance is that instance's result,
+ * carrying the parent GPU's energy; a GPU measured once for several visible
+ * instances is one result of the parent, so nothing is counted twice; a GPU
+ * in MIG mode with no instance named is a MIG result without a profile;
+ * other GPUs are whole-GPU results. Writes the warnings as
+ * [`crate::wl_mig_check`] does.
  *
  * # Errors
- * As [`crate::wl_mig_check`], with [`WL_ERR_TOO_MANY_RESULTS`] for more
- * than `WL_MIG_MAX_RESULTS` reports; [`WL_ERR_NOT_SUPPORTED`] without `std`.
+ * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BAD_UTF8`],
+ * [`WL_ERR_NAME_TOO_LONG`], [`WL_ERR_NO_SUCH_WINDOW`] (no window of that
+ * name has ended), then as [`crate::wl_mig_check`];
+ * [`WL_ERR_NOT_SUPPORTED`] without `std`.
  *
  * # Safety
- * `reports` has `count` readable reports as [`wl_monitor_end`] wrote them
- * (NULL when 0); `out` has `capacity` writable warnings of stride
- * `out->struct_size`; `out_count` is NULL or writable.
+ * `name` is NULL or NUL-terminated; `out` has `capacity` writable warnings
+ * of stride `out->struct_size`; `out_count` is NULL or writable; no other
+ * thread frees `m` during the call.
  */
-wl_status wl_monitor_mig_warnings(const struct wl_device_window_report *reports, size_t count, wl_mig_shares shares, struct wl_mig_warning *out, size_t capacity, size_t *out_count);
+wl_status wl_monitor_mig_warnings(const struct wl_monitor *m, const char *name, wl_mig_shares shares, struct wl_mig_warning *out, size_t capacity, size_t *out_count);
 
 /**
  * A short English description of `status`, for logs.

@@ -1,9 +1,9 @@
 //! `wattledger measure` and `devices`, run as real processes against the
 //! fake NVML library, Jetson fixture trees and a replay trace.
 
-#[path = "support/fake_nvml.rs"]
+#[path = "../../std-adapters/tests/support/fake_nvml.rs"]
 mod fake_nvml;
-#[path = "fixtures/jetson_trees.rs"]
+#[path = "../../std-adapters/tests/fixtures/jetson_trees.rs"]
 mod jetson_trees;
 
 use std::path::Path;
@@ -133,8 +133,10 @@ fn two_mig_instances_of_one_gpu_are_measured_once_and_warned() {
         2
     );
     let codes = warning_codes(&d);
-    // Parent power, shared parent (both windows are the same), mixed profiles (1g.5gb, 2g.10gb).
-    assert_eq!(codes, ["WL-MIG-001", "WL-MIG-002", "WL-MIG-004"]);
+    // Parent power (001). Measured once, the GPU is one result: nothing is
+    // counted twice (no 002) and no instances are compared (no 004); the one
+    // result covers two profiles, so it has none (005).
+    assert_eq!(codes, ["WL-MIG-001", "WL-MIG-005"]);
     let text = std::fs::read_to_string(&prom).unwrap();
     assert!(text.contains("# TYPE wattledger_energy_joules_total counter"));
     assert!(text.contains("# TYPE wattledger_power_watts gauge"));
@@ -143,6 +145,64 @@ fn two_mig_instances_of_one_gpu_are_measured_once_and_warned() {
     ));
     // No temporary file is left beside it.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+/// Two instances of one H200 are one physical GPU: measured once, reported
+/// once, and since one energy is reported nothing is counted twice, so the
+/// MIG rules see one result and raise no WL-MIG-002 (they did before: the
+/// command made one MIG record per instance, each with the parent's energy).
+#[test]
+fn two_mig_instances_of_one_h200_are_one_result_without_double_counting() {
+    let instances =
+        "MIG-b1c2d3e4-0000-4f5a-8b6c-7d8e9f0a1b2c,MIG-b1c2d3e4-0003-4f5a-8b6c-7d8e9f0a1b2c";
+    let out = succeed(
+        with_fake("h200_mig")
+            .env("CUDA_VISIBLE_DEVICES", instances)
+            .args(["measure", "--json", "--", "sleep", "0.1"]),
+    );
+    let d = json_of(&out);
+    let devices = d["devices"].as_array().unwrap();
+    assert_eq!(devices.len(), 1, "{d}");
+    let dev = &devices[0];
+    assert_eq!(
+        dev["device"]["uuid"],
+        "GPU-2c4e6a8b-0d1f-4a3b-9c5d-7e9f1a3b5c7d"
+    );
+    let listed: Vec<&str> = dev["mig_instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(listed, instances.split(',').collect::<Vec<_>>());
+    // The fake H200 draws a constant 400 W: energy = 400 · duration (within
+    // the 2 mJ the counter's whole-mJ truncation can lose at the two ends).
+    let energy = dev["energy_j"].as_f64().unwrap();
+    let duration = dev["duration_s"].as_f64().unwrap();
+    assert!((energy - 400.0 * duration).abs() < 0.002 + 1e-9);
+    assert_eq!(d["total_energy_j"].as_f64().unwrap(), energy);
+    // One MIG result of the parent's energy (001), covering two instances
+    // and so without one profile (005); never WL-MIG-002.
+    assert_eq!(warning_codes(&d), ["WL-MIG-001", "WL-MIG-005"]);
+    let w = d["mig_warnings"][1]["message"].as_str().unwrap();
+    assert!(
+        w.contains("GPU-2c4e6a8b-0d1f-4a3b-9c5d-7e9f1a3b5c7d (2 MIG instances)"),
+        "{w}"
+    );
+
+    let out = succeed(
+        with_fake("h200_mig")
+            .env("CUDA_VISIBLE_DEVICES", instances)
+            .args(["measure", "--", "true"]),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.matches("nvml 0 ").count(), 1, "{text}");
+    assert!(
+        text.contains("the parent GPU's energy, counted once"),
+        "{text}"
+    );
+    assert!(text.contains("WL-MIG-001 warning"), "{text}");
+    assert!(!text.contains("WL-MIG-002"), "{text}");
 }
 
 #[test]
@@ -176,7 +236,8 @@ fn one_mig_instance_is_labelled_as_the_instance() {
 }
 
 fn trace_path() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/trace-orin-nano.jsonl")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../std-adapters/tests/fixtures/trace-orin-nano.jsonl")
 }
 
 #[test]

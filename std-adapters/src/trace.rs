@@ -1,10 +1,9 @@
-//! Recorded traces: write them from any sensor, read them back as a sensor.
+//! The `wattledger-trace/1` format: recordings of what a sensor handed out.
 //!
 //! A trace lets every path downstream of a sensor (the meter, the exporters,
 //! the command) run offline and in tests, on numbers that once came from real
-//! hardware. The format, `wattledger-trace/1`, is JSON lines (one JSON object
-//! per line, UTF-8, `\n` between lines); `docs/trace-format.md` is its full
-//! description. In short:
+//! hardware. The format is JSON lines (one JSON object per line, UTF-8, `\n`
+//! between lines); `docs/trace-format.md` is its full description. In short:
 //!
 //! ```text
 //! {"type":"meta","format":"wattledger-trace/1","source":"jetson","recorded_by":"wattledger-std 0.1.0"}
@@ -25,25 +24,32 @@
 //! that later `/1` writers may add some. Every error names the line number
 //! (from 1) and, where one is at fault, the field.
 //!
-//! [`ReplaySensor`] reads a trace into memory and hands out each device's
-//! samples in order; [`Recorder`] and [`record`] write one.
+//! Each kind of line is one serde type (`MetaLine`, [`DeviceInfo`],
+//! `SampleLine`) that both the reader and the writer use, so what is written
+//! can always be read back: the writer puts the `type` tag in front, the
+//! reader checks the tag and the line order and lets serde check the fields.
+//! [`Trace::read`] reads a trace into memory; [`Recorder`] and [`record`]
+//! write one; [`RecordingSensor`] records what a sensor hands out while it
+//! is used; [`crate::sensors::replay::ReplaySensor`] plays one back.
 
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
 
-use serde_json::{Map, Value};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use wattledger_core::meter::Sample;
 
-use crate::sensor::{DeviceInfo, MigInfo, Sensor, SensorError};
+use crate::sensors::{DeviceInfo, Sensor, SensorError};
+use crate::visible::MeasuredGpu;
 
 /// The format name and version written in, and required of, the `meta` line.
 pub const TRACE_FORMAT: &str = "wattledger-trace/1";
-
-/// The trace's `meta` line, less `type` and `format`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TraceMeta {
     /// The sensor the trace was recorded from (its [`Sensor::source`]: "nvml", "jetson").
@@ -171,31 +177,36 @@ impl Trace {
             if line.trim().is_empty() {
                 continue;
             }
-            let value: Value = serde_json::from_str(&line)
-                .map_err(|e| invalid(n, None, format!("not a JSON object: {e}")))?;
-            let Value::Object(obj) = value else {
-                return Err(invalid(n, None, "not a JSON object"));
-            };
-            let kind = match obj.get("type") {
-                Some(Value::String(s)) => s.as_str(),
-                Some(_) => return Err(invalid(n, Some("type"), "should be a string")),
-                None => return Err(invalid(n, Some("type"), "missing")),
-            };
+            let (kind, body) = split_line(n, &line)?;
             if !seen_meta {
-                if kind != "meta" {
+                if kind != LineKind::Meta {
                     return Err(invalid(
                         n,
                         Some("type"),
-                        format!("the first line should be the `meta` line, found `{kind}`"),
+                        format!(
+                            "the first line should be the `meta` line, found `{}`",
+                            kind.name()
+                        ),
                     ));
                 }
-                trace.meta = parse_meta(n, &obj)?;
+                let meta: MetaLine = fields(n, body)?;
+                if meta.format != TRACE_FORMAT {
+                    return Err(invalid(
+                        n,
+                        Some("format"),
+                        format!(
+                            "this reader understands {TRACE_FORMAT}, not `{}`",
+                            meta.format
+                        ),
+                    ));
+                }
+                trace.meta = meta.into();
                 seen_meta = true;
                 continue;
             }
             match kind {
-                "meta" => return Err(invalid(n, Some("type"), "a second `meta` line")),
-                "device" => {
+                LineKind::Meta => return Err(invalid(n, Some("type"), "a second `meta` line")),
+                LineKind::Device => {
                     if seen_sample {
                         return Err(invalid(
                             n,
@@ -203,7 +214,7 @@ impl Trace {
                             "`device` lines must come before every `sample` line",
                         ));
                     }
-                    let info = parse_device(n, &obj)?;
+                    let info: DeviceInfo = fields(n, body)?;
                     if trace.devices.iter().any(|d| d.index == info.index) {
                         return Err(invalid(
                             n,
@@ -214,9 +225,9 @@ impl Trace {
                     trace.devices.push(info);
                     last_t.push(None);
                 }
-                "sample" => {
+                LineKind::Sample => {
                     seen_sample = true;
-                    let ts = parse_sample(n, &obj)?;
+                    let ts = TraceSample::from(fields::<SampleLine>(n, body)?);
                     let pos = trace
                         .devices
                         .iter()
@@ -244,13 +255,6 @@ impl Trace {
                         *slot = Some(ts.sample.t_ns);
                     }
                     trace.samples.push(ts);
-                }
-                other => {
-                    return Err(invalid(
-                        n,
-                        Some("type"),
-                        format!("unknown line type `{other}` (expected meta, device or sample)"),
-                    ));
                 }
             }
         }
@@ -340,275 +344,143 @@ impl Trace {
     }
 }
 
-fn opt_string(
-    n: usize,
-    obj: &Map<String, Value>,
-    field: &str,
-) -> Result<Option<String>, TraceError> {
-    match obj.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(invalid(n, Some(field), "should be a string or null")),
+/// What a line is: its `type` tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum LineKind {
+    Meta,
+    Device,
+    Sample,
+}
+
+impl LineKind {
+    fn name(self) -> &'static str {
+        match self {
+            LineKind::Meta => "meta",
+            LineKind::Device => "device",
+            LineKind::Sample => "sample",
+        }
     }
 }
 
-fn parse_meta(n: usize, obj: &Map<String, Value>) -> Result<TraceMeta, TraceError> {
-    match obj.get("format") {
-        Some(Value::String(f)) if f == TRACE_FORMAT => {}
-        Some(Value::String(f)) => {
-            return Err(invalid(
-                n,
-                Some("format"),
-                format!("this reader understands {TRACE_FORMAT}, not `{f}`"),
-            ));
-        }
-        Some(_) => return Err(invalid(n, Some("format"), "should be a string")),
-        None => return Err(invalid(n, Some("format"), "missing")),
-    }
-    let source =
-        opt_string(n, obj, "source")?.ok_or_else(|| invalid(n, Some("source"), "missing"))?;
-    Ok(TraceMeta {
-        source,
-        recorded_by: opt_string(n, obj, "recorded_by")?,
-        note: opt_string(n, obj, "note")?,
-    })
+/// A line as written: the `type` tag, then the fields of its body.
+#[derive(Serialize)]
+struct Tagged<'a, T> {
+    #[serde(rename = "type")]
+    kind: LineKind,
+    #[serde(flatten)]
+    body: &'a T,
 }
 
-fn parse_device(n: usize, obj: &Map<String, Value>) -> Result<DeviceInfo, TraceError> {
-    // Field by field, so that every error can name its field.
-    let index =
-        narrow_u32(Some(required_uint(n, obj, "index", u64::from(u32::MAX))?)).unwrap_or(u32::MAX);
-    let name = opt_string(n, obj, "name")?.ok_or_else(|| invalid(n, Some("name"), "missing"))?;
-    let uuid = opt_string(n, obj, "uuid")?.ok_or_else(|| invalid(n, Some("uuid"), "missing"))?;
-    let has_energy_counter = match obj.get("has_energy_counter") {
-        Some(Value::Bool(b)) => *b,
-        Some(_) => {
-            return Err(invalid(
-                n,
-                Some("has_energy_counter"),
-                "should be true or false",
-            ));
+/// The fields of a `meta` line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct MetaLine {
+    format: String,
+    source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    recorded_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
+}
+
+impl From<MetaLine> for TraceMeta {
+    fn from(m: MetaLine) -> Self {
+        TraceMeta {
+            source: m.source,
+            recorded_by: m.recorded_by,
+            note: m.note,
         }
-        None => return Err(invalid(n, Some("has_energy_counter"), "missing")),
+    }
+}
+
+impl From<&TraceMeta> for MetaLine {
+    fn from(m: &TraceMeta) -> Self {
+        MetaLine {
+            format: TRACE_FORMAT.to_owned(),
+            source: m.source.clone(),
+            recorded_by: m.recorded_by.clone(),
+            note: m.note.clone(),
+        }
+    }
+}
+
+/// The fields of a `sample` line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct SampleLine {
+    device: u32,
+    t_ns: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    energy_mj: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    power_mw: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gated_units: Option<u32>,
+}
+
+impl From<SampleLine> for TraceSample {
+    fn from(l: SampleLine) -> Self {
+        TraceSample {
+            device: l.device,
+            sample: Sample {
+                t_ns: l.t_ns,
+                energy_mj: l.energy_mj,
+                power_mw: l.power_mw,
+                gated_units: l.gated_units,
+            },
+        }
+    }
+}
+
+impl SampleLine {
+    fn new(device: u32, s: &Sample) -> Self {
+        SampleLine {
+            device,
+            t_ns: s.t_ns,
+            energy_mj: s.energy_mj,
+            power_mw: s.power_mw,
+            gated_units: s.gated_units,
+        }
+    }
+}
+
+/// A line's `type` and the rest of its fields.
+fn split_line(n: usize, line: &str) -> Result<(LineKind, Value), TraceError> {
+    let value: Value = serde_json::from_str(line)
+        .map_err(|e| invalid(n, None, format!("not a JSON object: {e}")))?;
+    let Value::Object(mut obj) = value else {
+        return Err(invalid(n, None, "not a JSON object"));
     };
-    let architecture = narrow_u32(optional_uint(n, obj, "architecture", u64::from(u32::MAX))?);
-    let pci_device_id = optional_uint(n, obj, "pci_device_id", u64::from(u16::MAX))?
-        .and_then(|v| u16::try_from(v).ok());
-    let mig = match obj.get("mig") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(
-            serde_json::from_value::<MigInfo>(v.clone())
-                .map_err(|e| invalid(n, Some("mig"), format!("not a MIG state: {e}")))?,
-        ),
-    };
-    Ok(DeviceInfo {
-        index,
-        name,
-        uuid,
-        architecture,
-        pci_device_id,
-        has_energy_counter,
-        mig,
+    let tag = obj
+        .remove("type")
+        .ok_or_else(|| invalid(n, Some("type"), "missing"))?;
+    let kind = serde_json::from_value(tag).map_err(|e| invalid(n, Some("type"), e.to_string()))?;
+    Ok((kind, Value::Object(obj)))
+}
+
+/// The body of line `n` as `T`, an error naming the field at fault.
+fn fields<T: DeserializeOwned>(n: usize, body: Value) -> Result<T, TraceError> {
+    serde_path_to_error::deserialize(body).map_err(|e| {
+        let top = e.path().iter().next().map(|segment| match segment {
+            serde_path_to_error::Segment::Map { key } => key.clone(),
+            other => other.to_string(),
+        });
+        let message = e.inner().to_string();
+        match top {
+            Some(field) => invalid(n, Some(&field), message),
+            // An error at the line itself is a required field that is
+            // missing: serde names it only in its message.
+            None => match missing_field(&message) {
+                Some(field) => invalid(n, Some(field), "missing"),
+                None => invalid(n, None, message),
+            },
+        }
     })
 }
 
-fn required_uint(
-    n: usize,
-    obj: &Map<String, Value>,
-    field: &str,
-    max: u64,
-) -> Result<u64, TraceError> {
-    optional_uint(n, obj, field, max)?.ok_or_else(|| invalid(n, Some(field), "missing"))
+/// The field named by serde's "missing field `x`" error.
+fn missing_field(message: &str) -> Option<&str> {
+    message.strip_prefix("missing field `")?.split('`').next()
 }
-
-fn optional_uint(
-    n: usize,
-    obj: &Map<String, Value>,
-    field: &str,
-    max: u64,
-) -> Result<Option<u64>, TraceError> {
-    match obj.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(num)) => match num.as_u64() {
-            Some(v) if v <= max => Ok(Some(v)),
-            _ => Err(invalid(
-                n,
-                Some(field),
-                format!("should be a whole number from 0 to {max}, found {num}"),
-            )),
-        },
-        Some(other) => Err(invalid(
-            n,
-            Some(field),
-            format!("should be a whole number from 0 to {max}, found {other}"),
-        )),
-    }
-}
-
-fn narrow_u32(v: Option<u64>) -> Option<u32> {
-    // Callers pass values already checked against u32::MAX.
-    v.and_then(|v| u32::try_from(v).ok())
-}
-
-fn parse_sample(n: usize, obj: &Map<String, Value>) -> Result<TraceSample, TraceError> {
-    let u32_max = u64::from(u32::MAX);
-    let device = narrow_u32(Some(required_uint(n, obj, "device", u32_max)?)).unwrap_or(u32::MAX);
-    let t_ns = required_uint(n, obj, "t_ns", u64::MAX)?;
-    let energy_mj = optional_uint(n, obj, "energy_mj", u64::MAX)?;
-    let power_mw = narrow_u32(optional_uint(n, obj, "power_mw", u32_max)?);
-    let gated_units = narrow_u32(optional_uint(n, obj, "gated_units", u32_max)?);
-    Ok(TraceSample {
-        device,
-        sample: Sample {
-            t_ns,
-            energy_mj,
-            power_mw,
-            gated_units,
-        },
-    })
-}
-
-/// A recorded trace as a [`Sensor`]: each device hands out its samples in order.
-///
-/// The whole trace is read and checked when the sensor is made, so a bad line
-/// is reported before any sample is handed out. Each device has its own
-/// cursor: sampling device 1 does not move device 0 along.
-#[derive(Debug, Clone)]
-pub struct ReplaySensor {
-    trace: Trace,
-    /// Positions in `trace.samples` of each device's samples, by device position.
-    by_device: Vec<Vec<usize>>,
-    /// How many of each device's samples were handed out.
-    cursors: Vec<usize>,
-}
-
-impl ReplaySensor {
-    /// Read a trace from any buffered reader.
-    ///
-    /// # Errors
-    /// As [`Trace::read`].
-    pub fn from_reader<R: BufRead>(reader: R) -> Result<Self, TraceError> {
-        ReplaySensor::from_trace(Trace::read(reader)?)
-    }
-
-    /// Read a trace from a file.
-    ///
-    /// # Errors
-    /// As [`Trace::from_path`].
-    pub fn from_path(path: impl AsRef<Path>) -> Result<Self, TraceError> {
-        ReplaySensor::from_trace(Trace::from_path(path)?)
-    }
-
-    /// Replay a trace already in memory, after checking it as
-    /// [`Trace::validate`] does.
-    ///
-    /// # Errors
-    /// As [`Trace::validate`].
-    pub fn from_trace(trace: Trace) -> Result<Self, TraceError> {
-        trace.validate()?;
-        let mut by_device = vec![Vec::new(); trace.devices.len()];
-        for (i, ts) in trace.samples.iter().enumerate() {
-            if let Some(list) = trace
-                .devices
-                .iter()
-                .position(|d| d.index == ts.device)
-                .and_then(|p| by_device.get_mut(p))
-            {
-                list.push(i);
-            }
-        }
-        let cursors = vec![0; trace.devices.len()];
-        Ok(ReplaySensor {
-            trace,
-            by_device,
-            cursors,
-        })
-    }
-
-    /// The trace's `meta` line (its `source` is the original sensor's).
-    pub fn meta(&self) -> &TraceMeta {
-        &self.trace.meta
-    }
-
-    /// The whole trace.
-    pub fn trace(&self) -> &Trace {
-        &self.trace
-    }
-
-    /// Every sample of every device, in recorded order, whatever was handed out.
-    pub fn all_samples(&self) -> &[TraceSample] {
-        &self.trace.samples
-    }
-
-    /// Every recorded sample of `device`, in order, whatever was handed out.
-    ///
-    /// # Errors
-    /// [`SensorError::NoSuchDevice`] when the trace has no such device.
-    pub fn samples(&self, device: u32) -> Result<impl Iterator<Item = Sample> + '_, SensorError> {
-        let pos = self.position(device)?;
-        let list = self.by_device.get(pos).map_or(&[][..], Vec::as_slice);
-        Ok(list
-            .iter()
-            .filter_map(|&i| self.trace.samples.get(i).map(|ts| ts.sample)))
-    }
-
-    /// How many samples of `device` are still to be handed out.
-    ///
-    /// # Errors
-    /// [`SensorError::NoSuchDevice`] when the trace has no such device.
-    pub fn remaining(&self, device: u32) -> Result<usize, SensorError> {
-        let pos = self.position(device)?;
-        let total = self.by_device.get(pos).map_or(0, Vec::len);
-        let done = self.cursors.get(pos).copied().unwrap_or(0);
-        Ok(total.saturating_sub(done))
-    }
-
-    /// Start every device from its first sample again.
-    pub fn rewind(&mut self) {
-        self.cursors.iter_mut().for_each(|c| *c = 0);
-    }
-
-    fn position(&self, device: u32) -> Result<usize, SensorError> {
-        self.trace
-            .devices
-            .iter()
-            .position(|d| d.index == device)
-            .ok_or(SensorError::NoSuchDevice { device })
-    }
-}
-
-impl Sensor for ReplaySensor {
-    fn source(&self) -> &str {
-        "replay"
-    }
-
-    fn devices(&self) -> &[DeviceInfo] {
-        &self.trace.devices
-    }
-
-    /// The next recorded sample of `device`.
-    ///
-    /// # Errors
-    /// [`SensorError::NoSuchDevice`] when the trace has no such device;
-    /// [`SensorError::EndOfTrace`] when all its samples were handed out (and
-    /// on every later call, until [`ReplaySensor::rewind`]).
-    fn sample(&mut self, device: u32) -> Result<Sample, SensorError> {
-        let pos = self.position(device)?;
-        let cursor = self.cursors.get(pos).copied().unwrap_or(0);
-        let sample = self
-            .by_device
-            .get(pos)
-            .and_then(|list| list.get(cursor))
-            .and_then(|&i| self.trace.samples.get(i))
-            .map(|ts| ts.sample)
-            .ok_or(SensorError::EndOfTrace)?;
-        if let Some(c) = self.cursors.get_mut(pos) {
-            *c += 1;
-        }
-        Ok(sample)
-    }
-}
-
 /// Why a recording failed.
 #[derive(Debug)]
 pub enum RecordError {
@@ -676,7 +548,7 @@ impl From<io::Error> for RecordError {
 /// The `meta` and `device` lines are written when the recorder is made;
 /// each [`Recorder::record`] writes one `sample` line. Samples are checked
 /// as a reader would check them, so whatever a recorder writes can be read
-/// back by [`ReplaySensor`]. Wrap a file in a [`io::BufWriter`]; call
+/// back by [`ReplaySensor`](crate::sensors::replay::ReplaySensor). Wrap a file in a [`io::BufWriter`]; call
 /// [`Recorder::finish`] to flush it.
 #[derive(Debug)]
 pub struct Recorder<W: Write> {
@@ -684,40 +556,6 @@ pub struct Recorder<W: Write> {
     /// Declared device indexes and the last `t_ns` written for each.
     devices: Vec<(u32, Option<u64>)>,
     lines: usize,
-}
-
-#[derive(serde::Serialize)]
-struct MetaLine<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    format: &'static str,
-    source: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    recorded_by: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    note: Option<&'a str>,
-}
-
-#[derive(serde::Serialize)]
-struct DeviceLine<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    #[serde(flatten)]
-    info: &'a DeviceInfo,
-}
-
-#[derive(serde::Serialize)]
-struct SampleLine {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    device: u32,
-    t_ns: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    energy_mj: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    power_mw: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    gated_units: Option<u32>,
 }
 
 impl<W: Write> Recorder<W> {
@@ -734,24 +572,9 @@ impl<W: Write> Recorder<W> {
             }
             declared.push((d.index, None));
         }
-        write_line(
-            &mut out,
-            &MetaLine {
-                kind: "meta",
-                format: TRACE_FORMAT,
-                source: &meta.source,
-                recorded_by: meta.recorded_by.as_deref(),
-                note: meta.note.as_deref(),
-            },
-        )?;
+        write_line(&mut out, LineKind::Meta, &MetaLine::from(meta))?;
         for info in devices {
-            write_line(
-                &mut out,
-                &DeviceLine {
-                    kind: "device",
-                    info,
-                },
-            )?;
+            write_line(&mut out, LineKind::Device, info)?;
         }
         Ok(Recorder {
             out,
@@ -797,14 +620,8 @@ impl<W: Write> Recorder<W> {
         }
         write_line(
             &mut self.out,
-            &SampleLine {
-                kind: "sample",
-                device,
-                t_ns: sample.t_ns,
-                energy_mj: sample.energy_mj,
-                power_mw: sample.power_mw,
-                gated_units: sample.gated_units,
-            },
+            LineKind::Sample,
+            &SampleLine::new(device, sample),
         )?;
         slot.1 = Some(sample.t_ns);
         self.lines += 1;
@@ -841,9 +658,14 @@ impl<W: Write> Recorder<W> {
     }
 }
 
-fn write_line<W: Write, T: serde::Serialize>(out: &mut W, line: &T) -> Result<(), RecordError> {
+fn write_line<W: Write, T: Serialize>(
+    out: &mut W,
+    kind: LineKind,
+    body: &T,
+) -> Result<(), RecordError> {
     // Serialise first, so a failure cannot leave half a line behind.
-    let mut text = serde_json::to_string(line).map_err(|e| RecordError::Io(e.into()))?;
+    let mut text =
+        serde_json::to_string(&Tagged { kind, body }).map_err(|e| RecordError::Io(e.into()))?;
     text.push('\n');
     out.write_all(text.as_bytes())?;
     Ok(())
@@ -896,4 +718,120 @@ pub fn record<W: Write>(
     }
     rec.finish()?;
     Ok(written)
+}
+
+/// A sensor that writes every sample it hands out to a trace.
+///
+/// Wrap the sensor a monitor reads; keep the [`Recording`] to finish the
+/// trace once the monitor is dropped. A failed write stops the recording
+/// (the samples still reach the monitor) and [`Recording::finish`] reports it.
+pub struct RecordingSensor {
+    inner: Box<dyn Sensor>,
+    state: Arc<Mutex<RecordingState>>,
+}
+
+impl fmt::Debug for RecordingSensor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecordingSensor")
+            .field("source", &self.inner.source())
+            .finish_non_exhaustive()
+    }
+}
+
+struct RecordingState {
+    recorder: Option<Recorder<Box<dyn Write + Send>>>,
+    error: Option<RecordError>,
+}
+
+/// The handle that finishes what a [`RecordingSensor`] wrote.
+pub struct Recording {
+    state: Arc<Mutex<RecordingState>>,
+}
+
+impl fmt::Debug for Recording {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Recording").finish_non_exhaustive()
+    }
+}
+
+impl RecordingSensor {
+    /// Start a trace of `inner`'s devices on `out` (`meta` and `device`
+    /// lines now), and the sensor that records the samples.
+    ///
+    /// # Errors
+    /// As [`Recorder::new`].
+    pub fn new(
+        inner: Box<dyn Sensor>,
+        out: Box<dyn Write + Send>,
+        meta: &TraceMeta,
+    ) -> Result<(RecordingSensor, Recording), RecordError> {
+        let recorder = Recorder::new(out, meta, inner.devices())?;
+        let state = Arc::new(Mutex::new(RecordingState {
+            recorder: Some(recorder),
+            error: None,
+        }));
+        let handle = Recording {
+            state: Arc::clone(&state),
+        };
+        Ok((RecordingSensor { inner, state }, handle))
+    }
+}
+
+impl Sensor for RecordingSensor {
+    fn source(&self) -> &str {
+        self.inner.source()
+    }
+
+    fn devices(&self) -> &[DeviceInfo] {
+        self.inner.devices()
+    }
+
+    fn sample(&mut self, device: u32) -> Result<Sample, SensorError> {
+        let s = self.inner.sample(device)?;
+        let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if st.error.is_none() {
+            if let Some(Err(e)) = st.recorder.as_mut().map(|r| r.record(device, &s)) {
+                st.error = Some(e);
+            }
+        }
+        Ok(s)
+    }
+
+    fn update_period_ns(&self, device: u32) -> Option<u64> {
+        self.inner.update_period_ns(device)
+    }
+
+    fn measures(&self, device: u32) -> Option<&MeasuredGpu> {
+        self.inner.measures(device)
+    }
+}
+
+impl Recording {
+    /// Flush the trace.
+    ///
+    /// # Errors
+    /// [`RecordingProblems`] when a write stopped the recording part-way, or
+    /// flushing failed (or both).
+    pub fn finish(self) -> Result<(), RecordingProblems> {
+        let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let stopped = st.error.take();
+        let flush = match st.recorder.take().map(Recorder::finish) {
+            Some(Err(e)) => Some(e),
+            _ => None,
+        };
+        if stopped.is_none() && flush.is_none() {
+            Ok(())
+        } else {
+            Err(RecordingProblems { stopped, flush })
+        }
+    }
+}
+
+/// What went wrong with a [`RecordingSensor`]'s trace.
+#[derive(Debug)]
+pub struct RecordingProblems {
+    /// The write that stopped the recording; the trace ends before it.
+    pub stopped: Option<RecordError>,
+    /// Flushing the trace at the end failed.
+    pub flush: Option<RecordError>,
 }

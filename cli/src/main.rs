@@ -1,17 +1,22 @@
-//! Argument parsing, dispatch, errors and exit codes of the command.
+//! The `wattledger` command: estimate a model's energy, measure a program's,
+//! check MIG results, list MIG profiles and devices. See the README's
+//! "The wattledger command" section; exit codes are in [`exit`].
 //!
-//! Every failure the user can cause ends in one line on stderr that says
+//! This crate is argument parsing, dispatch, errors and exit codes only:
+//! sensors, traces, the monitor, MIG warnings, model files and every output
+//! format live in `wattledger-std`, so a Rust program or the C ABI gets the
+//! same numbers and words without clap. Every failure the user can cause ends in one line on stderr that says
 //! what to do, and a documented exit code; nothing unwraps or panics.
 
 mod devices;
 mod estimate;
-mod format;
 mod measure;
 mod mig;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use wattledger_std::model_file::InputError;
 
 /// Exit codes.
 pub mod exit {
@@ -64,6 +69,13 @@ impl CliError {
             code: exit::FAILURE,
             message: message.into(),
         }
+    }
+}
+
+/// Bad input, in the library's words: exit code [`exit::INPUT`].
+impl From<InputError> for CliError {
+    fn from(e: InputError) -> Self {
+        CliError::input(e.message)
     }
 }
 
@@ -124,8 +136,12 @@ impl std::str::FromStr for Source {
     }
 }
 
+fn main() {
+    std::process::exit(run());
+}
+
 /// Parses the arguments, runs the subcommand and returns the exit code.
-pub fn main() -> i32 {
+fn run() -> i32 {
     std::panic::set_hook(Box::new(|info| {
         eprintln!(
             "wattledger: internal error ({info}); please report it with the command line that caused it"
@@ -158,45 +174,20 @@ pub fn main() -> i32 {
     }
 }
 
-/// Reads a whole file, or says why not and what to do.
-pub fn read_file(path: &std::path::Path, what: &str) -> CliResult<String> {
-    std::fs::read_to_string(path).map_err(|e| {
-        CliError::input(format!(
-            "cannot read {what} {}: {e}; check the path and its permissions",
-            path.display()
-        ))
-    })
+/// Pretty JSON on stdout.
+pub fn print_json(value: &impl serde::Serialize) -> CliResult<()> {
+    let text = wattledger_std::exporters::json::to_string(value)
+        .map_err(|e| CliError::failure(format!("cannot write JSON: {e}")))?;
+    print!("{text}");
+    Ok(())
 }
 
-/// A JSON syntax or type error with the file name, line and column.
-pub fn json_error(path: &std::path::Path, e: &serde_json::Error) -> CliError {
-    CliError::input(format!(
-        "{}:{}:{}: {e}",
-        path.display(),
-        e.line(),
-        e.column()
-    ))
-}
-
-/// Writes `text` to `path` through a temporary file in the same directory
-/// and a rename, so readers (node_exporter) never see half a file.
+/// Writes `text` to `path` atomically (node_exporter never sees half a file).
 pub fn write_atomically(path: &std::path::Path, text: &str) -> CliResult<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| std::path::Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "wattledger".to_string());
-    let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
-    let fail = |e: std::io::Error| {
-        let _ = std::fs::remove_file(&tmp);
+    wattledger_std::exporters::write_atomically(path, text).map_err(|e| {
         CliError::failure(format!(
             "cannot write {}: {e}; check that the directory exists and is writable",
             path.display()
         ))
-    };
-    std::fs::write(&tmp, text).map_err(fail)?;
-    std::fs::rename(&tmp, path).map_err(fail)
+    })
 }

@@ -2,11 +2,11 @@
 
 use serde::Serialize;
 use wattledger_core::mig::Architecture;
-use wattledger_std::sensor::DeviceInfo;
+use wattledger_std::sensors::DeviceInfo;
+use wattledger_std::visible::{CUDA_VISIBLE_DEVICES, cuda_visible_devices};
 
-use super::format::print_json;
-use super::measure::open_sensor;
-use super::{CliResult, Source, exit};
+use crate::measure::open_sensor;
+use crate::{CliResult, Source, exit, print_json};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -34,7 +34,7 @@ fn arch_name(a: Option<u32>) -> String {
 pub fn run(args: &Args) -> CliResult {
     let sensor = open_sensor(&args.source)?;
     let devices = sensor.devices();
-    let cuda = std::env::var("CUDA_VISIBLE_DEVICES").ok();
+    let cuda = std::env::var(CUDA_VISIBLE_DEVICES).ok();
     if args.json {
         print_json(&DevicesJson {
             source: sensor.source(),
@@ -82,10 +82,9 @@ pub fn run(args: &Args) -> CliResult {
             }
         }
     }
-    #[cfg(feature = "nvml")]
     if sensor.source() == "nvml" {
         if let Some(value) = &cuda {
-            let v = wattledger_std::nvml::cuda_visible_devices(devices, Some(value));
+            let v = cuda_visible_devices(devices, Some(value));
             println!(
                 "CUDA_VISIBLE_DEVICES={value}: {} visible ({})",
                 v.visible.len(),

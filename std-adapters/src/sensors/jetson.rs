@@ -62,7 +62,7 @@ use std::time::Instant;
 
 use wattledger_core::meter::Sample;
 
-use crate::sensor::{DeviceInfo, Sensor, SensorError};
+use crate::sensors::{DeviceInfo, Sensor, SensorError};
 
 /// Rails taken as the board total, in order of preference.
 pub const TOTAL_RAIL_NAMES: [&str; 3] = ["VDD_IN", "POM_5V_IN", "VIN_SYS_5V0"];

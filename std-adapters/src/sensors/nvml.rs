@@ -13,7 +13,8 @@
 //! NVML reports power and energy for the physical GPU only. MIG instances are
 //! listed in [`DeviceInfo::mig`] of their parent; a measurement taken for a
 //! program running on a MIG instance is the parent's (see
-//! [`cuda_visible_devices`], which maps `MIG-…` tokens to their parent).
+//! [`crate::visible`], which maps `CUDA_VISIBLE_DEVICES` tokens to the
+//! physical GPUs that measure them).
 
 use std::ffi::OsStr;
 use std::os::raw::c_uint;
@@ -24,9 +25,10 @@ use nvml_wrapper::enums::device::DeviceArchitecture;
 use nvml_wrapper::error::{NvmlError, nvml_try};
 use nvml_wrapper::{Device, Nvml};
 use wattledger_core::meter::Sample;
-use wattledger_core::mig::{DeviceToken, Profile, classify_token};
+use wattledger_core::mig::Profile;
 
-use crate::sensor::{DeviceInfo, MigInfo, MigInstance, Sensor, SensorError};
+use crate::sensors::{DeviceInfo, MigInfo, MigInstance, Sensor, SensorError};
+use crate::visible::{VisibleDevices, cuda_visible_devices};
 
 /// Environment variable naming the NVML library file to load.
 pub const LIB_PATH_ENV: &str = "WATTLEDGER_NVML_LIB";
@@ -115,9 +117,9 @@ impl NvmlSensor {
     ///
     /// # Errors
     /// - [`SensorError::Unavailable`] when the library cannot be loaded or
-    ///   initialised (no driver, wrong path, no permission), when it lacks
-    ///   `nvmlShutdown` (it cannot be a working NVML), or when it reports no
-    ///   GPU; the hint says what to do.
+    ///   initialised (no driver, wrong path, no permission), or when it lacks
+    ///   `nvmlShutdown` (it cannot be a working NVML); the hint says what to do.
+    /// - [`SensorError::NoDevices`] when NVML works and reports no GPU.
     /// - [`SensorError::DeviceLost`] when a GPU is lost during discovery.
     /// - [`SensorError::Other`] when NVML fails to give a GPU's name or UUID.
     pub fn open(options: &NvmlOptions) -> Result<Self, SensorError> {
@@ -159,8 +161,8 @@ impl NvmlSensor {
             hint: LOAD_HINT.to_string(),
         })?;
         if count == 0 {
-            return Err(SensorError::Unavailable {
-                what: format!("an NVIDIA GPU (NVML from {lib} reports none)"),
+            return Err(SensorError::NoDevices {
+                what: format!("NVML (from {lib})"),
                 hint: "check that `nvidia-smi` lists a GPU (in a container, start it with GPU access, \
 e.g. `--gpus all`), or measure another way with `--source jetson` or `--source replay`"
                     .to_string(),
@@ -467,203 +469,6 @@ pub fn profile_from_name(name: &str) -> Option<&str> {
 /// core's parser (the grammar of NVIDIA's go-nvlib).
 fn is_profile(s: &str) -> bool {
     Profile::parse(s).is_ok_and(|p| p.gpu_slices() > 0 && p.compute_slices() > 0)
-}
-
-/// One device a CUDA program can see, resolved to the sensor device that measures it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VisibleDevice {
-    /// The token as written in `CUDA_VISIBLE_DEVICES` (trimmed).
-    pub token: String,
-    /// Sensor index of the physical GPU whose power covers this device.
-    pub device: u32,
-    /// The MIG instance's `MIG-…` UUID when the token named one; its energy
-    /// is the parent GPU's total, not the instance's.
-    pub mig_uuid: Option<String>,
-}
-
-/// Why resolution stopped at a token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenProblem {
-    /// Not an index, `GPU-…`, `MIG-…` or `MIG-GPU-…/gi/ci`
-    /// ([`wattledger_core::mig::classify_token`] refused it).
-    Malformed,
-    /// No device matches (index out of range, unknown UUID).
-    NoMatch,
-    /// A UUID prefix matching more than one device.
-    Ambiguous,
-    /// The same GPU or MIG instance was already listed.
-    Duplicate,
-}
-
-/// The token at which resolution stopped, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidToken {
-    /// The token (trimmed).
-    pub token: String,
-    /// What is wrong with it.
-    pub problem: TokenProblem,
-}
-
-/// The result of resolving `CUDA_VISIBLE_DEVICES`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct VisibleDevices {
-    /// Devices visible to CUDA, in CUDA's order.
-    pub visible: Vec<VisibleDevice>,
-    /// The first invalid token; it and every token after it are ignored,
-    /// as CUDA ignores them.
-    pub stopped_at: Option<InvalidToken>,
-}
-
-impl VisibleDevices {
-    /// Sensor indices of the physical GPUs to measure, each once, in order
-    /// of first appearance. Two MIG instances of one GPU give one entry:
-    /// measuring it twice would count its energy twice.
-    pub fn parent_devices(&self) -> Vec<u32> {
-        let mut out: Vec<u32> = Vec::new();
-        for v in &self.visible {
-            if !out.contains(&v.device) {
-                out.push(v.device);
-            }
-        }
-        out
-    }
-}
-
-/// Resolve `CUDA_VISIBLE_DEVICES` against the devices of a sensor.
-///
-/// `value` is the variable's value, `None` when it is unset (every device is
-/// visible, no MIG instance is named). As CUDA does, tokens are separated by
-/// commas and resolution stops at the first invalid token; unlike CUDA we
-/// say which token and why ([`VisibleDevices::stopped_at`]). An empty value
-/// hides every device.
-///
-/// - An index is the sensor's (NVML's) index. CUDA numbers devices
-///   fastest-first unless `CUDA_DEVICE_ORDER=PCI_BUS_ID`; only then do the
-///   two orders agree, so prefer UUIDs.
-/// - `GPU-…` matches the one GPU whose UUID starts with it (ASCII case ignored).
-/// - `MIG-…` matches one MIG instance by UUID prefix; `MIG-GPU-<uuid>/gi/ci`
-///   matches by parent and instance ids. Either resolves to the parent GPU.
-/// - A GPU or MIG instance named twice is [`TokenProblem::Duplicate`]. Two
-///   different MIG instances of one GPU are both listed, with the same
-///   `device`.
-pub fn cuda_visible_devices(devices: &[DeviceInfo], value: Option<&str>) -> VisibleDevices {
-    let Some(value) = value else {
-        return VisibleDevices {
-            visible: devices
-                .iter()
-                .map(|d| VisibleDevice {
-                    token: d.index.to_string(),
-                    device: d.index,
-                    mig_uuid: None,
-                })
-                .collect(),
-            stopped_at: None,
-        };
-    };
-    let mut out = VisibleDevices::default();
-    if value.trim().is_empty() {
-        return out;
-    }
-    for raw in value.split(',') {
-        let token = raw.trim().to_string();
-        match resolve_token(devices, &token) {
-            Ok((device, mig_uuid)) => {
-                let duplicate = out.visible.iter().any(|v| match (&mig_uuid, &v.mig_uuid) {
-                    (Some(a), Some(b)) => a == b,
-                    (None, None) => v.device == device,
-                    _ => false,
-                });
-                if duplicate {
-                    out.stopped_at = Some(InvalidToken {
-                        token,
-                        problem: TokenProblem::Duplicate,
-                    });
-                    break;
-                }
-                out.visible.push(VisibleDevice {
-                    token,
-                    device,
-                    mig_uuid,
-                });
-            }
-            Err(problem) => {
-                out.stopped_at = Some(InvalidToken { token, problem });
-                break;
-            }
-        }
-    }
-    out
-}
-
-/// Read `CUDA_VISIBLE_DEVICES` from the environment and resolve it with
-/// [`cuda_visible_devices`]. A value that is not UTF-8 stops at once as a
-/// [`TokenProblem::Malformed`] token.
-pub fn cuda_visible_devices_from_env(devices: &[DeviceInfo]) -> VisibleDevices {
-    match std::env::var_os("CUDA_VISIBLE_DEVICES") {
-        None => cuda_visible_devices(devices, None),
-        Some(v) => match v.to_str() {
-            Some(s) => cuda_visible_devices(devices, Some(s)),
-            None => VisibleDevices {
-                visible: Vec::new(),
-                stopped_at: Some(InvalidToken {
-                    token: v.to_string_lossy().into_owned(),
-                    problem: TokenProblem::Malformed,
-                }),
-            },
-        },
-    }
-}
-
-/// The single item of `matches`, or the problem with it.
-fn unique<T>(mut matches: impl Iterator<Item = T>) -> Result<T, TokenProblem> {
-    match (matches.next(), matches.next()) {
-        (Some(one), None) => Ok(one),
-        (None, _) => Err(TokenProblem::NoMatch),
-        (Some(_), Some(_)) => Err(TokenProblem::Ambiguous),
-    }
-}
-
-fn resolve_token(
-    devices: &[DeviceInfo],
-    token: &str,
-) -> Result<(u32, Option<String>), TokenProblem> {
-    let instances = || {
-        devices.iter().flat_map(|d| {
-            d.mig
-                .iter()
-                .flat_map(|m| m.instances.iter())
-                .map(move |i| (d.index, i))
-        })
-    };
-    match classify_token(token).map_err(|_| TokenProblem::Malformed)? {
-        DeviceToken::Index(i) => devices
-            .iter()
-            .find(|d| d.index == i)
-            .map(|d| (d.index, None))
-            .ok_or(TokenProblem::NoMatch),
-        DeviceToken::Gpu(uuid) => {
-            unique(devices.iter().filter(|d| uuid.matches(&d.uuid))).map(|d| (d.index, None))
-        }
-        DeviceToken::Mig(uuid) => unique(instances().filter(|(_, i)| uuid.matches(&i.uuid)))
-            .map(|(d, i)| (d, Some(i.uuid.clone()))),
-        DeviceToken::LegacyMig {
-            gpu,
-            gpu_instance: gpu_instance_id,
-            compute_instance: compute_instance_id,
-        } => {
-            let parent = unique(devices.iter().filter(|d| gpu.matches(&d.uuid)))?;
-            let instance = parent
-                .mig
-                .iter()
-                .flat_map(|m| m.instances.iter())
-                .find(|i| {
-                    i.gpu_instance_id == gpu_instance_id
-                        && i.compute_instance_id == compute_instance_id
-                })
-                .ok_or(TokenProblem::NoMatch)?;
-            Ok((parent.index, Some(instance.uuid.clone())))
-        }
-    }
 }
 
 #[cfg(test)]

@@ -8,9 +8,9 @@ use wattledger_core::mig::{
     Architecture, CheckOptions, GpuModel, ResultRecord, ShareBasis, find_gpu,
 };
 
-use super::format::print_json;
-use super::{CliError, CliResult, exit, json_error, read_file};
+use crate::{CliError, CliResult, exit, print_json};
 use wattledger_std::mig_warnings;
+use wattledger_std::model_file::{json_error, read_file};
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -86,7 +86,7 @@ fn architecture(v: &Option<serde_json::Value>, id: &str) -> CliResult<Architectu
 pub fn check(args: &CheckArgs) -> CliResult {
     let text = read_file(&args.results, "results file")?;
     let file: ResultsFile =
-        serde_json::from_str(&text).map_err(|e| json_error(&args.results, &e))?;
+        serde_json::from_str(&text).map_err(|e| CliError::from(json_error(&args.results, &e)))?;
     let basis = match args.estimate_shares.as_deref() {
         None => None,
         Some("compute-slices") => Some(ShareBasis::ComputeSlices),

@@ -1,7 +1,21 @@
-//! The sensor abstraction: where readings come from.
+//! Sensors: where readings come from.
+//!
+//! Every source implements [`Sensor`] and hands out
+//! [`wattledger_core::meter::Sample`]s: [`nvml`] (NVIDIA GPUs, behind the
+//! `nvml` feature), [`jetson`] (INA3221 power rails under sysfs) and
+//! [`replay`] (a recorded `wattledger-trace/1` file). Nothing here decides
+//! which devices a program can see ([`crate::visible`]) or writes results
+//! ([`crate::exporters`]).
+
+pub mod jetson;
+#[cfg(feature = "nvml")]
+pub mod nvml;
+pub mod replay;
 
 use std::fmt;
 use wattledger_core::meter::Sample;
+
+use crate::visible::MeasuredGpu;
 
 /// What a sensor knows about one device it can read.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -58,6 +72,17 @@ pub enum SensorError {
         /// What the user can do about it.
         hint: String,
     },
+    /// The source works and reports no device at all (NVML with no GPU).
+    ///
+    /// A variant of its own so that callers (the command's exit code 4, the
+    /// C ABI's `WL_ERR_NO_DEVICES`) tell "nothing to measure" from "cannot
+    /// load the source" by type, not by reading the words.
+    NoDevices {
+        /// The source that was asked, as the user knows it (`NVML from libnvidia-ml.so.1`).
+        what: String,
+        /// What the user can do about it.
+        hint: String,
+    },
     /// The device stopped answering (NVML's GPU_IS_LOST); later readings will fail too.
     DeviceLost {
         /// Sensor index of the lost device.
@@ -78,6 +103,7 @@ impl fmt::Display for SensorError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SensorError::Unavailable { what, hint } => write!(f, "{what} is not available: {hint}"),
+            SensorError::NoDevices { what, hint } => write!(f, "{what} reports no device: {hint}"),
             SensorError::DeviceLost { device } => {
                 write!(
                     f,
@@ -109,6 +135,13 @@ pub trait Sensor: Send {
     ///
     /// A window shorter than this cannot be measured from the counter alone.
     fn update_period_ns(&self, _device: u32) -> Option<u64> {
+        None
+    }
+    /// The physical device and visible MIG instances that `device` stands
+    /// for, when this sensor presents a plan of what a program can see
+    /// ([`crate::visible::VisibleSensor`]). `None` for a plain source, which
+    /// reads devices, not what a program ran on.
+    fn measures(&self, _device: u32) -> Option<&MeasuredGpu> {
         None
     }
 }

@@ -1,0 +1,271 @@
+//! Exporters: where numbers go. The terminal tables ([`human`]), JSON
+//! ([`json`]), CSV ([`csv`]) and Prometheus node_exporter text
+//! ([`prometheus`]).
+//!
+//! Kept apart from the sensors as Scaphandre keeps them: an exporter takes
+//! a finished report (a [`MeasureReport`] of measured windows, or a composed
+//! [`crate::model_file::Outcome`]) and returns text; it never reads a device
+//! or a file. Writing the text is the caller's; [`write_atomically`] is there
+//! for files other programs read while they change.
+
+pub mod csv;
+pub mod human;
+pub mod json;
+pub mod prometheus;
+
+use std::path::Path;
+
+use serde::Serialize;
+use wattledger_core::compose::Flags;
+use wattledger_core::meter::WindowFlags;
+
+use crate::mig_warnings::MigWarning;
+use crate::model_file::{Model, Outcome};
+use crate::monitor::DeviceWindowReport;
+use crate::sensors::DeviceInfo;
+
+/// `value` in `unit` with an SI prefix so that 1 ≤ |mantissa| < 1000 and
+/// four significant digits: `si(0.0123, "J")` is `"12.30 mJ"`.
+pub fn si(value: f64, unit: &str) -> String {
+    if value == 0.0 || !value.is_finite() {
+        return format!("{value} {unit}");
+    }
+    const PREFIXES: [(f64, &str); 9] = [
+        (1e12, "T"),
+        (1e9, "G"),
+        (1e6, "M"),
+        (1e3, "k"),
+        (1.0, ""),
+        (1e-3, "m"),
+        (1e-6, "µ"),
+        (1e-9, "n"),
+        (1e-12, "p"),
+    ];
+    let magnitude = value.abs();
+    let (scale, prefix) = PREFIXES
+        .iter()
+        .copied()
+        .find(|&(scale, _)| magnitude >= scale * 0.9995)
+        .unwrap_or((1e-12, "p"));
+    let m = value / scale;
+    let decimals = if m.abs() >= 99.995 {
+        1
+    } else if m.abs() >= 9.9995 {
+        2
+    } else {
+        3
+    };
+    format!("{m:.decimals$} {prefix}{unit}")
+}
+
+/// A fraction as a percentage with one decimal: `pct(0.8181)` is `"81.8 %"`.
+pub fn pct(fraction: f64) -> String {
+    format!("{:.1} %", fraction * 100.0)
+}
+
+/// What `measure` reports on one measured device.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceResult {
+    /// The sensor's source (`nvml`, `jetson`; a trace's recorded source).
+    pub source: String,
+    /// The device as measured: a single visible MIG instance is presented
+    /// as itself, with the sensor's index of its parent.
+    pub device: DeviceInfo,
+    /// The physical GPU's name (same as `device`'s unless a MIG instance is
+    /// presented).
+    pub parent_name: String,
+    /// `CUDA_VISIBLE_DEVICES` MIG instances this GPU's energy covers.
+    pub mig_instances: Vec<String>,
+    /// Energy over the window, joules.
+    pub energy_j: f64,
+    /// Length of the window, seconds.
+    pub duration_s: f64,
+    /// Energy over duration, when the window has a length.
+    pub average_power_w: Option<f64>,
+    /// Fraction of the window covered by readings.
+    pub coverage: f64,
+    /// `counter` or `power`: how the energy was obtained.
+    pub method: String,
+    /// The window's flags by name ([`window_flag_names`]).
+    pub flags: Vec<&'static str>,
+    /// Energy-counter resets seen.
+    pub counter_resets: u32,
+    /// Gaps longer than the meter's limit.
+    pub gaps: u32,
+    /// Power × time over the window, when the counter cannot be trusted.
+    pub power_estimate_j: Option<f64>,
+    /// Whether the meter measured for a MIG instance.
+    pub is_mig: bool,
+    /// The MIG instance's parent GPU, when `is_mig`.
+    pub parent_uuid: String,
+    /// The MIG instance's profile, when `is_mig` and known.
+    pub mig_profile: String,
+    /// Start of the window on the sensor's clock, seconds.
+    pub start_s: f64,
+    /// End of the window on the sensor's clock, seconds.
+    pub end_s: f64,
+    /// Samples the meter refused.
+    pub rejected_samples: u64,
+    /// The last read error other than a lost device.
+    pub last_error: Option<String>,
+}
+
+/// Everything `measure` reports on one run (or one trace).
+#[derive(Debug, Serialize)]
+pub struct MeasureReport {
+    /// Where readings came from, as the user named it.
+    pub source: String,
+    /// The measured command and its arguments (empty for a whole trace).
+    pub command: Vec<String>,
+    /// The command's exit code (`None`: killed by a signal, or no command).
+    pub exit_code: Option<i32>,
+    /// Wall-clock seconds the command ran.
+    pub wall_s: Option<f64>,
+    /// One result per measured device.
+    pub devices: Vec<DeviceResult>,
+    /// The devices' energies added up: each physical GPU is measured once.
+    pub total_energy_j: f64,
+    /// The MIG rules' warnings ([`crate::mig_warnings::for_window`]).
+    pub mig_warnings: Vec<MigWarning>,
+    /// Everything else the user should know, in words.
+    pub warnings: Vec<String>,
+}
+
+/// The names of the set `flags`, as the reports write them.
+pub fn window_flag_names(flags: WindowFlags) -> Vec<&'static str> {
+    [
+        (WindowFlags::COUNTER_RESET, "counter_reset"),
+        (WindowFlags::GAP, "gap"),
+        (
+            WindowFlags::SHORTER_THAN_UPDATE_PERIOD,
+            "shorter_than_update_period",
+        ),
+        (WindowFlags::DEVICE_LOST, "device_lost"),
+        (WindowFlags::BELOW_BASELINE, "below_baseline"),
+        (WindowFlags::MIG_PARENT_ENERGY, "mig_parent_energy"),
+        (WindowFlags::LATE_START, "late_start"),
+    ]
+    .into_iter()
+    .filter(|(f, _)| flags.contains(*f))
+    .map(|(_, n)| n)
+    .collect()
+}
+
+impl DeviceResult {
+    /// The result of one device's window report. For a device presented
+    /// through [`crate::visible`], `parent_name` and `mig_instances` are the
+    /// physical GPU's name and the visible instances its energy covers.
+    pub fn from_window(r: &DeviceWindowReport) -> DeviceResult {
+        let report = &r.report;
+        let (parent_name, mig_instances) = match &r.measured {
+            Some(m) => (
+                m.device.name.clone(),
+                m.mig_instances.iter().map(|i| i.uuid.clone()).collect(),
+            ),
+            None => (r.device.name.clone(), Vec::new()),
+        };
+        DeviceResult {
+            source: r.source.clone(),
+            device: r
+                .measured
+                .as_ref()
+                .map_or_else(|| r.device.clone(), |m| m.presented()),
+            parent_name,
+            mig_instances,
+            energy_j: report.energy_j,
+            duration_s: report.duration_ns as f64 * 1e-9,
+            average_power_w: report.mean_power_w(),
+            coverage: report.coverage,
+            method: format!("{:?}", report.method).to_lowercase(),
+            flags: window_flag_names(report.flags),
+            counter_resets: report.counter_resets,
+            gaps: report.gaps,
+            power_estimate_j: report.power_estimate_j,
+            is_mig: report.mig.is_mig,
+            parent_uuid: report.mig.parent_uuid.to_string(),
+            mig_profile: report.mig.profile.to_string(),
+            start_s: report.start_ns as f64 * 1e-9,
+            end_s: report.end_ns as f64 * 1e-9,
+            rejected_samples: r.rejected_samples,
+            last_error: r.last_error.clone(),
+        }
+    }
+}
+
+/// The names of the set composer `flags`, as the reports write them.
+pub fn compose_flag_names(flags: Flags) -> Vec<&'static str> {
+    [
+        (Flags::OVERSUBSCRIBED, "oversubscribed"),
+        (Flags::LEGACY_PATH, "legacy_path"),
+        (Flags::LEGACY_NO_THREADS, "legacy_no_threads"),
+        (Flags::WOKE_DOMAINS, "woke_domains"),
+        (Flags::GATED_DOMAINS, "gated_domains"),
+    ]
+    .into_iter()
+    .filter(|(f, _)| flags.contains(*f))
+    .map(|(_, n)| n)
+    .collect()
+}
+
+/// What the user should know about a composed model: oversubscribed
+/// stages and stages on the legacy whole-chip path.
+pub fn estimate_warnings(model: &Model, out: &Outcome) -> Vec<String> {
+    let units = model.hardware.units();
+    let mut w = Vec::new();
+    for s in &out.stages {
+        if s.flags.contains(Flags::OVERSUBSCRIBED) {
+            w.push(format!(
+                "stage {}: oversubscribed, {} units requested of {units}; allocations were scaled by {units}/{} for the accounting",
+                s.stage, s.units_requested, s.units_requested
+            ));
+        }
+        if s.flags.contains(Flags::LEGACY_NO_THREADS) {
+            w.push(format!(
+                "stage {}: legacy path (no units_allocated) and no threads given; the whole chip counts as active",
+                s.stage
+            ));
+        } else if s.flags.contains(Flags::LEGACY_PATH) {
+            w.push(format!(
+                "stage {}: legacy path (no units_allocated): the subgraph holds the whole chip and nothing can be gated",
+                s.stage
+            ));
+        }
+    }
+    w
+}
+
+/// Writes `text` to `path` through a temporary file in the same directory
+/// and a rename, so readers (node_exporter) never see half a file.
+///
+/// # Errors
+/// The I/O error of writing or renaming; the temporary file is removed.
+pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "wattledger".to_string());
+    let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
+    let result = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn si_prefixes() {
+        assert_eq!(si(0.0123, "J"), "12.30 mJ");
+        assert_eq!(si(350.0, "W"), "350.0 W");
+        assert_eq!(si(1.5e-6, "s"), "1.500 µs");
+        assert_eq!(si(0.0, "J"), "0 J");
+        assert_eq!(pct(0.8181818), "81.8 %");
+    }
+}

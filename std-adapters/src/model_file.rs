@@ -1,0 +1,438 @@
+//! Model files: a model and its hardware, read from JSON, ready to compose.
+//!
+//! The format is the README's "The model file": an optional `name`,
+//! `hardware` (a preset name, a full hardware object, or a preset with some
+//! fields changed), `gating`, `operating_point`, and the `subgraphs`. Every
+//! error is an [`InputError`] in the file's own words: the file, the
+//! subgraph by name and the field by its key, or a JSON syntax error's line
+//! and column. [`compose`] runs the composer over a model and keeps every
+//! record, with its errors in the same words.
+
+use std::fmt;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::Value;
+use wattledger_core::compose::{
+    ComposeError, Composer, DEFAULT_WIDTH, FnSink, GatingPolicy, ModelReport, Record, StageRecord,
+    Subgraph, SubgraphRecord,
+};
+use wattledger_core::hardware::{HardwareModel, HardwareSpec, Precision};
+use wattledger_core::presets::Preset;
+use wattledger_core::scenario::{RESNET18_H100, RESNET18_NAMES};
+
+/// A file or value the user gave is wrong; the message says where and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    /// One line: what is wrong and, where it helps, what to do.
+    pub message: String,
+}
+
+impl InputError {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        InputError {
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// Reads a whole file, or says why not and what to do.
+///
+/// # Errors
+/// [`InputError`] naming `what` and the path.
+pub fn read_file(path: &Path, what: &str) -> Result<String, InputError> {
+    std::fs::read_to_string(path).map_err(|e| {
+        InputError::new(format!(
+            "cannot read {what} {}: {e}; check the path and its permissions",
+            path.display()
+        ))
+    })
+}
+
+/// A JSON syntax or type error with the file name, line and column.
+pub fn json_error(path: &Path, e: &serde_json::Error) -> InputError {
+    InputError::new(format!(
+        "{}:{}:{}: {e}",
+        path.display(),
+        e.line(),
+        e.column()
+    ))
+}
+
+/// A model ready to compose.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// What to call it in the output.
+    pub title: String,
+    /// The hardware at its operating point.
+    pub hardware: HardwareModel,
+    /// Preset name, or "inline" / the file it came from.
+    pub hardware_source: String,
+    /// The policy from the file or the command line.
+    pub gating: GatingPolicy,
+    /// Subgraphs, id = index in `names`.
+    pub subgraphs: Vec<Subgraph>,
+    /// Subgraph names by id.
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelFile {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    hardware: Option<Value>,
+    #[serde(default)]
+    gating: Option<String>,
+    #[serde(default)]
+    operating_point: Option<OperatingPoint>,
+    subgraphs: Vec<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OperatingPoint {
+    #[serde(default)]
+    voltage_v: Option<f64>,
+    #[serde(default)]
+    frequency_mhz: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubgraphEntry {
+    name: String,
+    stage: u32,
+    #[serde(default)]
+    flops: f64,
+    precision: Precision,
+    #[serde(default)]
+    input_bytes: f64,
+    #[serde(default)]
+    output_bytes: f64,
+    #[serde(default)]
+    weight_bytes: f64,
+    latency_s: f64,
+    #[serde(default)]
+    units_allocated: Option<u32>,
+    #[serde(default)]
+    threads: Option<u64>,
+}
+
+fn preset_names() -> String {
+    Preset::ALL
+        .iter()
+        .map(|p| p.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The gating policy `name` (`off`, `always`, `break-even`).
+///
+/// # Errors
+/// [`InputError`] for any other name.
+pub fn parse_policy(name: &str) -> Result<GatingPolicy, InputError> {
+    GatingPolicy::from_name(name).ok_or_else(|| {
+        InputError::new(format!(
+            "unknown gating policy `{name}`; use off, always or break-even"
+        ))
+    })
+}
+
+/// The hardware a JSON value describes: a preset name, a full hardware
+/// object, or `{"preset": NAME, ...fields to change}`.
+fn hardware_from_value(value: &Value, origin: &str) -> Result<HardwareModel, InputError> {
+    match value {
+        Value::String(name) => Preset::from_name(name).map(Preset::model).ok_or_else(|| {
+            InputError::new(format!(
+                "{origin}: unknown hardware preset `{name}`; presets: {}",
+                preset_names()
+            ))
+        }),
+        Value::Object(fields) => {
+            let mut base = match fields.get("preset") {
+                Some(Value::String(name)) => {
+                    let preset = Preset::from_name(name).ok_or_else(|| {
+                        InputError::new(format!(
+                            "{origin}: unknown hardware preset `{name}`; presets: {}",
+                            preset_names()
+                        ))
+                    })?;
+                    serde_json::to_value(preset.model().spec())
+                        .map_err(|e| InputError::new(format!("cannot copy preset {name}: {e}")))?
+                }
+                Some(_) => {
+                    return Err(InputError::new(format!(
+                        "{origin}: hardware.preset must be a preset name"
+                    )));
+                }
+                None => Value::Object(serde_json::Map::new()),
+            };
+            for (key, v) in fields {
+                if key == "preset" {
+                    continue;
+                }
+                merge(&mut base, key, v);
+            }
+            let spec: HardwareSpec = serde_json::from_value(base)
+                .map_err(|e| InputError::new(format!("{origin}: hardware: {e}")))?;
+            HardwareModel::new(spec)
+                .map_err(|e| InputError::new(format!("{origin}: hardware: {e}")))
+        }
+        _ => Err(InputError::new(format!(
+            "{origin}: hardware must be a preset name or an object"
+        ))),
+    }
+}
+
+/// Puts `value` at `key` of `base`, merging objects one level down
+/// (`gating`, `dvfs`) and accepting `energy_per_op_j` as an object keyed by
+/// precision name.
+fn merge(base: &mut Value, key: &str, value: &Value) {
+    let Value::Object(map) = base else {
+        return;
+    };
+    if key == "energy_per_op_j" {
+        if let Value::Object(by_name) = value {
+            let mut table = match map.get(key) {
+                Some(Value::Array(a)) if a.len() == Precision::ALL.len() => a.clone(),
+                _ => vec![Value::Null; Precision::ALL.len()],
+            };
+            for (name, v) in by_name {
+                match Precision::from_name(name) {
+                    Some(p) => {
+                        if let Some(slot) = table.get_mut(p as usize) {
+                            *slot = v.clone();
+                        }
+                    }
+                    // Leave it in: serde then names the bad key.
+                    None => table.push(Value::String(name.clone())),
+                }
+            }
+            map.insert(key.to_string(), Value::Array(table));
+            return;
+        }
+    }
+    match (map.get_mut(key), value) {
+        (Some(Value::Object(inner)), Value::Object(changes)) => {
+            for (k, v) in changes {
+                inner.insert(k.clone(), v.clone());
+            }
+        }
+        _ => {
+            map.insert(key.to_string(), value.clone());
+        }
+    }
+}
+
+/// The hardware `--hardware` names: a preset, else a JSON file holding a
+/// hardware value; with the name to show for it.
+///
+/// # Errors
+/// [`InputError`] when it is neither, or the file is wrong.
+pub fn hardware_from_arg(arg: &str) -> Result<(HardwareModel, String), InputError> {
+    if let Some(p) = Preset::from_name(arg) {
+        return Ok((p.model(), p.name().to_string()));
+    }
+    let path = Path::new(arg);
+    if !path.exists() {
+        return Err(InputError::new(format!(
+            "--hardware `{arg}` is neither a preset nor a file; presets: {}",
+            preset_names()
+        )));
+    }
+    let text = read_file(path, "hardware file")?;
+    let value: Value = serde_json::from_str(&text).map_err(|e| json_error(path, &e))?;
+    let model = hardware_from_value(&value, &path.display().to_string())?;
+    Ok((model, path.display().to_string()))
+}
+
+/// Reads and checks a model file.
+///
+/// # Errors
+/// [`InputError`] naming the file and, where one is at fault, the subgraph
+/// and field.
+pub fn load_model(path: &Path) -> Result<Model, InputError> {
+    let text = read_file(path, "model file")?;
+    let origin = path.display().to_string();
+    let file: ModelFile = serde_json::from_str(&text).map_err(|e| json_error(path, &e))?;
+    let (hardware, hardware_source) = match &file.hardware {
+        None => (
+            Preset::H100Sxm5.model(),
+            Preset::H100Sxm5.name().to_string(),
+        ),
+        Some(v) => {
+            let source = match v {
+                Value::String(s) => s.clone(),
+                _ => "inline".to_string(),
+            };
+            (hardware_from_value(v, &origin)?, source)
+        }
+    };
+    let hardware = match &file.operating_point {
+        None => hardware,
+        Some(op) => {
+            let dvfs = &hardware.spec().dvfs;
+            let v = op.voltage_v.unwrap_or(dvfs.voltage_v);
+            let f = op.frequency_mhz.unwrap_or(dvfs.frequency_mhz);
+            hardware
+                .with_operating_point(v, f)
+                .map_err(|e| InputError::new(format!("{origin}: operating_point: {e}")))?
+        }
+    };
+    let gating = match &file.gating {
+        None => GatingPolicy::Off,
+        Some(name) => parse_policy(name).map_err(|e| InputError::new(format!("{origin}: {e}")))?,
+    };
+    if file.subgraphs.is_empty() {
+        return Err(InputError::new(format!(
+            "{origin}: `subgraphs` is empty; give at least one subgraph"
+        )));
+    }
+    let mut subgraphs = Vec::with_capacity(file.subgraphs.len());
+    let mut names = Vec::with_capacity(file.subgraphs.len());
+    for (i, raw) in file.subgraphs.iter().enumerate() {
+        let label = match raw.get("name").and_then(Value::as_str) {
+            Some(n) => format!("subgraph '{n}' (#{i})"),
+            None => format!("subgraph #{i}"),
+        };
+        let e: SubgraphEntry = serde_json::from_value(raw.clone())
+            .map_err(|e| InputError::new(format!("{origin}: {label}: {e}")))?;
+        let id = u32::try_from(i)
+            .map_err(|_| InputError::new(format!("{origin}: too many subgraphs")))?;
+        subgraphs.push(Subgraph {
+            id,
+            stage: e.stage,
+            flops: e.flops,
+            precision: e.precision,
+            input_bytes: e.input_bytes,
+            output_bytes: e.output_bytes,
+            weight_bytes: e.weight_bytes,
+            latency_s: e.latency_s,
+            units_allocated: e.units_allocated,
+            threads: e.threads,
+        });
+        names.push(e.name);
+    }
+    let title = file.name.unwrap_or_else(|| {
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| origin.clone())
+    });
+    Ok(Model {
+        title,
+        hardware,
+        hardware_source,
+        gating,
+        subgraphs,
+        names,
+    })
+}
+
+/// The built-in ResNet-18 scenario.
+pub fn builtin_model() -> Model {
+    Model {
+        title: "ResNet-18, batch 1, FP16 (built-in)".to_string(),
+        hardware: Preset::H100Sxm5.model(),
+        hardware_source: Preset::H100Sxm5.name().to_string(),
+        gating: GatingPolicy::Off,
+        subgraphs: RESNET18_H100.to_vec(),
+        names: RESNET18_NAMES.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// A composed model: the report and every record the composer gave.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The model's totals.
+    pub report: ModelReport,
+    /// One record per stage, in stage order.
+    pub stages: Vec<StageRecord>,
+    /// One record per subgraph, in composition order.
+    pub subgraphs: Vec<SubgraphRecord>,
+}
+
+/// The name of subgraph `id`, or `#id` when it has none.
+pub fn name_of(names: &[String], id: u32) -> String {
+    names
+        .get(id as usize)
+        .cloned()
+        .unwrap_or_else(|| format!("#{id}"))
+}
+
+/// A composer error in the model file's words: the subgraph by name, the
+/// field by its key.
+fn describe(e: ComposeError, model: &Model, origin: &str) -> InputError {
+    let id = match e {
+        ComposeError::NotANumber { id, .. }
+        | ComposeError::Infinite { id, .. }
+        | ComposeError::Negative { id, .. }
+        | ComposeError::ZeroAllocation { id }
+        | ComposeError::UnsupportedPrecision { id, .. }
+        | ComposeError::StageOutOfOrder { id, .. }
+        | ComposeError::StageFull { id, .. }
+        | ComposeError::LegacySharesStage { id, .. } => Some(id),
+        _ => None,
+    };
+    let text = e.to_string();
+    let message = match (e, id) {
+        (ComposeError::StageFull { id, capacity }, _) => {
+            let stage = model.subgraphs.get(id as usize).map_or(0, |s| s.stage);
+            format!(
+                "stage {stage} has more than {capacity} concurrent subgraphs (at subgraph '{}'); \
+                 the composer holds at most {capacity} per stage, so split the stage",
+                name_of(&model.names, id)
+            )
+        }
+        (_, Some(id)) => {
+            let rest = text
+                .strip_prefix(&format!("subgraph {id}: "))
+                .unwrap_or(&text);
+            format!("subgraph '{}' (#{id}): {rest}", name_of(&model.names, id))
+        }
+        (_, None) => text,
+    };
+    InputError::new(format!("{origin}: {message}"))
+}
+
+/// Composes `model` under `policy`, collecting every record.
+///
+/// # Errors
+/// The composer's refusal as an [`InputError`] in the model file's words:
+/// `origin`, the subgraph by name, the field by its key.
+pub fn compose(model: &Model, policy: GatingPolicy, origin: &str) -> Result<Outcome, InputError> {
+    let mut composer: Composer<DEFAULT_WIDTH> = Composer::new(model.hardware.clone(), policy)
+        .map_err(|e| InputError::new(format!("{origin}: {e}")))?;
+    // Stages must arrive in order; a stable sort keeps each stage's file order.
+    let mut order: Vec<&Subgraph> = model.subgraphs.iter().collect();
+    order.sort_by_key(|s| s.stage);
+    let mut stages = Vec::new();
+    let mut subgraphs = Vec::new();
+    let mut sink = FnSink(|r: Record<'_>| match r {
+        Record::Subgraph(s) => subgraphs.push(*s),
+        Record::Stage(s) => stages.push(*s),
+    });
+    for s in order {
+        composer
+            .push(s, &mut sink)
+            .map_err(|e| describe(e, model, origin))?;
+    }
+    let report = composer
+        .finish(&mut sink)
+        .map_err(|e| describe(e.into(), model, origin))?;
+    Ok(Outcome {
+        report,
+        stages,
+        subgraphs,
+    })
+}
