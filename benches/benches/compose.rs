@@ -21,7 +21,7 @@ fn run_composer(c: &mut Composer, stream: &[Subgraph]) -> f64 {
     let mut charged = 0.0;
     let mut sink = FnSink(|r: Record<'_>| {
         if let Record::Subgraph(s) = r {
-            charged += s.energy.total_j;
+            charged += s.total_energy_j;
         }
     });
     for sg in stream {

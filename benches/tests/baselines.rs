@@ -26,7 +26,7 @@ fn composition_baseline_matches_the_composer() {
             let mut charged = 0.0;
             let mut sink = FnSink(|r: Record<'_>| {
                 if let Record::Subgraph(s) = r {
-                    charged += s.energy.total_j;
+                    charged += s.total_energy_j;
                 }
             });
             for sg in stream {
@@ -39,9 +39,9 @@ fn composition_baseline_matches_the_composer() {
             assert_eq!(base.transitions, report.transitions, "{policy}");
             assert!(close(base.latency_s, report.latency_s));
             assert!(
-                close(base.energy.total_j, report.energy.total_j),
+                close(base.total_energy_j, report.energy.total_j),
                 "{policy}: {} vs {}",
-                base.energy.total_j,
+                base.total_energy_j,
                 report.energy.total_j
             );
             assert!(close(base.unit_seconds, report.states.unit_seconds()));

@@ -88,7 +88,7 @@ fn composing_resnet18_a_thousand_times_allocates_nothing() {
             let mut records = 0u64;
             let mut sink = FnSink(|r: Record<'_>| {
                 if let Record::Subgraph(s) = r {
-                    charged += s.energy.total_j;
+                    charged += s.total_energy_j;
                     records += 1;
                 }
             });

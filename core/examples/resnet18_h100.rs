@@ -16,7 +16,7 @@ fn compose(policy: GatingPolicy) -> Result<(ModelReport, Charges), Box<dyn std::
     let mut charges = Vec::new();
     let mut sink = FnSink(|r: Record<'_>| {
         if let Record::Subgraph(s) = r {
-            charges.push((s.id, s.energy.total_j));
+            charges.push((s.id, s.total_energy_j));
         }
     });
     for s in &RESNET18_H100 {

@@ -183,7 +183,7 @@ proptest! {
         );
         prop_assert!(near(r.states.energy_j() + r.energy.uncore_j, r.energy.total_j, 1e-9));
         // Attribution closes: per-subgraph charges add up to the model total.
-        let charged: f64 = rec.subgraphs.iter().map(|x| x.energy.total_j).sum();
+        let charged: f64 = rec.subgraphs.iter().map(|x| x.total_energy_j).sum();
         prop_assert!(near(charged, r.energy.total_j, 1e-9), "{} vs {}", charged, r.energy.total_j);
         prop_assert!(r.utilization >= 0.0 && r.utilization <= 1.0 + 1e-12);
         prop_assert!(r.energy.total_j.is_finite() && r.energy.total_j >= 0.0);

@@ -233,11 +233,11 @@ fn concurrent_subgraphs_share_one_stage_of_static_energy() {
     assert_close!(rb.shared_energy_j, 4.0 / 3.0);
     // A: own static 4 units · 1 W · 1 s = 4 J; plus 1 J compute.
     assert_close!(ra.own_static_energy_j, 4.0);
-    assert_close!(ra.energy.total_j, 4.0 + 1.0 + 8.0 / 3.0);
+    assert_close!(ra.total_energy_j, 4.0 + 1.0 + 8.0 / 3.0);
     // B: 2 units · 1 W · 1 s (0.5 active + 0.5 idle allocated) = 2 J + 0.1 J.
     assert_close!(rb.own_static_energy_j, 2.0);
     assert_close!(rb.idle_allocated_unit_seconds, 1.0);
-    assert_close!(ra.energy.total_j + rb.energy.total_j, r.energy.total_j);
+    assert_close!(ra.total_energy_j + rb.total_energy_j, r.energy.total_j);
 }
 
 #[test]
