@@ -6,7 +6,7 @@ use super::GatingPolicy;
 use crate::float::FloatError;
 use crate::hardware::{HardwareError, Precision};
 
-/// The numeric field of a [`Subgraph`] that an error is about.
+/// The numeric field of a [`Subgraph`](super::Subgraph) that an error is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum SubgraphField {

@@ -7,7 +7,7 @@ pub use crate::SinkFull;
 ///
 /// Implement it to stream records anywhere without a heap. A sink is first
 /// asked to [`Sink::reserve`] room for one stage and its subgraphs; if it
-/// refuses, the composer returns [`ComposeError::SinkFull`] and changes
+/// refuses, the composer returns [`CloseError::SinkFull`](super::CloseError::SinkFull) and changes
 /// nothing. After a successful reserve every record of the stage is handed
 /// over: the subgraphs in push order, then the stage.
 pub trait Sink {

@@ -13,7 +13,7 @@
 //! | `WL-MIG-003` | warning | MIG and whole-GPU results are in the same set |
 //! | `WL-MIG-004` | warning | the MIG results have two or more distinct profiles |
 //! | `WL-MIG-005` | warning | per MIG result: profile missing, unparseable, GPU not in the catalog, or profile not on that GPU |
-//! | `WL-MIG-006` | error | per MIG result on hardware that cannot run MIG ([`supports_mig`] says unsupported) |
+//! | `WL-MIG-006` | error | per MIG result on hardware that cannot run MIG ([`supports_mig`](crate::mig::supports_mig) says unsupported) |
 //! | `WL-MIG-007` | info | only with [`CheckOptions::estimate_shares`]: per MIG result, its estimated share of the parent's energy |
 //!
 //! Warnings come out in that order of codes; within a code, in the order of

@@ -183,9 +183,9 @@ pub enum CheckError {
         /// Index of the record.
         index: usize,
     },
-    /// A warning would list more than [`MAX_PROFILES`] profiles.
+    /// A warning would list more than [`MAX_PROFILES`](super::MAX_PROFILES) profiles.
     TooManyProfiles {
-        /// [`MAX_PROFILES`].
+        /// [`MAX_PROFILES`](super::MAX_PROFILES).
         capacity: usize,
     },
     /// The output buffer cannot hold every warning; nothing was written.
@@ -195,7 +195,7 @@ pub enum CheckError {
         /// Free room in the buffer.
         available: usize,
     },
-    /// The sink given to [`for_each_warning`] refused a warning.
+    /// The sink given to [`for_each_warning`](super::for_each_warning) refused a warning.
     SinkFull,
 }
 
