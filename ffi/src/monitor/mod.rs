@@ -1,12 +1,13 @@
 //! The measuring monitor: named windows over every GPU (needs `std`).
 //!
-//! A C or C++ program measures a phase of its work in five lines:
+//! A C or C++ program measures a phase of its work in a few lines:
 //!
 //! ```c
 //! wl_monitor *mon;
 //! wl_monitor_new_nvml(NULL, &mon);           /* once */
 //! wl_monitor_begin(mon, "forward");
 //! /* ... launch kernels, cudaDeviceSynchronize() ... */
+//! reports[0].struct_size = sizeof reports[0];
 //! wl_monitor_end(mon, "forward", reports, 8, &n);
 //! ```
 //!
