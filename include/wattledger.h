@@ -124,7 +124,7 @@
 /**
  * `sizeof(wl_hardware_spec)` in ABI 1.0: the least `struct_size` accepted.
  */
-#define WL_HARDWARE_SPEC_SIZE_V1 312
+#define WL_HARDWARE_SPEC_SIZE_V1 320
 
 /**
  * Configuration register address.
@@ -347,10 +347,67 @@
 #define WL_DEVICE_WINDOW_REPORT_SIZE_V1 928
 
 /**
+ * When to power down a free gating domain on a timeline.
+ *
+ * Every policy costs a domain's idle period of length `L` when it ends
+ * (a kernel takes the domain, or the timeline finishes), because only then
+ * is `L` known:
+ *
+ * | policy | powered | gated | cost of a period that ends in a wake |
+ * |---|---|---|---|
+ * | `Off` | all of `L` | — | `p_d·L` |
+ * | `Always` | — | all of `L` | `2·e_tr + p_d·min(L, t_wake)` |
+ * | `Timeout` | first `min(L, t_be)` | the rest | `p_d·t_be + 2·e_tr + p_d·min(t_wake, L − t_be)` if `L > t_be` |
+ * | `Oracle` | all if `L ≤ t_be` | all if `L > t_be` | `min(p_d·L, 2·e_tr + p_d·t_wake)` |
+ *
+ * A period that ends because the timeline finishes needs no wake: one
+ * transition instead of two, and the oracle gates it iff `p_d·L > e_tr`.
+ * The stage composer's `break-even` judges one stage at a time and has no
+ * meaning on a timeline; a timeline's `timeout` needs idle time, which
+ * stages do not have. Hence a policy type of its own.
+ */
+enum TimelinePolicy
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Never gate.
+   */
+  Off = 0,
+  /**
+   * Gate a domain the moment it is freed.
+   */
+  Always = 1,
+  /**
+   * Gate a domain once it has been idle for `t_be`: the online rule, never
+   * more than twice the oracle's cost plus a wake per idle period.
+   */
+  Timeout = 2,
+  /**
+   * Gate an idle period iff it is longer than `t_be`: the offline optimum,
+   * costed when the period ends, with no look-ahead buffer.
+   */
+  Oracle = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum TimelinePolicy TimelinePolicy;
+#else
+typedef uint32_t TimelinePolicy;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * One of the chip's three channels (`0`, `1`, `2`: the datasheet's
  * channels 1, 2 and 3; the Linux device tree's `input@0`–`input@2`).
  */
 typedef struct Channel Channel;
+
+/**
+ * A GPU of the catalog.
+ */
+typedef struct Device Device;
 
 /**
  * A composer (opaque). Made by [`wl_composer_init`] in caller storage or by
@@ -794,6 +851,11 @@ typedef struct wl_hardware_spec {
    * Power no unit owns and gating cannot remove, W (finite, ≥ 0).
    */
   double uncore_power_w;
+  /**
+   * Dynamic power of all units running kernels without operation
+   * counts, at the nominal point, W (finite, ≥ 0; 0 charges them nothing).
+   */
+  double active_power_w;
   /**
    * Dynamic energy per operation per precision, J (finite, ≥ 0 where supported).
    */
@@ -1944,6 +2006,15 @@ typedef struct wl_device_window_report {
 
 
 
+
+
+
+
+
+/**
+ * Every policy.
+ */
+#define TimelinePolicy_ALL { Off, Always, Timeout, Oracle, }
 
 #ifdef __cplusplus
 extern "C" {

@@ -28,7 +28,7 @@ pub const WL_PRESET_COUNT: u32 = 10;
 /// Size of the opaque part of a [`wl_hardware`], in 64-bit words.
 pub const WL_HARDWARE_WORDS: usize = 64;
 /// `sizeof(wl_hardware_spec)` in ABI 1.0: the least `struct_size` accepted.
-pub const WL_HARDWARE_SPEC_SIZE_V1: u32 = 312;
+pub const WL_HARDWARE_SPEC_SIZE_V1: u32 = 320;
 
 const _: () = assert!(WL_PRECISIONS == PRECISIONS);
 const _: () = assert!(WL_NAME_CAPACITY == NAME_CAPACITY);
@@ -112,6 +112,9 @@ pub struct wl_hardware_spec {
     pub idle_power_w: f64,
     /// Power no unit owns and gating cannot remove, W (finite, ≥ 0).
     pub uncore_power_w: f64,
+    /// Dynamic power of all units running kernels without operation
+    /// counts, at the nominal point, W (finite, ≥ 0; 0 charges them nothing).
+    pub active_power_w: f64,
     /// Dynamic energy per operation per precision, J (finite, ≥ 0 where supported).
     pub energy_per_op_j: [f64; WL_PRECISIONS],
     /// Energy per byte moved, J (finite, ≥ 0).
@@ -164,6 +167,7 @@ unsafe impl Versioned for wl_hardware_spec {
             can_gate: 0,
             idle_power_w: 0.0,
             uncore_power_w: 0.0,
+            active_power_w: 0.0,
             energy_per_op_j: [0.0; WL_PRECISIONS],
             energy_per_byte_j: 0.0,
             transition_energy_j: 0.0,
@@ -267,6 +271,7 @@ fn spec_from_c(s: &wl_hardware_spec) -> Result<HardwareSpec, wl_status> {
         gating_domain: s.gating_domain,
         idle_power_w: s.idle_power_w,
         uncore_power_w: s.uncore_power_w,
+        active_power_w: s.active_power_w,
         energy_per_op_j: table,
         energy_per_byte_j: s.energy_per_byte_j,
         threads_per_unit: s.threads_per_unit,
@@ -299,6 +304,7 @@ fn spec_to_c(m: &HardwareModel) -> Result<wl_hardware_spec, wl_status> {
         can_gate: u32::from(s.gating.can_gate),
         idle_power_w: s.idle_power_w,
         uncore_power_w: s.uncore_power_w,
+        active_power_w: s.active_power_w,
         energy_per_op_j: [0.0; WL_PRECISIONS],
         energy_per_byte_j: s.energy_per_byte_j,
         transition_energy_j: s.gating.transition_energy_j,
