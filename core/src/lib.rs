@@ -39,6 +39,7 @@
 extern crate std;
 
 pub mod compose;
+pub mod float;
 pub mod hardware;
 pub mod ina3221;
 pub mod meter;
@@ -46,3 +47,8 @@ pub mod mig;
 pub mod presets;
 pub mod scenario;
 pub mod state;
+
+/// A sink's refusal to take more: the composer's record sinks and the MIG
+/// rules' warning sinks answer with this one type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct SinkFull;

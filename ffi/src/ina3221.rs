@@ -12,9 +12,10 @@ use core::ffi::c_char;
 use wattledger_core::ina3221::board::{BOARDS, Role};
 use wattledger_core::ina3221::{self, Channel, Config, Ina3221Error, IngestError, Reading};
 
-use crate::meter::{meter_obj, meter_status};
+use crate::guard;
+use crate::meter::{meter, meter_status};
+use crate::ptr::{Out, put_str};
 use crate::status::*;
-use crate::{guard, put_str, write_out};
 
 /// Configuration register address.
 pub const WL_INA3221_REG_CONFIG: u8 = 0x00;
@@ -125,7 +126,8 @@ pub unsafe extern "C" fn wl_ina3221_decode(
     out: *mut wl_ina3221_measurement,
 ) -> wl_status {
     guard(|| {
-        crate::need(out)?;
+        // SAFETY: forwarded from the caller.
+        let out = unsafe { Out::new(out) }?;
         let m = Reading {
             mask_enable,
             shunt,
@@ -139,8 +141,7 @@ pub unsafe extern "C" fn wl_ina3221_decode(
             current_ua: m.current_ua,
             power_mw: m.power_mw,
         };
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out, c) }
+        out.write(c)
     })
 }
 
@@ -188,8 +189,7 @@ pub unsafe extern "C" fn wl_meter_ingest_ina3221(
     shunt_micro_ohms: u32,
 ) -> wl_status {
     guard(|| {
-        // SAFETY: forwarded from the caller.
-        let meter = unsafe { meter_obj(m) }?;
+        let mut meter = meter(m)?;
         let reading = Reading {
             mask_enable,
             shunt,
@@ -215,10 +215,10 @@ pub unsafe extern "C" fn wl_meter_ingest_ina3221(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_jetson_rail_count(board: u32, out: *mut u32) -> wl_status {
     guard(|| {
-        crate::need(out)?;
-        let b = BOARDS.get(board as usize).ok_or(WL_ERR_OUT_OF_RANGE)?;
         // SAFETY: forwarded from the caller.
-        unsafe { write_out(out, b.rails.len() as u32) }
+        let out = unsafe { Out::new(out) }?;
+        let b = BOARDS.get(board as usize).ok_or(WL_ERR_OUT_OF_RANGE)?;
+        out.write(b.rails.len() as u32)
     })
 }
 
@@ -238,7 +238,8 @@ pub unsafe extern "C" fn wl_jetson_rail(
     out: *mut wl_jetson_rail_info,
 ) -> wl_status {
     guard(|| {
-        crate::need(out)?;
+        // SAFETY: forwarded from the caller.
+        let out = unsafe { Out::new(out) }?;
         let b = BOARDS.get(board as usize).ok_or(WL_ERR_OUT_OF_RANGE)?;
         let index = rail as usize;
         let r = b.rails.get(index).ok_or(WL_ERR_OUT_OF_RANGE)?;
@@ -259,8 +260,7 @@ pub unsafe extern "C" fn wl_jetson_rail(
             in_total: u32::from(b.total_rails().any(|(i, _)| i == index)),
         };
         put_str(&mut c.name, r.name)?;
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out, c) }
+        out.write(c)
     })
 }
 

@@ -47,11 +47,13 @@ int main(int argc, char **argv) {
     wl_monitor_begin(mon, "preprocess");
     run_kernels(250);                                              // phase 1
     wl_device_window_report pre[8];
+    pre[0].struct_size = sizeof pre[0];
     size_t n_pre = 0;
     wl_monitor_end(mon, "preprocess", pre, 8, &n_pre);
     // ------------------------------------------------------------------------
 
     wl_device_window_report fwd[8];
+    fwd[0].struct_size = sizeof fwd[0];
     size_t n_fwd = 0;
     expect(wl_monitor_begin(mon, "forward") == WL_OK, "begin forward");
     expect(wl_monitor_begin(mon, "forward") == WL_ERR_WINDOW_ALREADY_OPEN, "begin twice");
@@ -90,6 +92,7 @@ int main(int argc, char **argv) {
     }
 
     wl_mig_warning warnings[8];
+    warnings[0].struct_size = sizeof warnings[0];
     size_t n_warn = 0;
     expect(wl_monitor_mig_warnings(fwd, n_fwd, WL_MIG_SHARES_NONE, warnings, 8, &n_warn) == WL_OK,
            "mig warnings");

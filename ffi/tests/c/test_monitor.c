@@ -24,6 +24,9 @@ int main(int argc, char **argv) {
     wl_mig_warning w[4];
     size_t n = 0;
     if (argc < 2) return 2;
+    /* Output arrays carry their stride in the first element. */
+    r[0].struct_size = (uint32_t)sizeof r[0];
+    w[0].struct_size = (uint32_t)sizeof w[0];
 
     EXPECT(wl_monitor_new_replay(NULL, &m) == WL_ERR_NULL_POINTER);
     EXPECT(wl_monitor_new_replay(argv[1], NULL) == WL_ERR_NULL_POINTER);

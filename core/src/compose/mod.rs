@@ -32,6 +32,14 @@
 
 use core::fmt;
 
+mod error;
+mod records;
+mod sink;
+
+pub use error::{CloseError, ComposeError, SetupError, SubgraphField};
+pub use records::{EnergyBreakdown, Flags, ModelReport, StageRecord, SubgraphRecord};
+pub use sink::{FnSink, Record, Recorder, Sink, SinkFull};
+
 use crate::hardware::{HardwareError, HardwareModel, PRECISIONS, Precision};
 use crate::state::{PowerState, StateLedger};
 
@@ -141,443 +149,6 @@ impl Subgraph {
     }
 }
 
-/// The numeric field of a [`Subgraph`] that an error is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub enum SubgraphField {
-    /// `flops`.
-    Flops,
-    /// `input_bytes`.
-    InputBytes,
-    /// `output_bytes`.
-    OutputBytes,
-    /// `weight_bytes`.
-    WeightBytes,
-    /// `latency_s`.
-    Latency,
-}
-
-impl SubgraphField {
-    /// The field's name as it appears in a model file.
-    pub const fn name(self) -> &'static str {
-        match self {
-            SubgraphField::Flops => "flops",
-            SubgraphField::InputBytes => "input_bytes",
-            SubgraphField::OutputBytes => "output_bytes",
-            SubgraphField::WeightBytes => "weight_bytes",
-            SubgraphField::Latency => "latency_s",
-        }
-    }
-}
-
-/// Why the composer refused a call. A refused call changes nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub enum ComposeError {
-    /// The hardware model cannot be used (more than [`MAX_UNITS`] units).
-    Hardware(HardwareError),
-    /// A gating policy other than `Off` on hardware that cannot gate.
-    GatingUnsupported(GatingPolicy),
-    /// A subgraph field is NaN.
-    NotANumber {
-        /// The subgraph's id.
-        id: u32,
-        /// The field.
-        field: SubgraphField,
-    },
-    /// A subgraph field is infinite.
-    Infinite {
-        /// The subgraph's id.
-        id: u32,
-        /// The field.
-        field: SubgraphField,
-    },
-    /// A subgraph field is negative.
-    Negative {
-        /// The subgraph's id.
-        id: u32,
-        /// The field.
-        field: SubgraphField,
-    },
-    /// `units_allocated` is `Some(0)`: work cannot run on no units.
-    ZeroAllocation {
-        /// The subgraph's id.
-        id: u32,
-    },
-    /// The hardware model has no energy figure for the subgraph's precision.
-    UnsupportedPrecision {
-        /// The subgraph's id.
-        id: u32,
-        /// The precision asked for.
-        precision: Precision,
-    },
-    /// The subgraph's stage is earlier than the stage being composed (or one
-    /// already closed): stages must arrive in non-decreasing order.
-    StageOutOfOrder {
-        /// The subgraph's id.
-        id: u32,
-        /// The subgraph's stage.
-        stage: u32,
-        /// The latest stage seen.
-        current: u32,
-    },
-    /// The stage already holds `WIDTH` subgraphs.
-    StageFull {
-        /// The subgraph's id.
-        id: u32,
-        /// The composer's stage capacity.
-        capacity: usize,
-    },
-    /// A subgraph without allocation holds the whole chip, so it cannot share
-    /// its stage with any other subgraph.
-    LegacySharesStage {
-        /// The subgraph's id.
-        id: u32,
-        /// The stage.
-        stage: u32,
-    },
-    /// An energy or time came out infinite (inputs too large to add up).
-    Overflow {
-        /// The stage being closed, or the subgraph's stage.
-        stage: u32,
-    },
-    /// The record sink has no room for the stage's records.
-    SinkFull {
-        /// The stage whose records did not fit.
-        stage: u32,
-    },
-}
-
-impl From<HardwareError> for ComposeError {
-    fn from(e: HardwareError) -> Self {
-        ComposeError::Hardware(e)
-    }
-}
-
-impl fmt::Display for ComposeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            ComposeError::Hardware(e) => write!(f, "hardware model: {e}"),
-            ComposeError::GatingUnsupported(p) => {
-                write!(
-                    f,
-                    "gating policy {p} needs hardware that can gate its units"
-                )
-            }
-            ComposeError::NotANumber { id, field } => {
-                write!(f, "subgraph {id}: {} is NaN", field.name())
-            }
-            ComposeError::Infinite { id, field } => {
-                write!(f, "subgraph {id}: {} is infinite", field.name())
-            }
-            ComposeError::Negative { id, field } => {
-                write!(f, "subgraph {id}: {} is negative", field.name())
-            }
-            ComposeError::ZeroAllocation { id } => {
-                write!(f, "subgraph {id}: units_allocated is 0")
-            }
-            ComposeError::UnsupportedPrecision { id, precision } => write!(
-                f,
-                "subgraph {id}: the hardware model has no energy figure for {precision}"
-            ),
-            ComposeError::StageOutOfOrder { id, stage, current } => write!(
-                f,
-                "subgraph {id}: stage {stage} comes after stage {current}; stages must not go backwards"
-            ),
-            ComposeError::StageFull { id, capacity } => write!(
-                f,
-                "subgraph {id}: a stage holds at most {capacity} concurrent subgraphs"
-            ),
-            ComposeError::LegacySharesStage { id, stage } => write!(
-                f,
-                "subgraph {id}: stage {stage} mixes a subgraph without units_allocated with others"
-            ),
-            ComposeError::Overflow { stage } => {
-                write!(
-                    f,
-                    "stage {stage}: an energy or duration is too large to represent"
-                )
-            }
-            ComposeError::SinkFull { stage } => {
-                write!(
-                    f,
-                    "stage {stage}: the record sink has no room for the stage's records"
-                )
-            }
-        }
-    }
-}
-
-impl core::error::Error for ComposeError {}
-
-/// Conditions worth knowing about a stage or a model, as a bit set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct Flags(pub u32);
-
-impl Flags {
-    /// More units were allocated than exist; allocations were scaled by `N/A`.
-    pub const OVERSUBSCRIBED: Flags = Flags(1 << 0);
-    /// A subgraph without allocation was charged by the legacy whole-chip path.
-    pub const LEGACY_PATH: Flags = Flags(1 << 1);
-    /// A legacy subgraph gave no thread count; its utilisation was taken as 1.
-    pub const LEGACY_NO_THREADS: Flags = Flags(1 << 2);
-    /// Gated domains were woken, adding the wake latency to the stage.
-    pub const WOKE_DOMAINS: Flags = Flags(1 << 3);
-    /// Domains were powered down.
-    pub const GATED_DOMAINS: Flags = Flags(1 << 4);
-
-    /// No flag.
-    pub const NONE: Flags = Flags(0);
-
-    /// Whether every bit of `other` is set.
-    pub const fn contains(self, other: Flags) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    /// The union of both sets.
-    pub const fn union(self, other: Flags) -> Flags {
-        Flags(self.0 | other.0)
-    }
-}
-
-/// What closing one stage produced.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct StageRecord {
-    /// The stage number.
-    pub stage: u32,
-    /// Subgraphs in the stage.
-    pub subgraphs: u32,
-    /// `T = w + max l_i`, in seconds.
-    pub duration_s: f64,
-    /// `w`: the wake latency paid at the start of the stage, in seconds.
-    pub wake_s: f64,
-    /// Units asked for, rounded up to whole domains, before any scaling.
-    pub units_requested: u64,
-    /// Units accounted as allocated (`N` when oversubscribed).
-    pub units_allocated: u32,
-    /// Domains woken at the start of the stage.
-    pub domains_woken: u32,
-    /// Domains powered down at the start of the stage.
-    pub domains_powered_down: u32,
-    /// Domains gated during the stage.
-    pub domains_gated: u32,
-    /// Unit-seconds and joules per power state.
-    pub states: StateLedger,
-    /// Dynamic compute energy, in joules.
-    pub compute_energy_j: f64,
-    /// Memory energy, in joules.
-    pub memory_energy_j: f64,
-    /// Static energy of powered units, in joules.
-    pub static_energy_j: f64,
-    /// Uncore energy `P_uncore·T`, in joules.
-    pub uncore_energy_j: f64,
-    /// Transition energy, in joules.
-    pub transition_energy_j: f64,
-    /// Static energy gated units would have drawn, in joules.
-    pub gating_savings_j: f64,
-    /// `compute + memory + static + uncore + transition`, in joules.
-    pub total_energy_j: f64,
-    /// Conditions met in this stage.
-    pub flags: Flags,
-}
-
-/// What one subgraph is charged.
-///
-/// `own_static_energy_j` is the static energy of the subgraph's own units
-/// from the end of the wake window to the end of the stage;
-/// `shared_energy_j` is its share, by allocation, of everything else the
-/// stage cost (unallocated powered units, the wake window, uncore,
-/// transitions). The charges of all subgraphs add up to the model total.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct SubgraphRecord {
-    /// The caller's id.
-    pub id: u32,
-    /// Position in the whole stream, from 0.
-    pub sequence: u64,
-    /// The stage.
-    pub stage: u32,
-    /// Units accounted to the subgraph (after domain rounding and any scaling).
-    pub units: f64,
-    /// First domain placed for the subgraph.
-    pub first_domain: u32,
-    /// Domains placed for it (before any oversubscription scaling).
-    pub domains: u32,
-    /// Latency, in seconds.
-    pub latency_s: f64,
-    /// Unit-seconds of its units in [`PowerState::Active`].
-    pub active_unit_seconds: f64,
-    /// Unit-seconds of its units in [`PowerState::IdleAllocated`] after the wake window.
-    pub idle_allocated_unit_seconds: f64,
-    /// Utilisation used by the legacy path, if it took that path.
-    pub legacy_utilization: Option<f64>,
-    /// Compute energy, in joules.
-    pub compute_energy_j: f64,
-    /// Memory energy, in joules.
-    pub memory_energy_j: f64,
-    /// Static energy of its own units, in joules.
-    pub own_static_energy_j: f64,
-    /// Its share of the stage's shared energy, in joules.
-    pub shared_energy_j: f64,
-    /// Everything it is charged, in joules.
-    pub total_energy_j: f64,
-}
-
-/// Where closed stages' records go.
-///
-/// Implement it to stream records anywhere without a heap. A sink is first
-/// asked to [`Sink::reserve`] room for one stage and its subgraphs; if it
-/// refuses, the composer returns [`ComposeError::SinkFull`] and changes
-/// nothing. After a successful reserve every record of the stage is handed
-/// over: the subgraphs in push order, then the stage.
-pub trait Sink {
-    /// Makes room for one stage record and `subgraphs` subgraph records.
-    ///
-    /// # Errors
-    /// [`SinkFull`] when the records would not fit.
-    fn reserve(&mut self, subgraphs: usize) -> Result<(), SinkFull> {
-        let _ = subgraphs;
-        Ok(())
-    }
-    /// Receives one subgraph's record.
-    fn subgraph(&mut self, record: &SubgraphRecord) {
-        let _ = record;
-    }
-    /// Receives a closed stage's record, after its subgraphs'.
-    fn stage(&mut self, record: &StageRecord) {
-        let _ = record;
-    }
-}
-
-/// A sink's refusal to take more records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SinkFull;
-
-/// Discards every record.
-impl Sink for () {}
-
-impl<S: Sink + ?Sized> Sink for &mut S {
-    fn reserve(&mut self, subgraphs: usize) -> Result<(), SinkFull> {
-        (**self).reserve(subgraphs)
-    }
-    fn subgraph(&mut self, record: &SubgraphRecord) {
-        (**self).subgraph(record);
-    }
-    fn stage(&mut self, record: &StageRecord) {
-        (**self).stage(record);
-    }
-}
-
-/// One record, as a [`FnSink`] closure receives it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Record<'a> {
-    /// A subgraph's record.
-    Subgraph(&'a SubgraphRecord),
-    /// A stage's record.
-    Stage(&'a StageRecord),
-}
-
-/// A sink that hands every record to a closure. It never refuses.
-#[derive(Debug)]
-pub struct FnSink<F>(pub F);
-
-impl<F: FnMut(Record<'_>)> Sink for FnSink<F> {
-    fn subgraph(&mut self, record: &SubgraphRecord) {
-        (self.0)(Record::Subgraph(record));
-    }
-    fn stage(&mut self, record: &StageRecord) {
-        (self.0)(Record::Stage(record));
-    }
-}
-
-/// A sink that keeps records in fixed-capacity buffers.
-///
-/// It refuses a stage whose records would not all fit, so what it holds is
-/// always whole stages.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Recorder<const STAGES: usize, const SUBGRAPHS: usize> {
-    /// Stage records, in stage order.
-    pub stages: heapless::Vec<StageRecord, STAGES>,
-    /// Subgraph records, in stream order.
-    pub subgraphs: heapless::Vec<SubgraphRecord, SUBGRAPHS>,
-}
-
-impl<const STAGES: usize, const SUBGRAPHS: usize> Recorder<STAGES, SUBGRAPHS> {
-    /// An empty recorder.
-    pub const fn new() -> Self {
-        Recorder {
-            stages: heapless::Vec::new(),
-            subgraphs: heapless::Vec::new(),
-        }
-    }
-}
-
-impl<const STAGES: usize, const SUBGRAPHS: usize> Sink for Recorder<STAGES, SUBGRAPHS> {
-    fn reserve(&mut self, subgraphs: usize) -> Result<(), SinkFull> {
-        let stage_room = self.stages.len() < STAGES;
-        let subgraph_room = SUBGRAPHS - self.subgraphs.len() >= subgraphs;
-        if stage_room && subgraph_room {
-            Ok(())
-        } else {
-            Err(SinkFull)
-        }
-    }
-    fn subgraph(&mut self, record: &SubgraphRecord) {
-        // Room was reserved; a failure here cannot happen, and ignoring it
-        // keeps the library free of panics.
-        let _ = self.subgraphs.push(*record);
-    }
-    fn stage(&mut self, record: &StageRecord) {
-        let _ = self.stages.push(*record);
-    }
-}
-
-/// Totals over every closed stage.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct ModelReport {
-    /// Units `N` of the hardware.
-    pub units: u32,
-    /// The gating policy in force.
-    pub policy: GatingPolicy,
-    /// Stages closed.
-    pub stages: u32,
-    /// Subgraphs in closed stages.
-    pub subgraphs: u64,
-    /// Sum of stage durations, in seconds.
-    pub latency_s: f64,
-    /// `compute + memory + static + uncore + transition`, in joules.
-    pub total_energy_j: f64,
-    /// Unit-seconds and joules per power state.
-    pub states: StateLedger,
-    /// Dynamic compute energy, in joules.
-    pub compute_energy_j: f64,
-    /// Memory energy, in joules.
-    pub memory_energy_j: f64,
-    /// Static energy of powered units, in joules.
-    pub static_energy_j: f64,
-    /// Uncore energy, in joules.
-    pub uncore_energy_j: f64,
-    /// Transition energy, in joules.
-    pub transition_energy_j: f64,
-    /// Static energy that gating saved, in joules.
-    pub gating_savings_j: f64,
-    /// Energy of the two idle states: static power that did no work, in joules.
-    pub wasted_energy_j: f64,
-    /// Most units allocated in one stage.
-    pub peak_units_allocated: u32,
-    /// Units allocated, averaged over time: `Σ A·T / Σ T`.
-    pub average_units_allocated: f64,
-    /// `active unit-seconds / (N · latency)`: utilisation from allocation.
-    pub utilization: f64,
-    /// Domain transitions (each power-down and each power-up counts one).
-    pub transitions: u64,
-    /// Union of every stage's flags.
-    pub flags: Flags,
-}
-
 /// A subgraph that passed its checks, with what pushing it already computed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Pending {
@@ -592,6 +163,8 @@ struct Pending {
 #[derive(Debug, Clone, Copy)]
 struct StageOutcome {
     record: StageRecord,
+    /// The model's energy with this stage added (checked for overflow).
+    energy_after: EnergyBreakdown,
     powered_after: u32,
     /// The pool shared by allocation, per accounted unit.
     share_per_unit: f64,
@@ -656,6 +229,9 @@ pub struct Composer<const WIDTH: usize = DEFAULT_WIDTH> {
     pending: heapless::Vec<Pending, WIDTH>,
     /// Stage of the pending subgraphs, or of the last closed stage when none are pending.
     stage: Option<u32>,
+    /// The last closed stage: where `stage` goes back to when the pending
+    /// subgraphs are discarded.
+    closed: Option<u32>,
     /// Allocation-weighted time, `Σ A·T`, for the average.
     unit_time: f64,
     /// Running sums; the fields derived from them are filled by [`Composer::report`].
@@ -666,19 +242,19 @@ impl<const WIDTH: usize> Composer<WIDTH> {
     /// A composer for `hw` under `policy`, with every domain powered.
     ///
     /// # Errors
-    /// [`ComposeError::Hardware`] with [`HardwareError::TooManyUnits`] when
+    /// [`SetupError::Hardware`] with [`HardwareError::TooManyUnits`] when
     /// `hw` has more than [`MAX_UNITS`] units;
-    /// [`ComposeError::GatingUnsupported`] for a policy other than `Off` on
+    /// [`SetupError::GatingUnsupported`] for a policy other than `Off` on
     /// hardware that cannot gate.
-    pub fn new(hw: HardwareModel, policy: GatingPolicy) -> Result<Self, ComposeError> {
+    pub fn new(hw: HardwareModel, policy: GatingPolicy) -> Result<Self, SetupError> {
         if hw.units() > MAX_UNITS {
-            return Err(ComposeError::Hardware(HardwareError::TooManyUnits {
+            return Err(SetupError::Hardware(HardwareError::TooManyUnits {
                 units: hw.units(),
                 capacity: MAX_UNITS as usize,
             }));
         }
         if policy != GatingPolicy::Off && !hw.gating().can_gate {
-            return Err(ComposeError::GatingUnsupported(policy));
+            return Err(SetupError::GatingUnsupported(policy));
         }
         let powered = hw.domains();
         let report = ModelReport {
@@ -693,6 +269,7 @@ impl<const WIDTH: usize> Composer<WIDTH> {
             powered,
             pending: heapless::Vec::new(),
             stage: None,
+            closed: None,
             unit_time: 0.0,
             totals: report,
         })
@@ -711,15 +288,10 @@ impl<const WIDTH: usize> Composer<WIDTH> {
     /// Totals over the stages closed so far (not the pending one).
     ///
     /// The running sums are kept as stages close; the figures derived from
-    /// them (total, wasted energy, average allocation, utilisation) are
-    /// computed here, so closing a stage does not pay for them.
+    /// them (wasted energy, average allocation, utilisation) are computed
+    /// here, so closing a stage does not pay for them.
     pub fn report(&self) -> ModelReport {
         let mut r = self.totals;
-        r.total_energy_j = r.compute_energy_j
-            + r.memory_energy_j
-            + r.static_energy_j
-            + r.uncore_energy_j
-            + r.transition_energy_j;
         r.wasted_energy_j = r.states.wasted_energy_j();
         if r.latency_s > 0.0 {
             r.average_units_allocated = self.unit_time / r.latency_s;
@@ -747,6 +319,7 @@ impl<const WIDTH: usize> Composer<WIDTH> {
         self.powered = self.hw.domains();
         self.pending.clear();
         self.stage = None;
+        self.closed = None;
         self.unit_time = 0.0;
         self.totals = ModelReport {
             units: self.hw.units(),
@@ -832,12 +405,42 @@ impl<const WIDTH: usize> Composer<WIDTH> {
     /// The composer can go on taking subgraphs of later stages afterwards.
     ///
     /// # Errors
-    /// [`ComposeError::Overflow`] or [`ComposeError::SinkFull`] while closing
+    /// [`CloseError::Overflow`] or [`CloseError::SinkFull`] while closing
     /// the open stage; nothing changes then.
-    pub fn finish<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Result<ModelReport, ComposeError> {
+    pub fn finish<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Result<ModelReport, CloseError> {
         self.close(sink)?;
         self.pending.clear();
         Ok(self.report())
+    }
+
+    /// Drops the subgraphs of the open stage without closing it, and
+    /// returns how many there were; the closed stages and their totals stay.
+    ///
+    /// This is the way on after a stage is refused at close (its energy
+    /// would overflow, or the sink had no room): without it every later
+    /// push and finish would fail on the same stage. The dropped stage's
+    /// number may be used again.
+    ///
+    /// ```
+    /// use wattledger_core::compose::{CloseError, Composer, GatingPolicy, Subgraph};
+    /// use wattledger_core::presets::Preset;
+    ///
+    /// let mut c: Composer = Composer::new(Preset::SeedH100.model(), GatingPolicy::Off).unwrap();
+    /// // 300 W for 1e308 s does not fit in an f64.
+    /// let endless = Subgraph { latency_s: 1e308, units_allocated: Some(24), ..Subgraph::empty(1, 0) };
+    /// c.push(&endless, &mut ()).unwrap();
+    /// assert_eq!(c.finish(&mut ()), Err(CloseError::Overflow { stage: 0 }));
+    /// assert_eq!(c.discard_pending(), 1);
+    /// let short = Subgraph { latency_s: 0.01, ..endless };
+    /// c.push(&short, &mut ()).unwrap();
+    /// // 300 W × 0.01 s.
+    /// assert!((c.finish(&mut ()).unwrap().energy.total_j - 3.0).abs() < 1e-12);
+    /// ```
+    pub fn discard_pending(&mut self) -> usize {
+        let n = self.pending.len();
+        self.pending.clear();
+        self.stage = self.closed;
+        n
     }
 
     /// Checks one subgraph and computes its dynamic energy.
@@ -850,15 +453,8 @@ impl<const WIDTH: usize> Composer<WIDTH> {
             (sg.weight_bytes, SubgraphField::WeightBytes),
             (sg.latency_s, SubgraphField::Latency),
         ] {
-            if value.is_nan() {
-                return Err(ComposeError::NotANumber { id, field });
-            }
-            if value.is_infinite() {
-                return Err(ComposeError::Infinite { id, field });
-            }
-            if value < 0.0 {
-                return Err(ComposeError::Negative { id, field });
-            }
+            crate::float::non_negative(value)
+                .map_err(|e| ComposeError::from_float(e, id, field))?;
         }
         if sg.units_allocated == Some(0) {
             return Err(ComposeError::ZeroAllocation { id });
@@ -887,7 +483,7 @@ impl<const WIDTH: usize> Composer<WIDTH> {
 
     /// Closes the open stage, if any: computes everything, asks the sink for
     /// room, hands over the records, then commits. Fails before changing anything.
-    fn close<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Result<(), ComposeError> {
+    fn close<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Result<(), CloseError> {
         let Some(stage) = self.stage else {
             return Ok(());
         };
@@ -896,16 +492,17 @@ impl<const WIDTH: usize> Composer<WIDTH> {
         }
         let outcome = self.evaluate(stage)?;
         sink.reserve(self.pending.len())
-            .map_err(|_| ComposeError::SinkFull { stage })?;
+            .map_err(|_| CloseError::SinkFull { stage })?;
         self.emit_subgraphs(&outcome, sink);
         sink.stage(&outcome.record);
         self.powered = outcome.powered_after;
-        self.accumulate(&outcome.record);
+        self.accumulate(&outcome);
+        self.closed = Some(stage);
         Ok(())
     }
 
     /// The arithmetic of DESIGN.md §3 for the open stage, without side effects.
-    fn evaluate(&self, stage: u32) -> Result<StageOutcome, ComposeError> {
+    fn evaluate(&self, stage: u32) -> Result<StageOutcome, CloseError> {
         let hw = &self.hw;
         let n_units = hw.units();
         let n = f64::from(n_units);
@@ -1036,8 +633,14 @@ impl<const WIDTH: usize> Composer<WIDTH> {
         );
         ledger.charge(PowerState::Gated, gated_us, 0.0);
         ledger.charge(PowerState::Transitioning, transitioning_us, transition_j);
-        let gating_savings_j = p_unit * gated_us;
-        let total = compute_j + memory_j + static_j + uncore_j + transition_j;
+        let energy = EnergyBreakdown::new(
+            compute_j,
+            memory_j,
+            static_j,
+            uncore_j,
+            transition_j,
+            p_unit * gated_us,
+        );
 
         // Shared energy: everything not owned by a subgraph's units after the
         // wake window, split by accounted allocation.
@@ -1058,13 +661,7 @@ impl<const WIDTH: usize> Composer<WIDTH> {
             domains_powered_down: powered_down,
             domains_gated: total_domains - powered_after,
             states: ledger,
-            compute_energy_j: compute_j,
-            memory_energy_j: memory_j,
-            static_energy_j: static_j,
-            uncore_energy_j: uncore_j,
-            transition_energy_j: transition_j,
-            gating_savings_j,
-            total_energy_j: total,
+            energy,
             flags: if self
                 .pending
                 .iter()
@@ -1076,39 +673,27 @@ impl<const WIDTH: usize> Composer<WIDTH> {
             },
         };
 
-        // Would the model's running sums stay finite? The same additions are
-        // made in `accumulate`, so checking them here keeps a failed close
-        // from changing anything.
+        // Would the model's running sums stay finite? They are computed here
+        // and only stored by `accumulate`, so a failed close changes nothing.
         let t = &self.totals;
-        // The model total that `report` will add up, in the same order.
-        let model_total = (t.compute_energy_j + compute_j)
-            + (t.memory_energy_j + memory_j)
-            + (t.static_energy_j + static_j)
-            + (t.uncore_energy_j + uncore_j)
-            + (t.transition_energy_j + transition_j);
+        let overflow = CloseError::Overflow { stage };
+        let energy_after = t.energy.checked_add(&energy).ok_or(overflow)?;
         let finite = [
-            total,
-            model_total,
             duration,
             share_per_unit,
             t.latency_s + duration,
-            t.compute_energy_j + compute_j,
-            t.memory_energy_j + memory_j,
-            t.static_energy_j + static_j,
-            t.uncore_energy_j + uncore_j,
-            t.transition_energy_j + transition_j,
-            t.gating_savings_j + gating_savings_j,
             t.states.unit_seconds() + ledger.unit_seconds(),
             t.states.energy_j() + ledger.energy_j(),
             self.unit_time + allocated * duration,
         ]
         .iter()
         .all(|x| x.is_finite());
-        if !finite {
-            return Err(ComposeError::Overflow { stage });
+        if !finite || !energy.is_finite() {
+            return Err(overflow);
         }
         Ok(StageOutcome {
             record,
+            energy_after,
             powered_after,
             share_per_unit,
             scale,
@@ -1117,18 +702,14 @@ impl<const WIDTH: usize> Composer<WIDTH> {
     }
 
     /// Adds a closed stage to the running totals.
-    fn accumulate(&mut self, r: &StageRecord) {
+    fn accumulate(&mut self, o: &StageOutcome) {
+        let r = &o.record;
         let t = &mut self.totals;
         t.stages += 1;
         t.subgraphs += u64::from(r.subgraphs);
         t.latency_s += r.duration_s;
         t.states += r.states;
-        t.compute_energy_j += r.compute_energy_j;
-        t.memory_energy_j += r.memory_energy_j;
-        t.static_energy_j += r.static_energy_j;
-        t.uncore_energy_j += r.uncore_energy_j;
-        t.transition_energy_j += r.transition_energy_j;
-        t.gating_savings_j += r.gating_savings_j;
+        t.energy = o.energy_after;
         t.peak_units_allocated = t.peak_units_allocated.max(r.units_allocated);
         t.transitions += u64::from(r.domains_woken) + u64::from(r.domains_powered_down);
         t.flags = t.flags.union(r.flags);
