@@ -46,5 +46,5 @@ pub use cuda::{DeviceToken, DeviceTokenError, Uuid, classify_token, visible_devi
 pub use profile::{AttributeSign, Profile, ProfileError};
 pub use rules::{
     CheckError, CheckOptions, ResultRecord, Severity, ShareBasis, Warning, WarningCode,
-    WarningDetail, check, count_warnings, for_each_warning,
+    WarningDetail, check, count_warnings, for_each_warning, scratch_len,
 };
