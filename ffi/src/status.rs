@@ -84,7 +84,7 @@ pub const WL_ERR_DEVICE_TOKEN: wl_status = 32;
 pub const WL_ERR_END_BEFORE_START: wl_status = 33;
 /// Activity shares were asked for and a MIG result has no activity.
 pub const WL_ERR_MISSING_ACTIVITY: wl_status = 34;
-/// A MIG warning would list more distinct profiles than it can hold.
+/// Not returned: MIG warnings list any number of profiles (the value stays reserved).
 pub const WL_ERR_TOO_MANY_PROFILES: wl_status = 35;
 /// The power source is not available (no NVML library, no driver).
 pub const WL_ERR_UNAVAILABLE: wl_status = 36;
