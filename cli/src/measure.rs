@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use wattledger_core::meter::MeterConfig;
 use wattledger_core::mig::CheckOptions;
-use wattledger_std::exporters::{DeviceResult, MeasureReport, human, json, prometheus, si};
+use wattledger_std::exporters::{
+    DeviceResult, MeasureReport, human, json, prometheus, si, total_energy_j,
+};
 use wattledger_std::mig_warnings::{self, MigWarning};
 use wattledger_std::monitor::{self, DeviceWindowReport, Monitor, MonitorConfig};
 use wattledger_std::sensors::Sensor;
@@ -160,7 +162,7 @@ fn analyse_trace(args: &Args, path: &PathBuf) -> CliResult {
         command: Vec::new(),
         exit_code: None,
         wall_s: None,
-        total_energy_j: devices.iter().map(|d| d.energy_j).sum(),
+        total_energy_j: total_energy_j(&devices),
         devices,
         mig_warnings: mig,
         warnings,
@@ -317,7 +319,7 @@ pub fn run(args: &Args) -> CliResult {
         command: args.command.clone(),
         exit_code: status.code(),
         wall_s: Some(wall_s),
-        total_energy_j: results.iter().map(|d| d.energy_j).sum(),
+        total_energy_j: total_energy_j(&results),
         devices: results,
         mig_warnings: mig,
         warnings,

@@ -22,7 +22,7 @@ use wattledger_core::meter::WindowFlags;
 use crate::mig_warnings::MigWarning;
 use crate::model_file::{Model, Outcome};
 use crate::monitor::DeviceWindowReport;
-use crate::sensors::DeviceInfo;
+use crate::sensors::{DeviceInfo, DeviceRole};
 
 /// `value` in `unit` with an SI prefix so that 1 ≤ |mantissa| < 1000 and
 /// four significant digits: `si(0.0123, "J")` is `"12.30 mJ"`.
@@ -123,12 +123,23 @@ pub struct MeasureReport {
     pub wall_s: Option<f64>,
     /// One result per measured device.
     pub devices: Vec<DeviceResult>,
-    /// The devices' energies added up: each physical GPU is measured once.
+    /// The devices' energies added up ([`total_energy_j`]): each physical
+    /// GPU is measured once, and a rail inside a total is not added again.
     pub total_energy_j: f64,
     /// The MIG rules' warnings ([`crate::mig_warnings::for_window`]).
     pub mig_warnings: Vec<MigWarning>,
     /// Everything else the user should know, in words.
     pub warnings: Vec<String>,
+}
+
+/// The report's total: the energies of the devices that are not
+/// [`DeviceRole::Part`]s (a part is already inside its board's total).
+pub fn total_energy_j(devices: &[DeviceResult]) -> f64 {
+    devices
+        .iter()
+        .filter(|d| d.device.role != Some(DeviceRole::Part))
+        .map(|d| d.energy_j)
+        .sum()
 }
 
 /// The names of the set `flags`, as the reports write them.

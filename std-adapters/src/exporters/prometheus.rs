@@ -10,7 +10,8 @@ fn prom_escape(s: &str) -> String {
 
 /// The `measure` results in node_exporter textfile format: energy, average
 /// power and coverage per GPU, labelled `gpu_uuid`, `parent_uuid` and
-/// `mig_profile`.
+/// `mig_profile`, and Jetson rails also `role` (`total` or `part`: sum the
+/// `total` series only).
 pub fn measure(m: &MeasureReport) -> String {
     let labels = |d: &DeviceResult| {
         let (uuid, parent, profile) = if d.is_mig {
@@ -22,8 +23,14 @@ pub fn measure(m: &MeasureReport) -> String {
         } else {
             (d.device.uuid.as_str(), "", "")
         };
+        // A rail of a board's tree says whether it is the total or a part
+        // of it, so that a query adds the totals only.
+        let role = d
+            .device
+            .role
+            .map_or(String::new(), |r| format!(",role=\"{}\"", r.as_str()));
         format!(
-            "gpu_uuid=\"{}\",parent_uuid=\"{}\",mig_profile=\"{}\"",
+            "gpu_uuid=\"{}\",parent_uuid=\"{}\",mig_profile=\"{}\"{role}",
             prom_escape(uuid),
             prom_escape(parent),
             prom_escape(profile)
