@@ -631,16 +631,16 @@ fn too_little_scratch_is_its_own_error() {
     assert_eq!(
         count_warnings(&recs, &CheckOptions::default(), &mut small),
         Err(CheckError::ScratchTooSmall {
-            needed: 10,
-            available: 9
+            needed: 2 * SCRATCH_PER_RECORD,
+            available: 2 * SCRATCH_PER_RECORD - 1
         })
     );
     let mut out: heapless::Vec<Warning<'_>, 8> = heapless::Vec::new();
     assert_eq!(
         check(&recs, &CheckOptions::default(), &mut small, &mut out),
         Err(CheckError::ScratchTooSmall {
-            needed: 10,
-            available: 9
+            needed: 2 * SCRATCH_PER_RECORD,
+            available: 2 * SCRATCH_PER_RECORD - 1
         })
     );
     assert!(out.is_empty());
@@ -656,14 +656,14 @@ fn too_little_scratch_is_its_own_error() {
 fn streaming_sink_and_sink_full() {
     let recs = [mig("a", "MIG-1", "1g.10gb", 0.0, 10.0), whole("w")];
     let mut seen = Vec::new();
-    let n = for_each_warning(&recs, &CheckOptions::default(), &mut [0; 10], |w| {
+    let n = for_each_warning(&recs, &CheckOptions::default(), &mut [0; 2 * SCRATCH_PER_RECORD], |w| {
         seen.push(w.code());
         Ok(())
     });
     assert_eq!(n, Ok(2));
     assert_eq!(seen, [WarningCode::ParentPower, WarningCode::MixedScopes]);
     let mut taken = 0;
-    let r = for_each_warning(&recs, &CheckOptions::default(), &mut [0; 10], |_| {
+    let r = for_each_warning(&recs, &CheckOptions::default(), &mut [0; 2 * SCRATCH_PER_RECORD], |_| {
         if taken == 1 {
             return Err(SinkFull);
         }

@@ -1,7 +1,10 @@
 //! One function per rule: each looks at the validated records and emits the
 //! warnings of its code, in the order of the first record concerned.
 
-use super::order::{Views, cmp_profile_keys, distinct, physical, profile_key, runs};
+use super::order::{
+    FLAG_MIG_UNSUPPORTED, FLAG_UNKNOWN_PROFILE, Views, cmp_profile_keys, distinct, physical,
+    profile_key, runs,
+};
 use super::{CheckError, Emit, ProfileList, ResultRecord, ShareBasis, UnknownProfileReason};
 use super::{Warning, WarningDetail};
 use crate::mig::arch::{MigSupport, supports_mig};
@@ -145,26 +148,48 @@ pub(super) fn mixed_profiles<'a>(profiles: ProfileList<'a>, emit: &mut Emit<'_, 
     emit(Warning::new(WarningDetail::MixedProfiles { profiles }))
 }
 
+/// Why `WL-MIG-005` concerns the MIG result `r`, if it does.
+pub(super) fn unknown_profile_reason(r: &ResultRecord<'_>) -> Option<UnknownProfileReason> {
+    match r.profile.map(Profile::parse) {
+        None => Some(UnknownProfileReason::Missing),
+        Some(Err(e)) => Some(UnknownProfileReason::Unparseable(e)),
+        // WL-MIG-006 says what is wrong with those.
+        Some(Ok(_)) if is_mig_unsupported(r) => None,
+        Some(Ok(p)) => match catalog::find_gpu(r.gpu_model) {
+            None => Some(UnknownProfileReason::GpuNotInCatalog),
+            Some(gpu) if !gpu.is_valid_profile(&p) => Some(UnknownProfileReason::NotOnGpu(gpu)),
+            Some(_) => None,
+        },
+    }
+}
+
+/// Whether `WL-MIG-006` concerns the MIG result `r`.
+pub(super) fn is_mig_unsupported(r: &ResultRecord<'_>) -> bool {
+    supports_mig(r.architecture, r.gpu_model) == MigSupport::Unsupported
+}
+
+/// The MIG records (with their index) whose verdict has `flag`.
+fn flagged<'r, 'a>(
+    records: &'r [ResultRecord<'a>],
+    views: &'r Views<'_>,
+    flag: usize,
+) -> impl Iterator<Item = &'r ResultRecord<'a>> + 'r {
+    records
+        .iter()
+        .zip(views.verdicts)
+        .filter(move |(r, v)| r.is_mig && *v & flag != 0)
+        .map(|(r, _)| r)
+}
+
 /// `WL-MIG-005`: per MIG result whose profile is missing, unparseable, or
 /// cannot be found on its GPU.
 pub(super) fn unknown_profile<'a>(
-    records: &[ResultRecord<'a>],
+    records: &'a [ResultRecord<'a>],
+    views: &Views<'a>,
     emit: &mut Emit<'_, 'a>,
 ) -> Outcome {
-    for r in records.iter().filter(|r| r.is_mig) {
-        let unsupported = supports_mig(r.architecture, r.gpu_model) == MigSupport::Unsupported;
-        let reason = match r.profile.map(Profile::parse) {
-            None => Some(UnknownProfileReason::Missing),
-            Some(Err(e)) => Some(UnknownProfileReason::Unparseable(e)),
-            // WL-MIG-006 says what is wrong with those.
-            Some(Ok(_)) if unsupported => None,
-            Some(Ok(p)) => match catalog::find_gpu(r.gpu_model) {
-                None => Some(UnknownProfileReason::GpuNotInCatalog),
-                Some(gpu) if !gpu.is_valid_profile(&p) => Some(UnknownProfileReason::NotOnGpu(gpu)),
-                Some(_) => None,
-            },
-        };
-        if let Some(reason) = reason {
+    for r in flagged(records, views, FLAG_UNKNOWN_PROFILE) {
+        if let Some(reason) = unknown_profile_reason(r) {
             emit(Warning::new(WarningDetail::UnknownProfile {
                 result_id: r.id,
                 profile: r.profile,
@@ -178,17 +203,16 @@ pub(super) fn unknown_profile<'a>(
 
 /// `WL-MIG-006`: per MIG result on hardware that cannot run MIG.
 pub(super) fn mig_unsupported<'a>(
-    records: &[ResultRecord<'a>],
+    records: &'a [ResultRecord<'a>],
+    views: &Views<'a>,
     emit: &mut Emit<'_, 'a>,
 ) -> Outcome {
-    for r in records.iter().filter(|r| r.is_mig) {
-        if supports_mig(r.architecture, r.gpu_model) == MigSupport::Unsupported {
-            emit(Warning::new(WarningDetail::MigUnsupported {
-                result_id: r.id,
-                gpu_model: r.gpu_model,
-                architecture: r.architecture,
-            }))?;
-        }
+    for r in flagged(records, views, FLAG_MIG_UNSUPPORTED) {
+        emit(Warning::new(WarningDetail::MigUnsupported {
+            result_id: r.id,
+            gpu_model: r.gpu_model,
+            architecture: r.architecture,
+        }))?;
     }
     Ok(())
 }
@@ -301,6 +325,11 @@ pub(super) fn too_many_instances<'a>(
             .max(1);
         let (run, tail) = rest.split_at_checked(len).unwrap_or((rest, &[]));
         rest = tail;
+        // Every profile fits at least once: one instance needs no lookup.
+        let instances = distinct(run, records, |r| r.gpu_uuid);
+        if instances < 2 {
+            continue;
+        }
         let (Some(parent), Some(Ok(profile)), Some(name)) = (k.0, k.1, first.profile) else {
             continue;
         };
@@ -310,7 +339,6 @@ pub(super) fn too_many_instances<'a>(
         let Some(max) = max_instances(gpu, &profile) else {
             continue;
         };
-        let instances = distinct(run, records, |r| r.gpu_uuid);
         if instances > usize::try_from(max).unwrap_or(usize::MAX) {
             emit(Warning::new(WarningDetail::TooManyInstances {
                 parent_gpu_uuid: parent,

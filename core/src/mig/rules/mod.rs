@@ -26,10 +26,12 @@
 //!
 //! # Cost and memory
 //! No allocation and no fixed limit: the caller lends a scratch slice of
-//! [`scratch_len`]`(n)` indices (5 per record), in which the engine sorts
-//! five index views of the records (by profile; by physical GPU and start;
+//! [`scratch_len`]`(n)` indices (7 per record), in which the engine sorts
+//! six index views of the records (by profile; by physical GPU and start;
 //! by physical GPU and end; by parent, profile and instance; by parent and
-//! instance). Every rule then sweeps sorted runs, so a check is
+//! instance; by GPU model, profile and architecture) and keeps each
+//! record's catalog verdict, looked up once per distinct model and
+//! profile. Every rule then sweeps sorted runs, so a check is
 //! O(n log n); only the opt-in activity shares of `WL-MIG-007` cost
 //! O(n · k) for k results per parent. Too little scratch is
 //! [`CheckError::ScratchTooSmall`], distinct from a full output buffer
@@ -208,8 +210,8 @@ fn run<'a>(
     codes::shared_parent(records, &views, emit)?;
     codes::mixed_scopes(records, emit)?;
     codes::mixed_profiles(all_profiles, emit)?;
-    codes::unknown_profile(records, emit)?;
-    codes::mig_unsupported(records, emit)?;
+    codes::unknown_profile(records, &views, emit)?;
+    codes::mig_unsupported(records, &views, emit)?;
     if let Some(basis) = options.estimate_shares {
         codes::estimated_share(records, &views, basis, emit)?;
     }

@@ -14,8 +14,14 @@ use core::cmp::Ordering;
 use super::{CheckError, ResultRecord};
 use crate::mig::profile::Profile;
 
-/// Index slots of scratch one record needs: one in each of the five views.
-pub const SCRATCH_PER_RECORD: usize = 5;
+/// Index slots of scratch one record needs: one in each of the six views,
+/// and its catalog verdict.
+pub const SCRATCH_PER_RECORD: usize = 7;
+
+/// Verdict bit: `WL-MIG-005` concerns the record.
+pub(super) const FLAG_UNKNOWN_PROFILE: usize = 1;
+/// Verdict bit: `WL-MIG-006` concerns the record.
+pub(super) const FLAG_MIG_UNSUPPORTED: usize = 2;
 
 /// A profile name as it sorts: parsed names in [`Profile`] order (so
 /// `1c.1g.10gb` equals `1g.10gb`), names that do not parse after them, by
@@ -35,11 +41,14 @@ pub(super) fn cmp_profile_keys(a: &Result<Profile, &str>, b: &Result<Profile, &s
 }
 
 /// Orders two optional profile names: none first, then as [`profile_key`].
+/// Names written alike are equal without parsing (most comparisons of a
+/// sort are between a few names repeated many times).
 pub(super) fn cmp_profiles(a: Option<&str>, b: Option<&str>) -> Ordering {
     match (a, b) {
         (None, None) => Ordering::Equal,
         (None, Some(_)) => Ordering::Less,
         (Some(_), None) => Ordering::Greater,
+        (Some(x), Some(y)) if x == y => Ordering::Equal,
         (Some(x), Some(y)) => cmp_profile_keys(&profile_key(x), &profile_key(y)),
     }
 }
@@ -69,6 +78,9 @@ pub(super) struct Views<'a> {
     pub by_parent_profile: &'a [usize],
     /// MIG results with a parent, by (parent, instance).
     pub by_parent_instance: &'a [usize],
+    /// Per record (by index): which catalog rules concern it
+    /// ([`FLAG_UNKNOWN_PROFILE`], [`FLAG_MIG_UNSUPPORTED`]).
+    pub verdicts: &'a [usize],
 }
 
 /// Writes the indices of the records `keep` selects into `region` and
@@ -143,7 +155,9 @@ pub(super) fn views<'a>(
     let (b, rest) = rest.split_at_mut_checked(n).ok_or(too_small)?;
     let (c, rest) = rest.split_at_mut_checked(n).ok_or(too_small)?;
     let (d, rest) = rest.split_at_mut_checked(n).ok_or(too_small)?;
-    let e = rest.get_mut(..n).ok_or(too_small)?;
+    let (e, rest) = rest.split_at_mut_checked(n).ok_or(too_small)?;
+    let (f, rest) = rest.split_at_mut_checked(n).ok_or(too_small)?;
+    let g = rest.get_mut(..n).ok_or(too_small)?;
 
     // All MIG results by instance, to count the distinct ones; then the
     // ones with a profile by profile, which the warnings keep.
@@ -180,6 +194,29 @@ pub(super) fn views<'a>(
             .cmp(&y.mig_parent())
             .then(x.gpu_uuid.cmp(y.gpu_uuid))
     });
+    // The catalog verdicts, looked up once per distinct (model, profile,
+    // architecture) of the MIG results rather than once per result.
+    f.fill(0);
+    let by_model = select(g, records, |r| r.is_mig);
+    let model_key = |r: &ResultRecord<'a>| (r.gpu_model, r.profile, r.architecture.to_nvml());
+    sort_by(by_model, records, |x, y| model_key(x).cmp(&model_key(y)));
+    for run in runs(by_model, records, model_key) {
+        let Some(first) = run.first().and_then(|&i| records.get(i)) else {
+            continue;
+        };
+        let mut verdict = 0;
+        if super::codes::unknown_profile_reason(first).is_some() {
+            verdict |= FLAG_UNKNOWN_PROFILE;
+        }
+        if super::codes::is_mig_unsupported(first) {
+            verdict |= FLAG_MIG_UNSUPPORTED;
+        }
+        for &i in run {
+            if let Some(slot) = f.get_mut(i) {
+                *slot = verdict;
+            }
+        }
+    }
     Ok(Views {
         by_profile,
         mig_instances,
@@ -187,6 +224,7 @@ pub(super) fn views<'a>(
         by_end,
         by_parent_profile,
         by_parent_instance,
+        verdicts: f,
     })
 }
 

@@ -181,18 +181,21 @@ impl<'a> ProfileList<'a> {
     /// spelling as reported).
     pub fn iter(&self) -> impl Iterator<Item = &'a str> + 'a {
         let records = self.records;
-        let mut last: Option<Result<Profile, &'a str>> = None;
+        // The name last seen and its key: a name written as the last one
+        // is a repeat without parsing it again.
+        let mut last: Option<(&'a str, Result<Profile, &'a str>)> = None;
         self.sorted
             .iter()
             .filter_map(move |&i| records.get(i).and_then(|r| r.profile))
             .filter(move |name| {
+                if last.as_ref().is_some_and(|(seen, _)| seen == name) {
+                    return false;
+                }
                 let key = profile_key(name);
                 let new = last
                     .as_ref()
-                    .is_none_or(|l| cmp_profile_keys(l, &key) != Ordering::Equal);
-                if new {
-                    last = Some(key);
-                }
+                    .is_none_or(|(_, l)| cmp_profile_keys(l, &key) != Ordering::Equal);
+                last = Some((name, key));
                 new
             })
     }
