@@ -656,20 +656,30 @@ fn too_little_scratch_is_its_own_error() {
 fn streaming_sink_and_sink_full() {
     let recs = [mig("a", "MIG-1", "1g.10gb", 0.0, 10.0), whole("w")];
     let mut seen = Vec::new();
-    let n = for_each_warning(&recs, &CheckOptions::default(), &mut [0; 2 * SCRATCH_PER_RECORD], |w| {
-        seen.push(w.code());
-        Ok(())
-    });
+    let n = for_each_warning(
+        &recs,
+        &CheckOptions::default(),
+        &mut [0; 2 * SCRATCH_PER_RECORD],
+        |w| {
+            seen.push(w.code());
+            Ok(())
+        },
+    );
     assert_eq!(n, Ok(2));
     assert_eq!(seen, [WarningCode::ParentPower, WarningCode::MixedScopes]);
     let mut taken = 0;
-    let r = for_each_warning(&recs, &CheckOptions::default(), &mut [0; 2 * SCRATCH_PER_RECORD], |_| {
-        if taken == 1 {
-            return Err(SinkFull);
-        }
-        taken += 1;
-        Ok(())
-    });
+    let r = for_each_warning(
+        &recs,
+        &CheckOptions::default(),
+        &mut [0; 2 * SCRATCH_PER_RECORD],
+        |_| {
+            if taken == 1 {
+                return Err(SinkFull);
+            }
+            taken += 1;
+            Ok(())
+        },
+    );
     assert_eq!(r, Err(CheckError::SinkFull));
     assert_eq!(taken, 1);
 }

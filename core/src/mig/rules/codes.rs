@@ -2,8 +2,7 @@
 //! warnings of its code, in the order of the first record concerned.
 
 use super::order::{
-    FLAG_MIG_UNSUPPORTED, FLAG_UNKNOWN_PROFILE, Views, cmp_profile_keys, distinct, physical,
-    profile_key, runs,
+    FLAG_MIG_UNSUPPORTED, FLAG_UNKNOWN_PROFILE, Views, distinct, physical, rank_of, runs,
 };
 use super::{CheckError, Emit, ProfileList, ResultRecord, ShareBasis, UnknownProfileReason};
 use super::{Warning, WarningDetail};
@@ -75,7 +74,7 @@ pub(super) fn parent_power<'a>(
     emit(Warning::new(WarningDetail::ParentPower {
         results,
         instances: views.mig_instances,
-        profiles: ProfileList::new(records, views.by_profile),
+        profiles: ProfileList::new(records, views.by_profile, views.ranks),
     }))
 }
 
@@ -121,7 +120,7 @@ pub(super) fn shared_parent<'a>(
             results: mig_results,
             whole_gpu_results: group.len().saturating_sub(mig_results),
             instances: distinct(instances, records, |r| r.gpu_uuid),
-            profiles: ProfileList::new(records, profiles),
+            profiles: ProfileList::new(records, profiles, views.ranks),
         }))?;
     }
     Ok(())
@@ -305,22 +304,18 @@ pub(super) fn too_many_instances<'a>(
     views: &Views<'a>,
     emit: &mut Emit<'_, 'a>,
 ) -> Outcome {
-    let key = |r: &ResultRecord<'a>| (r.mig_parent(), r.profile.map(profile_key));
-    let same = |a: &(Option<&str>, Option<Result<Profile, &str>>),
-                b: &(Option<&str>, Option<Result<Profile, &str>>)| {
-        a.0 == b.0
-            && match (&a.1, &b.1) {
-                (None, None) => true,
-                (Some(x), Some(y)) => cmp_profile_keys(x, y).is_eq(),
-                _ => false,
-            }
+    let key = |i: usize| {
+        (
+            records.get(i).and_then(ResultRecord::mig_parent),
+            rank_of(views.ranks, i),
+        )
     };
     let mut rest = views.by_parent_profile;
-    while let Some(first) = rest.first().and_then(|&i| records.get(i)) {
-        let k = key(first);
+    while let Some((&at, first)) = rest.first().and_then(|i| Some((i, records.get(*i)?))) {
+        let k = key(at);
         let len = rest
             .iter()
-            .position(|&i| records.get(i).is_none_or(|r| !same(&key(r), &k)))
+            .position(|&i| key(i) != k)
             .unwrap_or(rest.len())
             .max(1);
         let (run, tail) = rest.split_at_checked(len).unwrap_or((rest, &[]));
@@ -330,7 +325,10 @@ pub(super) fn too_many_instances<'a>(
         if instances < 2 {
             continue;
         }
-        let (Some(parent), Some(Ok(profile)), Some(name)) = (k.0, k.1, first.profile) else {
+        let (Some(parent), Some(name)) = (k.0, first.profile) else {
+            continue;
+        };
+        let Ok(profile) = Profile::parse(name) else {
             continue;
         };
         let Some(gpu) = catalog::find_gpu(first.gpu_model) else {

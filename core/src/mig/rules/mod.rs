@@ -26,12 +26,13 @@
 //!
 //! # Cost and memory
 //! No allocation and no fixed limit: the caller lends a scratch slice of
-//! [`scratch_len`]`(n)` indices (7 per record), in which the engine sorts
+//! [`scratch_len`]`(n)` indices (8 per record), in which the engine sorts
 //! six index views of the records (by profile; by physical GPU and start;
 //! by physical GPU and end; by parent, profile and instance; by parent and
 //! instance; by GPU model, profile and architecture) and keeps each
 //! record's catalog verdict, looked up once per distinct model and
-//! profile. Every rule then sweeps sorted runs, so a check is
+//! profile, and its profile's canonical rank, parsed once per distinct
+//! name. Every rule then sweeps sorted runs, so a check is
 //! O(n log n); only the opt-in activity shares of `WL-MIG-007` cost
 //! O(n · k) for k results per parent. Too little scratch is
 //! [`CheckError::ScratchTooSmall`], distinct from a full output buffer
@@ -205,7 +206,7 @@ fn run<'a>(
 ) -> Result<(), CheckError> {
     validate(records, options)?;
     let views = order::views(records, scratch)?;
-    let all_profiles = ProfileList::new(records, views.by_profile);
+    let all_profiles = ProfileList::new(records, views.by_profile, views.ranks);
     codes::parent_power(records, &views, emit)?;
     codes::shared_parent(records, &views, emit)?;
     codes::mixed_scopes(records, emit)?;

@@ -15,8 +15,11 @@ use super::{CheckError, ResultRecord};
 use crate::mig::profile::Profile;
 
 /// Index slots of scratch one record needs: one in each of the six views,
-/// and its catalog verdict.
-pub const SCRATCH_PER_RECORD: usize = 7;
+/// its catalog verdict and its profile's rank.
+pub const SCRATCH_PER_RECORD: usize = 8;
+
+/// The rank of a record without a profile (after every named one).
+pub(super) const NO_PROFILE: usize = usize::MAX;
 
 /// Verdict bit: `WL-MIG-005` concerns the record.
 pub(super) const FLAG_UNKNOWN_PROFILE: usize = 1;
@@ -37,19 +40,6 @@ pub(super) fn cmp_profile_keys(a: &Result<Profile, &str>, b: &Result<Profile, &s
         (Ok(_), Err(_)) => Ordering::Less,
         (Err(_), Ok(_)) => Ordering::Greater,
         (Err(x), Err(y)) => x.cmp(y),
-    }
-}
-
-/// Orders two optional profile names: none first, then as [`profile_key`].
-/// Names written alike are equal without parsing (most comparisons of a
-/// sort are between a few names repeated many times).
-pub(super) fn cmp_profiles(a: Option<&str>, b: Option<&str>) -> Ordering {
-    match (a, b) {
-        (None, None) => Ordering::Equal,
-        (None, Some(_)) => Ordering::Less,
-        (Some(_), None) => Ordering::Greater,
-        (Some(x), Some(y)) if x == y => Ordering::Equal,
-        (Some(x), Some(y)) => cmp_profile_keys(&profile_key(x), &profile_key(y)),
     }
 }
 
@@ -81,6 +71,69 @@ pub(super) struct Views<'a> {
     /// Per record (by index): which catalog rules concern it
     /// ([`FLAG_UNKNOWN_PROFILE`], [`FLAG_MIG_UNSUPPORTED`]).
     pub verdicts: &'a [usize],
+    /// Per record (by index): its profile's place in canonical order, equal
+    /// for equal profiles however written ([`NO_PROFILE`] without one), so
+    /// that sorting and grouping by profile never parses a name.
+    pub ranks: &'a [usize],
+}
+
+/// The rank of record `i` ([`Views::ranks`]).
+pub(super) fn rank_of(ranks: &[usize], i: usize) -> usize {
+    ranks.get(i).copied().unwrap_or(NO_PROFILE)
+}
+
+/// Writes into `ranks` (one place per record) each MIG profile's rank in
+/// canonical order. `named` holds the MIG results that report a profile
+/// and `spare` at least as many places. Names are sorted as text (cheap),
+/// one of each distinct text is parsed and sorted canonically, and its
+/// rank is handed to every record written alike: the parses are
+/// O(d log d) for d distinct names, not O(n log n).
+fn rank_profiles(
+    records: &[ResultRecord<'_>],
+    named: &mut [usize],
+    spare: &mut [usize],
+    ranks: &mut [usize],
+) {
+    ranks.fill(NO_PROFILE);
+    let text = |i: usize| records.get(i).and_then(|r| r.profile);
+    named.sort_unstable_by(|&i, &j| text(i).cmp(&text(j)));
+    let mut reps = 0usize;
+    let mut last = None;
+    for &i in named.iter() {
+        if text(i) != last {
+            last = text(i);
+            if let Some(slot) = spare.get_mut(reps) {
+                *slot = i;
+                reps += 1;
+            }
+        }
+    }
+    let reps = spare.get_mut(..reps).unwrap_or_default();
+    let key = |i: usize| text(i).map(profile_key);
+    reps.sort_unstable_by(|&i, &j| match (key(i), key(j)) {
+        (Some(a), Some(b)) => cmp_profile_keys(&a, &b),
+        _ => i.cmp(&j),
+    });
+    let mut rank = 0usize;
+    let mut last_key = None;
+    for &rep in reps.iter() {
+        let k = key(rep);
+        if let (Some(prev), Some(now)) = (&last_key, &k) {
+            if cmp_profile_keys(prev, now).is_ne() {
+                rank += 1;
+            }
+        }
+        last_key = k;
+        // Every record written as `rep` is: a run of `named`.
+        let name = text(rep);
+        let lo = named.partition_point(|&i| text(i) < name);
+        let hi = named.partition_point(|&i| text(i) <= name);
+        for &i in named.get(lo..hi).unwrap_or(&[]) {
+            if let Some(slot) = ranks.get_mut(i) {
+                *slot = rank;
+            }
+        }
+    }
 }
 
 /// Writes the indices of the records `keep` selects into `region` and
@@ -157,17 +210,19 @@ pub(super) fn views<'a>(
     let (d, rest) = rest.split_at_mut_checked(n).ok_or(too_small)?;
     let (e, rest) = rest.split_at_mut_checked(n).ok_or(too_small)?;
     let (f, rest) = rest.split_at_mut_checked(n).ok_or(too_small)?;
-    let g = rest.get_mut(..n).ok_or(too_small)?;
+    let (g, rest) = rest.split_at_mut_checked(n).ok_or(too_small)?;
+    let h = rest.get_mut(..n).ok_or(too_small)?;
 
     // All MIG results by instance, to count the distinct ones; then the
-    // ones with a profile by profile, which the warnings keep.
+    // ones with a profile ranked, and by rank (kept for the warnings).
     let mig = select(a, records, |r| r.is_mig);
     sort_by(mig, records, |x, y| x.gpu_uuid.cmp(y.gpu_uuid));
     let mig_instances = distinct(mig, records, |r| r.gpu_uuid);
     let by_profile = select(mig, records, |r| r.is_mig && r.profile.is_some());
-    sort_by(by_profile, records, |x, y| {
-        cmp_profiles(x.profile, y.profile)
-    });
+    rank_profiles(records, by_profile, b, h);
+    let ranks: &'a [usize] = h;
+    // Within a rank, by index: a list names each profile as first written.
+    by_profile.sort_unstable_by_key(|&i| (rank_of(ranks, i), i));
 
     let by_start = select(b, records, |r| physical(r).is_some());
     sort_by(by_start, records, |x, y| {
@@ -182,12 +237,15 @@ pub(super) fn views<'a>(
             .then(x.end_s.total_cmp(&y.end_s))
     });
     let by_parent_profile = select(d, records, |r| r.mig_parent().is_some());
-    sort_by(by_parent_profile, records, |x, y| {
-        x.mig_parent()
-            .cmp(&y.mig_parent())
-            .then_with(|| cmp_profiles(x.profile, y.profile))
-            .then(x.gpu_uuid.cmp(y.gpu_uuid))
-    });
+    let parent_key = |i: usize| {
+        let r = records.get(i);
+        (
+            r.and_then(ResultRecord::mig_parent),
+            rank_of(ranks, i),
+            r.map(|r| r.gpu_uuid),
+        )
+    };
+    by_parent_profile.sort_unstable_by(|&i, &j| parent_key(i).cmp(&parent_key(j)));
     let by_parent_instance = select(e, records, |r| r.mig_parent().is_some());
     sort_by(by_parent_instance, records, |x, y| {
         x.mig_parent()
@@ -225,6 +283,7 @@ pub(super) fn views<'a>(
         by_parent_profile,
         by_parent_instance,
         verdicts: f,
+        ranks,
     })
 }
 

@@ -2,10 +2,8 @@
 
 use core::fmt;
 
-use core::cmp::Ordering;
-
 use super::message::Message;
-use super::order::{cmp_profile_keys, profile_key};
+use super::order::rank_of;
 use super::record::{ResultRecord, ShareBasis};
 use crate::mig::arch::Architecture;
 use crate::mig::catalog::GpuModel;
@@ -162,6 +160,7 @@ impl fmt::Display for WarningCode {
 pub struct ProfileList<'a> {
     records: &'a [ResultRecord<'a>],
     sorted: &'a [usize],
+    ranks: &'a [usize],
 }
 
 impl<'a> ProfileList<'a> {
@@ -169,35 +168,38 @@ impl<'a> ProfileList<'a> {
     pub const EMPTY: ProfileList<'static> = ProfileList {
         records: &[],
         sorted: &[],
+        ranks: &[],
     };
 
     /// The profiles of `records[i]` for each `i` of `sorted`, which is
-    /// sorted by profile (records without one are skipped).
-    pub(super) const fn new(records: &'a [ResultRecord<'a>], sorted: &'a [usize]) -> Self {
-        Self { records, sorted }
+    /// sorted by `ranks[i]`, the canonical rank of each record's profile
+    /// (records without one are skipped).
+    pub(super) const fn new(
+        records: &'a [ResultRecord<'a>],
+        sorted: &'a [usize],
+        ranks: &'a [usize],
+    ) -> Self {
+        Self {
+            records,
+            sorted,
+            ranks,
+        }
     }
 
-    /// Iterates the distinct names in sorted order (of equal profiles, one
-    /// spelling as reported).
+    /// Iterates the distinct names in sorted order (of equal profiles, the
+    /// spelling of the first record in the list's order).
     pub fn iter(&self) -> impl Iterator<Item = &'a str> + 'a {
-        let records = self.records;
-        // The name last seen and its key: a name written as the last one
-        // is a repeat without parsing it again.
-        let mut last: Option<(&'a str, Result<Profile, &'a str>)> = None;
+        let (records, ranks) = (self.records, self.ranks);
+        let mut last = None;
         self.sorted
             .iter()
-            .filter_map(move |&i| records.get(i).and_then(|r| r.profile))
-            .filter(move |name| {
-                if last.as_ref().is_some_and(|(seen, _)| seen == name) {
-                    return false;
-                }
-                let key = profile_key(name);
-                let new = last
-                    .as_ref()
-                    .is_none_or(|(_, l)| cmp_profile_keys(l, &key) != Ordering::Equal);
-                last = Some((name, key));
+            .filter_map(move |&i| Some((rank_of(ranks, i), records.get(i)?.profile?)))
+            .filter(move |&(rank, _)| {
+                let new = last != Some(rank);
+                last = Some(rank);
                 new
             })
+            .map(|(_, name)| name)
     }
 
     /// How many distinct profiles (counted by walking the list).
