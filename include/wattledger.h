@@ -347,10 +347,67 @@
 #define WL_DEVICE_WINDOW_REPORT_SIZE_V1 928
 
 /**
+ * When to power down a free gating domain on a timeline.
+ *
+ * Every policy costs a domain's idle period of length `L` when it ends
+ * (a kernel takes the domain, or the timeline finishes), because only then
+ * is `L` known:
+ *
+ * | policy | powered | gated | cost of a period that ends in a wake |
+ * |---|---|---|---|
+ * | `Off` | all of `L` | — | `p_d·L` |
+ * | `Always` | — | all of `L` | `2·e_tr + p_d·min(L, t_wake)` |
+ * | `Timeout` | first `min(L, t_be)` | the rest | `p_d·t_be + 2·e_tr + p_d·min(t_wake, L − t_be)` if `L > t_be` |
+ * | `Oracle` | all if `L ≤ t_be` | all if `L > t_be` | `min(p_d·L, 2·e_tr + p_d·t_wake)` |
+ *
+ * A period that ends because the timeline finishes needs no wake: one
+ * transition instead of two, and the oracle gates it iff `p_d·L > e_tr`.
+ * The stage composer's `break-even` judges one stage at a time and has no
+ * meaning on a timeline; a timeline's `timeout` needs idle time, which
+ * stages do not have. Hence a policy type of its own.
+ */
+enum TimelinePolicy
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Never gate.
+   */
+  Off = 0,
+  /**
+   * Gate a domain the moment it is freed.
+   */
+  Always = 1,
+  /**
+   * Gate a domain once it has been idle for `t_be`: the online rule, never
+   * more than twice the oracle's cost plus a wake per idle period.
+   */
+  Timeout = 2,
+  /**
+   * Gate an idle period iff it is longer than `t_be`: the offline optimum,
+   * costed when the period ends, with no look-ahead buffer.
+   */
+  Oracle = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum TimelinePolicy TimelinePolicy;
+#else
+typedef uint32_t TimelinePolicy;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * One of the chip's three channels (`0`, `1`, `2`: the datasheet's
  * channels 1, 2 and 3; the Linux device tree's `input@0`–`input@2`).
  */
 typedef struct Channel Channel;
+
+/**
+ * A GPU of the catalog.
+ */
+typedef struct Device Device;
 
 /**
  * A composer (opaque). Made by [`wl_composer_init`] in caller storage or by
@@ -1828,7 +1885,7 @@ typedef struct wl_device_window_report {
 #define WL_ERR_MISSING_ACTIVITY 34
 
 /**
- * A MIG warning would list more distinct profiles than it can hold.
+ * Not returned: MIG warnings list any number of profiles (the value stays reserved).
  */
 #define WL_ERR_TOO_MANY_PROFILES 35
 
@@ -1938,6 +1995,15 @@ typedef struct wl_device_window_report {
 
 
 
+
+
+
+
+
+/**
+ * Every policy.
+ */
+#define TimelinePolicy_ALL { Off, Always, Timeout, Oracle, }
 
 #ifdef __cplusplus
 extern "C" {
@@ -2667,7 +2733,7 @@ uint32_t wl_mig_with_nvlink_fabric(uint32_t architecture);
  * than [`WL_MIG_MAX_RESULTS`]), [`WL_ERR_STRUCT_SIZE`], [`WL_ERR_BAD_UTF8`],
  * [`WL_ERR_OUT_OF_RANGE`] (`shares`); for a result's numbers [`WL_ERR_NOT_A_NUMBER`], [`WL_ERR_INFINITE`],
  * [`WL_ERR_NEGATIVE`], [`WL_ERR_END_BEFORE_START`];
- * [`WL_ERR_MISSING_ACTIVITY`]; [`WL_ERR_TOO_MANY_PROFILES`]; then the
+ * [`WL_ERR_MISSING_ACTIVITY`]; then the
  * outputs: [`WL_ERR_NULL_POINTER`], [`WL_ERR_STRUCT_SIZE`]
  * (`out->struct_size`), [`WL_ERR_CAPACITY`] (`capacity` too small);
  * [`WL_ERR_MESSAGE_TOO_LONG`] (a message longer than its buffer).

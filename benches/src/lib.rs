@@ -16,6 +16,7 @@ use wattledger_core::meter::{MeterConfig, Sample};
 use wattledger_core::presets::Preset;
 
 pub mod baseline;
+pub mod timeline_baseline;
 
 /// The hardware every composition benchmark runs on: H100 SXM5 (132 SMs in
 /// 66 TPC gating domains, gating at 2 µJ and 10 µs), so all three gating
@@ -385,4 +386,44 @@ impl FleetInput {
             })
             .collect()
     }
+}
+
+/// A kernel timeline like a profiler's: `len` kernels on `streams` streams,
+/// each stream's kernels back to back with short gaps (0–4 µs), durations
+/// 2–60 µs, 1–132 SMs, one in eight a copy; merged in start order. Every
+/// fourth kernel carries FP16 FLOPs, the rest are charged by active power.
+pub fn timeline_stream(len: usize, streams: usize) -> Vec<wattledger_core::timeline::Interval> {
+    use wattledger_core::timeline::{Engine, Interval, Work};
+    let mut rng = Lcg::new(0x7431_11e5);
+    let streams = streams.max(1);
+    let mut clocks = vec![0u64; streams];
+    let mut out: Vec<Interval> = (0..len)
+        .map(|i| {
+            let s = i % streams;
+            let start = clocks[s] + u64::from(rng.range(0, 4_000));
+            let end = start + u64::from(rng.range(2_000, 60_000));
+            clocks[s] = end;
+            let copy = rng.range(0, 7) == 0;
+            Interval {
+                id: i as u64,
+                stream: s as u32,
+                start_ns: start,
+                end_ns: end,
+                engine: if copy {
+                    Engine::Copy
+                } else {
+                    Engine::Compute {
+                        units: rng.range(1, 132),
+                    }
+                },
+                work: (!copy && i % 4 == 0).then(|| Work {
+                    flops: f64::from(rng.range(1, 1 << 20)) * 1e3,
+                    precision: Precision::Fp16,
+                }),
+                bytes: f64::from(rng.range(0, 1 << 20)),
+            }
+        })
+        .collect();
+    out.sort_by_key(|iv| (iv.start_ns, iv.id));
+    out
 }

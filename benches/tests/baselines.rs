@@ -206,3 +206,34 @@ fn fleet_input_has_the_profiles_and_parents_it_promises() {
     .unwrap();
     assert_eq!(listed, 100);
 }
+
+#[test]
+fn timeline_baseline_matches_the_timeline_composer() {
+    use wattledger_benches::timeline_baseline::timeline_off;
+    use wattledger_benches::timeline_stream;
+    use wattledger_core::timeline::{KernelRecord, Timeline, TimelinePolicy};
+    for streams in [1, 4, 16] {
+        let intervals = timeline_stream(5_000, streams);
+        let mut t: Timeline = Timeline::new(h100(), TimelinePolicy::Off, 0).unwrap();
+        let mut charged = 0.0;
+        let mut sink = FnSink(|r: &KernelRecord| charged += r.total_energy_j);
+        for iv in &intervals {
+            t.push(iv, &mut sink).unwrap();
+        }
+        let r = t.finish(None, &mut sink).unwrap();
+        let b = timeline_off(&h100(), &intervals);
+        let near = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs());
+        assert!(
+            near(r.total_energy_j, b.total_energy_j),
+            "{} vs {}",
+            r.total_energy_j,
+            b.total_energy_j
+        );
+        assert!(
+            near(charged + r.idle.energy_j, b.charged_j),
+            "{} vs {}",
+            charged + r.idle.energy_j,
+            b.charged_j
+        );
+    }
+}

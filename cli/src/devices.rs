@@ -6,7 +6,7 @@ use wattledger_std::sensors::DeviceInfo;
 use wattledger_std::visible::{CUDA_VISIBLE_DEVICES, cuda_visible_devices};
 
 use crate::measure::open_sensor;
-use crate::{CliResult, Source, exit, print_json};
+use crate::{CliResult, Source, exit, out, outln, print_json};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -43,9 +43,11 @@ pub fn run(args: &Args) -> CliResult {
         })?;
         return Ok(exit::OK);
     }
-    println!("{}: {} device(s)", sensor.source(), devices.len());
+    let mut s = String::new();
+    outln!(s, "{}: {} device(s)", sensor.source(), devices.len());
     for d in devices {
-        println!(
+        outln!(
+            s,
             "  {}  {}  {}  {}  energy counter: {}",
             d.index,
             d.name,
@@ -58,7 +60,8 @@ pub fn run(args: &Args) -> CliResult {
             }
         );
         if let Some(m) = &d.mig {
-            println!(
+            outln!(
+                s,
                 "     MIG {}{}, {} instance(s)",
                 if m.current_enabled { "on" } else { "off" },
                 if m.pending_enabled != m.current_enabled {
@@ -72,7 +75,8 @@ pub fn run(args: &Args) -> CliResult {
                 m.instances.len()
             );
             for i in &m.instances {
-                println!(
+                outln!(
+                    s,
                     "       {}  {}  GPU instance {}, compute instance {}",
                     i.uuid,
                     i.profile.as_deref().unwrap_or("(profile unknown)"),
@@ -85,7 +89,8 @@ pub fn run(args: &Args) -> CliResult {
     if sensor.source() == "nvml" {
         if let Some(value) = &cuda {
             let v = cuda_visible_devices(devices, Some(value));
-            println!(
+            outln!(
+                s,
                 "CUDA_VISIBLE_DEVICES={value}: {} visible ({})",
                 v.visible.len(),
                 v.visible
@@ -98,12 +103,15 @@ pub fn run(args: &Args) -> CliResult {
                     .join(", ")
             );
             if let Some(bad) = v.stopped_at {
-                println!(
+                outln!(
+                    s,
                     "  stops at `{}` ({:?}): CUDA ignores it and everything after it",
-                    bad.token, bad.problem
+                    bad.token,
+                    bad.problem
                 );
             }
         }
     }
+    out::stdout(&s)?;
     Ok(exit::OK)
 }

@@ -7,12 +7,12 @@
 use std::path::PathBuf;
 
 use wattledger_core::compose::GatingPolicy;
-use wattledger_std::exporters::{csv, human, json};
+use wattledger_std::exporters::{csv, human, json, power_warnings};
 use wattledger_std::model_file::{
-    Outcome, builtin_model, compose, hardware_from_arg, load_model, parse_policy,
+    Model, Outcome, builtin_model, compose, hardware_from_arg, load_model, parse_policy,
 };
 
-use crate::{CliError, CliResult, exit, print_json};
+use crate::{CliError, CliResult, exit, out, print_json};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -46,15 +46,24 @@ pub struct Args {
     top: usize,
 }
 
+/// Average powers above what the hardware can draw, on stderr (they are
+/// about the model, not part of its report; `--json` lists them too).
+fn warn_power(model: &Model, outcome: &Outcome) {
+    for w in power_warnings(model, outcome) {
+        out::warning(&w);
+    }
+}
+
 pub fn run(args: &Args) -> CliResult {
     let (mut model, origin) = match &args.model {
         Some(path) => (load_model(path)?, path.display().to_string()),
         None => (builtin_model(), "built-in model".to_string()),
     };
     if let Some(h) = &args.hardware {
-        let (hw, source) = hardware_from_arg(h)?;
+        let (hw, source, max_power) = hardware_from_arg(h)?;
         model.hardware = hw;
         model.hardware_source = source;
+        model.max_power = max_power;
     }
     if args.voltage.is_some() || args.frequency.is_some() {
         let dvfs = &model.hardware.spec().dvfs;
@@ -74,8 +83,10 @@ pub fn run(args: &Args) -> CliResult {
             .map(|&p| (p, compose(&model, p, &origin).map_err(|e| e.message)))
             .collect();
         // Off always composes when the others could; its failure is the model's.
-        if let Some((_, Err(e))) = results.first() {
-            return Err(CliError::input(e.clone()));
+        match results.first() {
+            Some((_, Err(e))) => return Err(CliError::input(e.clone())),
+            Some((_, Ok(off))) => warn_power(&model, off),
+            None => {}
         }
         if args.json {
             print_json(&json::comparison(&model, &results))?;
@@ -84,19 +95,20 @@ pub fn run(args: &Args) -> CliResult {
                 .into_iter()
                 .filter_map(|(p, o)| o.ok().map(|o| (p, o)))
                 .collect();
-            print!("{}", csv::estimate(&model, &ok));
+            out::stdout(&csv::estimate(&model, &ok))?;
         } else {
-            print!("{}", human::comparison(&model, &results));
+            out::stdout(&human::comparison(&model, &results))?;
         }
         return Ok(exit::OK);
     }
     let outcome = compose(&model, model.gating, &origin)?;
+    warn_power(&model, &outcome);
     if args.json {
         print_json(&json::estimate(&model, &outcome))?;
     } else if args.csv {
-        print!("{}", csv::estimate(&model, &[(model.gating, outcome)]));
+        out::stdout(&csv::estimate(&model, &[(model.gating, outcome)]))?;
     } else {
-        print!("{}", human::estimate(&model, &outcome, args.top));
+        out::stdout(&human::estimate(&model, &outcome, args.top))?;
     }
     Ok(exit::OK)
 }

@@ -12,6 +12,8 @@ mod devices;
 mod estimate;
 mod measure;
 mod mig;
+mod out;
+mod supervise;
 
 use std::path::PathBuf;
 
@@ -32,6 +34,9 @@ pub mod exit {
     pub const INPUT: i32 = 3;
     /// No device: no NVML library, no GPU, no Jetson rails.
     pub const NO_DEVICE: i32 = 4;
+    /// `measure`: the command succeeded, but a measurement is incomplete
+    /// (a device was lost part-way; the total leaves it out).
+    pub const INCOMPLETE: i32 = 5;
     /// `mig-check`: a warning at or above `--fail-on` (default: an error)
     /// was reported.
     pub const FINDINGS: i32 = 6;
@@ -73,6 +78,18 @@ impl CliError {
             message: message.into(),
         }
     }
+    /// The reader of standard output (or error) has gone: stop quietly,
+    /// exit 0, as `cat` does in `cat file | head -1`.
+    pub fn closed_pipe() -> Self {
+        CliError {
+            code: exit::OK,
+            message: String::new(),
+        }
+    }
+    /// Whether this is [`CliError::closed_pipe`].
+    pub fn is_closed_pipe(&self) -> bool {
+        self.code == exit::OK && self.message.is_empty()
+    }
 }
 
 /// Bad input, in the library's words: exit code [`exit::INPUT`].
@@ -89,8 +106,10 @@ pub type CliResult<T = i32> = Result<T, CliError>;
     name = "wattledger",
     version,
     about = "Energy accounting for GPUs: estimate a model's energy, measure a program's",
-    after_help = "Exit codes: 0 success, 1 failure, 2 usage, 3 bad input, 4 no device; \
-`measure` exits with the measured command's own code (127 when it cannot be started)."
+    after_help = "Exit codes: 0 success, 1 failure, 2 usage, 3 bad input, 4 no device, \
+5 the command succeeded but a measurement is incomplete (a device was lost); \
+`measure` otherwise exits with the measured command's own code (127 when it cannot be started, \
+128+N when a signal N killed it or interrupted the measurement)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -150,9 +169,9 @@ fn main() {
 /// Parses the arguments, runs the subcommand and returns the exit code.
 fn run() -> i32 {
     std::panic::set_hook(Box::new(|info| {
-        eprintln!(
-            "wattledger: internal error ({info}); please report it with the command line that caused it"
-        );
+        out::message(&format!(
+            "internal error ({info}); please report it with the command line that caused it"
+        ));
     }));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -175,7 +194,9 @@ fn run() -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("wattledger: {}", e.message);
+            if !e.message.is_empty() {
+                out::message(&e.message);
+            }
             e.code
         }
     }
@@ -185,16 +206,5 @@ fn run() -> i32 {
 pub fn print_json(value: &impl serde::Serialize) -> CliResult<()> {
     let text = wattledger_std::exporters::json::to_string(value)
         .map_err(|e| CliError::failure(format!("cannot write JSON: {e}")))?;
-    print!("{text}");
-    Ok(())
-}
-
-/// Writes `text` to `path` atomically (node_exporter never sees half a file).
-pub fn write_atomically(path: &std::path::Path, text: &str) -> CliResult<()> {
-    wattledger_std::exporters::write_atomically(path, text).map_err(|e| {
-        CliError::failure(format!(
-            "cannot write {}: {e}; check that the directory exists and is writable",
-            path.display()
-        ))
-    })
+    out::stdout(&text)
 }

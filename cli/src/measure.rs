@@ -8,13 +8,11 @@
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use wattledger_core::meter::MeterConfig;
 use wattledger_core::mig::CheckOptions;
-use wattledger_std::exporters::{
-    DeviceResult, MeasureReport, human, json, prometheus, si, total_energy_j,
-};
+use wattledger_std::exporters::{DeviceResult, MeasureReport, human, json, prometheus, si};
 use wattledger_std::mig_warnings::{self, MigWarning};
 use wattledger_std::monitor::{self, DeviceWindowReport, Monitor, MonitorConfig};
 use wattledger_std::sensors::Sensor;
@@ -23,20 +21,29 @@ use wattledger_std::sensors::replay::ReplaySensor;
 use wattledger_std::trace::{RecordingSensor, Trace, TraceMeta};
 use wattledger_std::visible::{self, VisibleSensor};
 
-use crate::{CliError, CliResult, Source, exit, write_atomically};
+use crate::{CliError, CliResult, Source, exit, out, supervise};
+
+/// The shortest `--interval`, in milliseconds: below it the poll costs more
+/// than NVML's counters can resolve.
+pub const MIN_INTERVAL_MS: u64 = 1;
+/// The longest `--interval`, in milliseconds: beyond it the five-interval
+/// gap rule could not tell a stall from polling.
+pub const MAX_INTERVAL_MS: u64 = 60_000;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Where readings come from: nvml, jetson, jetson:ROOT or replay:FILE.
     #[arg(long, default_value = "nvml", value_name = "SOURCE")]
     source: Source,
-    /// Polling interval in milliseconds (default: from the sensor, 10–1000 ms).
-    #[arg(long, value_name = "MS")]
+    /// Polling interval in milliseconds, 1 to 60000 (default: from the
+    /// sensor, 10–1000 ms).
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(MIN_INTERVAL_MS..=MAX_INTERVAL_MS))]
     interval: Option<u64>,
-    /// Print the report as JSON.
+    /// Write the report as JSON.
     #[arg(long)]
     json: bool,
-    /// Write the report to FILE instead of stdout.
+    /// Write the report to FILE instead of stderr (stdout is the command's;
+    /// `-o /dev/fd/3` writes to a descriptor the shell opened).
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
     /// Record every sample as a replay trace (wattledger-trace/1) in FILE.
@@ -97,21 +104,51 @@ fn mig_warnings(reports: &[DeviceWindowReport], warnings: &mut Vec<String>) -> V
     })
 }
 
+/// Writes the report and files of `m`: the report to `-o FILE` or stderr
+/// (never stdout, which is the command's), the Prometheus file. Every
+/// output is tried; the first failure is returned. A warning for each lost
+/// device goes to stderr when the report itself does not.
 fn emit(args: &Args, m: &MeasureReport) -> CliResult<()> {
-    if let Some(p) = &args.prometheus {
-        write_atomically(p, &prometheus::measure(m))?;
-    }
+    let mut first_error = None;
     let text = if args.json {
-        json::to_string(m).map_err(|e| CliError::failure(format!("cannot write JSON: {e}")))?
+        json::to_string(m).map_err(|e| CliError::failure(format!("cannot write JSON: {e}")))
     } else {
-        human::measure(m)
+        Ok(human::measure(m))
     };
-    match &args.output {
-        Some(p) => write_atomically(p, &text),
-        None => {
-            print!("{text}");
-            Ok(())
+    let written = text.and_then(|text| match &args.output {
+        Some(p) => out::write_file(p, &text),
+        None => out::stderr(&text),
+    });
+    if let Err(e) = written {
+        first_error = Some(e);
+    }
+    if args.output.is_some() || args.json {
+        for w in m.lost_device_warnings() {
+            out::warning(&w);
         }
+    }
+    if let Some(p) = &args.prometheus {
+        if let Err(e) = out::write_file(p, &prometheus::measure(m)) {
+            first_error.get_or_insert(e);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+/// The exit code of a run whose command's own code is `code`: the
+/// command's, except [`exit::INCOMPLETE`] when it succeeded and a
+/// measurement is incomplete; a closed pipe while writing still exits with
+/// it.
+fn finish(args: &Args, m: &MeasureReport, code: i32) -> CliResult {
+    let code = if code == exit::OK && m.incomplete {
+        exit::INCOMPLETE
+    } else {
+        code
+    };
+    match emit(args, m) {
+        Err(e) if e.is_closed_pipe() => Ok(code),
+        Err(e) => Err(e),
+        Ok(()) => Ok(code),
     }
 }
 
@@ -137,40 +174,38 @@ fn analyse_trace(args: &Args, path: &PathBuf) -> CliResult {
         });
     let whole = monitor::whole_trace(&trace, max_gap_ns)
         .map_err(|e| CliError::failure(format!("cannot analyse {}: {e}", path.display())))?;
-    let mut warnings: Vec<String> = whole
-        .without_samples
-        .iter()
-        .map(|d| {
-            format!(
-                "device {} ({}) has no samples in the trace",
-                d.index, d.name
-            )
-        })
-        .collect();
+    let mut warnings: Vec<String> = Vec::new();
+    if let Some(line) = trace.truncated_line {
+        warnings.push(format!(
+            "{}: line {line} is cut short (the recording was stopped while writing it); the trace is read up to the line before",
+            path.display()
+        ));
+    }
+    warnings.extend(whole.without_samples.iter().map(|d| {
+        format!(
+            "device {} ({}) has no samples in the trace",
+            d.index, d.name
+        )
+    }));
     let mig = mig_warnings(&whole.reports, &mut warnings);
     let devices: Vec<DeviceResult> = whole
         .reports
         .iter()
         .map(DeviceResult::from_window)
         .collect();
-    let m = MeasureReport {
-        source: format!(
+    let mut m = MeasureReport::new(
+        format!(
             "replay:{} (recorded from {})",
             path.display(),
             trace.meta.source
         ),
-        command: Vec::new(),
-        exit_code: None,
-        wall_s: None,
-        total_energy_j: total_energy_j(&devices),
         devices,
-        mig_warnings: mig,
-        warnings,
-    };
-    emit(args, &m)?;
-    Ok(exit::OK)
+    );
+    warnings.extend(m.lost_device_warnings());
+    m.mig_warnings = mig;
+    m.warnings = warnings;
+    finish(args, &m, exit::OK)
 }
-
 fn source_label(s: &Source) -> String {
     match s {
         Source::Nvml => "nvml".to_string(),
@@ -180,7 +215,28 @@ fn source_label(s: &Source) -> String {
     }
 }
 
+/// The checks made before anything is opened or run: option values that
+/// make no sense together, and every output path.
+fn check_args(args: &Args) -> CliResult<()> {
+    if let (Source::Replay(_), false) = (&args.source, args.command.is_empty()) {
+        return Err(CliError::usage(
+            "--source replay:FILE analyses a recording and runs nothing; drop the command after `--`, or measure the command with --source nvml or jetson",
+        ));
+    }
+    if let Some(p) = &args.output {
+        out::check_output("-o", p)?;
+    }
+    if let Some(p) = &args.prometheus {
+        out::check_output("--prometheus", p)?;
+    }
+    if let Some(p) = &args.record {
+        out::check_output("--record", p)?;
+    }
+    Ok(())
+}
+
 pub fn run(args: &Args) -> CliResult {
+    check_args(args)?;
     if args.command.is_empty() {
         if let Source::Replay(path) = &args.source {
             return analyse_trace(args, path);
@@ -212,6 +268,8 @@ pub fn run(args: &Args) -> CliResult {
             let mut meta = TraceMeta::new(visible.source());
             meta.recorded_by = Some(format!("wattledger {}", env!("CARGO_PKG_VERSION")));
             meta.note = Some(format!("measure -- {}", args.command.join(" ")));
+            // The recording sensor flushes each line as it is written, so a
+            // wattledger killed at any point leaves a valid trace prefix.
             let (sensor, recording) =
                 RecordingSensor::new(visible, Box::new(BufWriter::new(file)), &meta).map_err(
                     |e| CliError::failure(format!("cannot record to {}: {e}", path.display())),
@@ -225,15 +283,21 @@ pub fn run(args: &Args) -> CliResult {
     };
     let monitor = Monitor::with_config(vec![measured], config)
         .map_err(|e| CliError::no_device(format!("cannot start measuring: {e}")))?;
+    let mut catcher = supervise::Catcher::new()
+        .map_err(|e| CliError::failure(format!("cannot handle signals: {e}")))?;
     monitor
         .begin_window("measure")
         .map_err(|e| CliError::failure(format!("cannot begin the window: {e}")))?;
+    let start_unix_s = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_secs_f64());
     let started = Instant::now();
     let program = args.command.first().map(String::as_str).unwrap_or_default();
-    let mut child = match std::process::Command::new(program)
-        .args(args.command.iter().skip(1))
-        .spawn()
-    {
+    let mut command = std::process::Command::new(program);
+    command.args(args.command.iter().skip(1));
+    supervise::prepare(&mut command);
+    let mut child = match command.spawn() {
         Ok(c) => c,
         Err(e) => {
             let code = if e.kind() == std::io::ErrorKind::PermissionDenied {
@@ -252,17 +316,23 @@ pub fn run(args: &Args) -> CliResult {
     if live {
         let _ = monitor.begin_window("live");
     }
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) => {}
-            Err(e) => {
-                return Err(CliError::failure(format!(
-                    "cannot wait for `{program}`: {e}"
-                )));
-            }
+    let mut on_signal = |sig: i32, again: bool| {
+        if live {
+            let _ = out::stderr("\r\x1b[2K");
         }
-        std::thread::sleep(Duration::from_millis(20));
+        if again {
+            out::message(&format!(
+                "{}: killing `{program}` now (SIGKILL)",
+                supervise::signal_name(sig)
+            ));
+        } else {
+            out::message(&format!(
+                "{}: passed on to `{program}`; waiting for it to end, then reporting (again to kill it now)",
+                supervise::signal_name(sig)
+            ));
+        }
+    };
+    let mut tick = || {
         if live && last_live.elapsed() >= Duration::from_secs(1) {
             last_live = Instant::now();
             if let Ok(reports) = monitor.end_window("live") {
@@ -276,18 +346,20 @@ pub fn run(args: &Args) -> CliResult {
                         )
                     })
                     .collect();
-                eprint!(
+                let _ = out::stderr(&format!(
                     "\r\x1b[2Kwattledger: {:.0} s  {}",
                     started.elapsed().as_secs_f64(),
                     powers.join("  ")
-                );
+                ));
             }
             let _ = monitor.begin_window("live");
         }
     };
+    let ended = supervise::wait(&mut child, &mut catcher, &mut on_signal, &mut tick)
+        .map_err(|e| CliError::failure(format!("cannot wait for `{program}`: {e}")))?;
     let wall_s = started.elapsed().as_secs_f64();
     if live {
-        eprint!("\r\x1b[2K");
+        let _ = out::stderr("\r\x1b[2K");
     }
     let reports = monitor
         .end_window("measure")
@@ -303,27 +375,31 @@ pub fn run(args: &Args) -> CliResult {
         }
     }
     let mig = mig_warnings(&reports, &mut warnings);
-    let code = status.code().unwrap_or_else(|| {
-        #[cfg(unix)]
-        {
-            use std::os::unix::process::ExitStatusExt;
-            status.signal().map_or(exit::FAILURE, |s| 128 + s)
-        }
-        #[cfg(not(unix))]
-        {
-            exit::FAILURE
-        }
-    });
-    let m = MeasureReport {
-        source: source_label(&args.source),
-        command: args.command.clone(),
-        exit_code: status.code(),
-        wall_s: Some(wall_s),
-        total_energy_j: total_energy_j(&results),
-        devices: results,
-        mig_warnings: mig,
-        warnings,
+    let status = ended.status;
+    #[cfg(unix)]
+    let killed_by = {
+        use std::os::unix::process::ExitStatusExt;
+        status.signal()
     };
-    emit(args, &m)?;
-    Ok(code)
+    #[cfg(not(unix))]
+    let killed_by: Option<i32> = None;
+    // As a shell reports it: the command's code, or 128 + the signal. When
+    // wattledger was interrupted, the signal it received (Ctrl-C: 130),
+    // whatever it took to stop the command.
+    let code = match (status.code(), ended.interrupted_by, killed_by) {
+        (Some(c), _, _) => c,
+        (None, Some(sig), _) | (None, None, Some(sig)) => 128 + sig,
+        (None, None, None) => exit::FAILURE,
+    };
+    let mut m = MeasureReport::new(source_label(&args.source), results);
+    m.command = args.command.clone();
+    m.exit_code = status.code();
+    m.wall_s = Some(wall_s);
+    m.start_unix_s = start_unix_s;
+    m.interrupted = ended.interrupted_by.is_some();
+    m.interrupted_by = ended.interrupted_by.map(supervise::signal_name);
+    warnings.extend(m.lost_device_warnings());
+    m.mig_warnings = mig;
+    m.warnings = warnings;
+    finish(args, &m, code)
 }

@@ -8,7 +8,7 @@ use wattledger_core::mig::{
     Architecture, CheckOptions, GpuModel, ResultRecord, Severity, ShareBasis, WarningCode, find_gpu,
 };
 
-use crate::{CliError, CliResult, exit, print_json};
+use crate::{CliError, CliResult, exit, out, outln, print_json};
 use wattledger_std::mig_warnings;
 use wattledger_std::model_file::{json_error, read_file};
 
@@ -185,9 +185,15 @@ pub fn check(args: &CheckArgs) -> CliResult {
             "warnings": warnings,
         }))?;
     } else {
-        println!("{} result(s), {} warning(s)", records.len(), warnings.len());
+        let mut s = String::new();
+        outln!(
+            s,
+            "{} result(s), {} warning(s)",
+            records.len(),
+            warnings.len()
+        );
         for w in &warnings {
-            println!("{} {}: {}", w.code, w.severity, w.message);
+            outln!(s, "{} {}: {}", w.code, w.severity, w.message);
         }
     }
     Ok(findings_status(&warnings, args.fail_on))
@@ -261,11 +267,13 @@ pub fn profiles(args: &ProfilesArgs) -> CliResult {
         print_json(&data)?;
         return Ok(exit::OK);
     }
+    let mut s = String::new();
     for (i, g) in data.iter().enumerate() {
         if i > 0 {
-            println!();
+            outln!(s);
         }
-        println!(
+        outln!(
+            s,
             "{} ({}, PCI {}): {} compute slices, {} memory slices",
             g.gpu,
             g.architecture,
@@ -273,12 +281,19 @@ pub fn profiles(args: &ProfilesArgs) -> CliResult {
             g.compute_slices,
             g.memory_slices
         );
-        println!(
+        outln!(
+            s,
             "  {:<16} {:>7} {:>7} {:>6} {:>5} {:>5}  note",
-            "profile", "compute", "memory", "GB", "max", "SMs"
+            "profile",
+            "compute",
+            "memory",
+            "GB",
+            "max",
+            "SMs"
         );
         for p in &g.profiles {
-            println!(
+            outln!(
+                s,
                 "  {:<16} {:>7} {:>7} {:>6} {:>5} {:>5}  {}",
                 p.name,
                 p.compute_slices,
@@ -290,5 +305,6 @@ pub fn profiles(args: &ProfilesArgs) -> CliResult {
             );
         }
     }
+    out::stdout(&s)?;
     Ok(exit::OK)
 }

@@ -64,7 +64,15 @@ fn json_of(out: &Output) -> Value {
 
 #[test]
 fn h100_energy_is_power_times_duration() {
-    let out = run(with_fake("h100").args(["measure", "--json", "--", "sleep", "0.3"]));
+    let out = run(with_fake("h100").args([
+        "measure",
+        "-o",
+        "/dev/stdout",
+        "--json",
+        "--",
+        "sleep",
+        "0.3",
+    ]));
     assert_eq!(out.status.code(), Some(0));
     let d = json_of(&out);
     let dev = &d["devices"][0];
@@ -90,7 +98,8 @@ fn h100_energy_is_power_times_duration() {
 fn exit_code_is_passed_through() {
     let out = run(with_fake("h100").args(["measure", "--", "sh", "-c", "exit 3"]));
     assert_eq!(out.status.code(), Some(3));
-    let text = String::from_utf8_lossy(&out.stdout);
+    // The report goes to stderr: stdout is the command's.
+    let text = String::from_utf8_lossy(&out.stderr);
     assert!(text.contains("(exit 3)"), "{text}");
     let out = run(with_fake("h100").args(["measure", "--", "no-such-program-wattledger"]));
     assert_eq!(out.status.code(), Some(127));
@@ -121,7 +130,7 @@ fn two_mig_instances_of_one_gpu_are_measured_once_and_warned() {
                 "CUDA_VISIBLE_DEVICES",
                 "MIG-0a1b2c3d-1111-5e6f-8a9b-0c1d2e3f4a5b,MIG-0a1b2c3d-2222-5e6f-8a9b-0c1d2e3f4a5b",
             )
-            .args(["measure", "--json", "--prometheus"])
+            .args(["measure", "-o", "/dev/stdout", "--json", "--prometheus"])
             .arg(&prom)
             .args(["--", "sleep", "0.05"]),
     );
@@ -138,11 +147,21 @@ fn two_mig_instances_of_one_gpu_are_measured_once_and_warned() {
     // result covers two profiles, so it has none (005).
     assert_eq!(codes, ["WL-MIG-001", "WL-MIG-005"]);
     let text = std::fs::read_to_string(&prom).unwrap();
-    assert!(text.contains("# TYPE wattledger_energy_joules_total counter"));
-    assert!(text.contains("# TYPE wattledger_power_watts gauge"));
+    assert!(text.contains("# TYPE wattledger_run_energy_joules gauge"));
+    assert!(text.contains("# TYPE wattledger_run_average_power_watts gauge"));
+    // The GPU standing for both instances is labelled as itself, and each
+    // instance has a series of its own with its MIG labels.
     assert!(text.contains(
-        "wattledger_energy_joules_total{gpu_uuid=\"GPU-4f1c2a9e-6b7d-4e21-9c3a-1a2b3c4d5e6f\",parent_uuid=\"\",mig_profile=\"\"}"
-    ));
+        "wattledger_run_energy_joules{source=\"nvml\",device=\"0\",gpu_uuid=\"GPU-4f1c2a9e-6b7d-4e21-9c3a-1a2b3c4d5e6f\",parent_uuid=\"GPU-4f1c2a9e-6b7d-4e21-9c3a-1a2b3c4d5e6f\",mig_profile=\"\"}"
+    ), "{text}");
+    for (uuid, profile) in [
+        ("MIG-0a1b2c3d-1111-5e6f-8a9b-0c1d2e3f4a5b", "1g.5gb"),
+        ("MIG-0a1b2c3d-2222-5e6f-8a9b-0c1d2e3f4a5b", "2g.10gb"),
+    ] {
+        assert!(text.contains(&format!(
+            "wattledger_run_mig_instance_info{{gpu_uuid=\"GPU-4f1c2a9e-6b7d-4e21-9c3a-1a2b3c4d5e6f\",mig_uuid=\"{uuid}\",parent_uuid=\"GPU-4f1c2a9e-6b7d-4e21-9c3a-1a2b3c4d5e6f\",mig_profile=\"{profile}\"}} 1"
+        )), "{uuid} {profile} in {text}");
+    }
     // No temporary file is left beside it.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
@@ -158,7 +177,15 @@ fn two_mig_instances_of_one_h200_are_one_result_without_double_counting() {
     let out = succeed(
         with_fake("h200_mig")
             .env("CUDA_VISIBLE_DEVICES", instances)
-            .args(["measure", "--json", "--", "sleep", "0.1"]),
+            .args([
+                "measure",
+                "-o",
+                "/dev/stdout",
+                "--json",
+                "--",
+                "sleep",
+                "0.1",
+            ]),
     );
     let d = json_of(&out);
     let devices = d["devices"].as_array().unwrap();
@@ -195,7 +222,7 @@ fn two_mig_instances_of_one_h200_are_one_result_without_double_counting() {
             .env("CUDA_VISIBLE_DEVICES", instances)
             .args(["measure", "--", "true"]),
     );
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = String::from_utf8_lossy(&out.stderr);
     assert_eq!(text.matches("nvml 0 ").count(), 1, "{text}");
     assert!(
         text.contains("the parent GPU's energy, counted once"),
@@ -215,7 +242,7 @@ fn one_mig_instance_is_labelled_as_the_instance() {
                 "CUDA_VISIBLE_DEVICES",
                 "MIG-7e8f9a0b-3333-4c5d-9e6f-7a8b9c0d1e2f",
             )
-            .args(["measure", "--json", "--prometheus"])
+            .args(["measure", "-o", "/dev/stdout", "--json", "--prometheus"])
             .arg(&prom)
             .args(["--", "true"]),
     );
@@ -244,7 +271,7 @@ fn trace_path() -> std::path::PathBuf {
 fn replay_trace_without_a_command_is_one_window() {
     let out = succeed(
         wattledger()
-            .args(["measure", "--json", "--source"])
+            .args(["measure", "-o", "/dev/stdout", "--json", "--source"])
             .arg(format!("replay:{}", trace_path().display())),
     );
     let d = json_of(&out);
@@ -268,14 +295,22 @@ fn record_writes_a_trace_that_replays() {
     let trace = dir.path().join("run.jsonl");
     let out = succeed(
         with_fake("h100")
-            .args(["measure", "--interval", "10", "--json", "--record"])
+            .args([
+                "measure",
+                "-o",
+                "/dev/stdout",
+                "--interval",
+                "10",
+                "--json",
+                "--record",
+            ])
             .arg(&trace)
             .args(["--", "sleep", "0.1"]),
     );
     let live = json_of(&out);
     let out = succeed(
         wattledger()
-            .args(["measure", "--json", "--source"])
+            .args(["measure", "-o", "/dev/stdout", "--json", "--source"])
             .arg(format!("replay:{}", trace.display())),
     );
     let replayed = json_of(&out);
@@ -298,7 +333,15 @@ fn jetson_source_reads_the_fixture_tree() {
     jetson_trees::orin_nano(root.path());
     let out = succeed(
         wattledger()
-            .args(["measure", "--json", "--interval", "10", "--source"])
+            .args([
+                "measure",
+                "-o",
+                "/dev/stdout",
+                "--json",
+                "--interval",
+                "10",
+                "--source",
+            ])
             .arg(format!("jetson:{}", root.path().display()))
             .args(["--", "sleep", "0.1"]),
     );
@@ -355,7 +398,7 @@ fn cuda_visible_devices_picks_the_gpus_measured() {
     let out = succeed(
         with_fake("cluster")
             .env("CUDA_VISIBLE_DEVICES", "2,3")
-            .args(["measure", "--json", "--", "true"]),
+            .args(["measure", "-o", "/dev/stdout", "--json", "--", "true"]),
     );
     let d = json_of(&out);
     let uuids: Vec<&str> = d["devices"]

@@ -19,6 +19,7 @@ fn spec() -> HardwareSpec {
         gating_domain: 2,
         idle_power_w: 8.0,
         uncore_power_w: 1.0,
+        active_power_w: 0.0,
         energy_per_op_j: PrecisionTable::EMPTY.with(Precision::Fp32, 1e-12),
         energy_per_byte_j: 1e-11,
         threads_per_unit: 64,
@@ -70,6 +71,14 @@ fn hardware_errors_each_have_their_own_variant() {
     assert_eq!(
         with(|s| s.uncore_power_w = -0.5),
         Err(E::Negative(F::UncorePower))
+    );
+    assert_eq!(
+        with(|s| s.active_power_w = -3.0),
+        Err(E::Negative(F::ActivePower))
+    );
+    assert_eq!(
+        with(|s| s.active_power_w = f64::NAN),
+        Err(E::NotANumber(F::ActivePower))
     );
     assert_eq!(
         with(|s| s.energy_per_op_j = PrecisionTable::EMPTY.with(Precision::Int8, f64::NAN)),

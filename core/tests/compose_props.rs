@@ -35,6 +35,7 @@ fn hardware() -> impl Strategy<Value = HardwareModel> {
                 gating_domain: g,
                 idle_power_w: idle,
                 uncore_power_w: uncore,
+                active_power_w: 0.0,
                 energy_per_op_j: PrecisionTable::EMPTY
                     .with(Precision::Fp16, 0.6e-12)
                     .with(Precision::Fp32, 9e-12),

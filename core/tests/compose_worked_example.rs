@@ -171,6 +171,7 @@ fn toy(gating: bool) -> HardwareModel {
         gating_domain: 2,
         idle_power_w: 8.0,
         uncore_power_w: 2.0,
+        active_power_w: 0.0,
         energy_per_op_j: PrecisionTable::EMPTY.with(Precision::Fp32, 1e-9),
         energy_per_byte_j: 1e-10,
         threads_per_unit: 100,
@@ -432,6 +433,37 @@ fn every_preset_is_valid_and_named() {
     // The measured H100 idle: 40 W SMs + 30 W uncore = 70 W at P0.
     let h = Preset::H100Sxm5.model();
     assert_eq!(h.spec().idle_power_w + h.uncore_power_w(), 70.0);
+}
+
+#[test]
+fn active_power_is_tdp_minus_idle_and_follows_the_operating_point() {
+    // Data-centre presets: TDP − (idle + uncore), an upper bound.
+    for (p, tdp) in [
+        (Preset::H100Sxm5, 700.0),
+        (Preset::A100_40gb, 400.0),
+        (Preset::H200, 700.0),
+        (Preset::B200, 1000.0),
+    ] {
+        let m = p.model();
+        let s = m.spec();
+        assert_eq!(
+            s.active_power_w,
+            tdp - s.idle_power_w - s.uncore_power_w,
+            "{}",
+            p.name()
+        );
+        // At the nominal point no scaling applies.
+        assert_eq!(m.active_power_w(), s.active_power_w);
+    }
+    // Orin MAXN: 30 W for 16 SMs at the nominal point.
+    assert_eq!(Preset::AgxOrinMaxn.model().active_power_w(), 30.0);
+    // The 30 W mode: 8 SMs → 15 W nominal, scaled by v²·f:
+    // (0.65/0.85)² · (624.75/1301) = 0.584775… · 0.480207… = 0.280813…
+    let m = Preset::AgxOrin30w.model();
+    assert_eq!(m.spec().active_power_w, 15.0);
+    let expected = 15.0 * (0.65f64 / 0.85).powi(2) * (624.75 / 1301.0);
+    assert!((m.active_power_w() - expected).abs() < 1e-12);
+    assert!((m.active_power_w() - 4.2122).abs() < 1e-3);
 }
 
 #[test]

@@ -25,6 +25,7 @@ pub mod exporters;
 pub mod mig_warnings;
 pub mod model_file;
 pub mod monitor;
+pub mod profiles;
 pub mod sensors;
 pub mod trace;
 pub mod visible;

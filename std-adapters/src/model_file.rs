@@ -18,7 +18,7 @@ use wattledger_core::compose::{
     Subgraph, SubgraphRecord,
 };
 use wattledger_core::hardware::{HardwareModel, HardwareSpec, Precision};
-use wattledger_core::presets::Preset;
+use wattledger_core::presets::{MaxPower, Preset};
 use wattledger_core::scenario::{RESNET18_H100, RESNET18_NAMES};
 
 /// A file or value the user gave is wrong; the message says where and what.
@@ -45,27 +45,122 @@ impl fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
-/// Reads a whole file, or says why not and what to do.
+/// Reads a whole UTF-8 text file, or says why not and what to do. A UTF-8
+/// byte-order mark (which some Windows editors write) is skipped.
 ///
 /// # Errors
-/// [`InputError`] naming `what` and the path.
+/// [`InputError`] naming `what` and the path: the file cannot be read
+/// (the OS's words), or it is not UTF-8 (where the first bad byte is).
 pub fn read_file(path: &Path, what: &str) -> Result<String, InputError> {
-    std::fs::read_to_string(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         InputError::new(format!(
             "cannot read {what} {}: {e}; check the path and its permissions",
             path.display()
         ))
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        InputError::new(format!(
+            "{what} {} is not UTF-8 text (invalid byte at offset {}); save it as UTF-8",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_owned(),
+        None => text,
     })
 }
 
-/// A JSON syntax or type error with the file name, line and column.
+/// A JSON syntax or type error as `FILE:LINE:COLUMN: what is wrong`, with
+/// what to do for a syntax error. The position is said once (serde_json's
+/// own message ends with it too).
 pub fn json_error(path: &Path, e: &serde_json::Error) -> InputError {
+    let text = e.to_string();
+    let what = text
+        .strip_suffix(&format!(" at line {} column {}", e.line(), e.column()))
+        .unwrap_or(&text);
+    let hint = match e.classify() {
+        serde_json::error::Category::Syntax => "; fix the JSON syntax there",
+        serde_json::error::Category::Eof => {
+            "; the file ends too early: close every bracket and brace"
+        }
+        _ => "",
+    };
     InputError::new(format!(
-        "{}:{}:{}: {e}",
+        "{}:{}:{}: {what}{hint}",
         path.display(),
         e.line(),
         e.column()
     ))
+}
+
+/// The closest of `known` to `word`, when it is close enough to be a typo
+/// (at most two letters changed, added or dropped).
+fn closest<'a>(word: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    fn distance(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut diagonal = row.first().copied().unwrap_or(0);
+            if let Some(first) = row.first_mut() {
+                *first = i + 1;
+            }
+            for (j, cb) in b.iter().enumerate() {
+                let above = row.get(j + 1).copied().unwrap_or(0);
+                let left = row.get(j).copied().unwrap_or(0);
+                let value = (diagonal + usize::from(ca != *cb))
+                    .min(above + 1)
+                    .min(left + 1);
+                diagonal = above;
+                if let Some(slot) = row.get_mut(j + 1) {
+                    *slot = value;
+                }
+            }
+        }
+        row.last().copied().unwrap_or(0)
+    }
+    known
+        .map(|k| (distance(word, k), k))
+        .filter(|&(d, _)| d <= 2)
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, k)| k)
+}
+
+/// Refuses any key of `fields` that `template` (a hardware spec as JSON)
+/// does not have, one object level down too (`gating`, `dvfs`): a typo in
+/// an override would otherwise be ignored and the preset's value used.
+fn check_hardware_fields(
+    fields: &serde_json::Map<String, Value>,
+    template: &Value,
+    path: &str,
+    origin: &str,
+) -> Result<(), InputError> {
+    let Value::Object(known) = template else {
+        return Ok(());
+    };
+    for (key, value) in fields {
+        if path == "hardware" && key == "preset" {
+            continue;
+        }
+        match known.get(key) {
+            None => {
+                let hint = closest(key, known.keys().map(String::as_str))
+                    .map_or_else(String::new, |k| format!("did you mean `{k}`? "));
+                let names: Vec<&str> = known.keys().map(String::as_str).collect();
+                return Err(InputError::new(format!(
+                    "{origin}: {path}: unknown field `{key}`; {hint}the fields are {}",
+                    names.join(", ")
+                )));
+            }
+            Some(inner @ Value::Object(_)) => {
+                if let Value::Object(changes) = value {
+                    check_hardware_fields(changes, inner, &format!("{path}.{key}"), origin)?;
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// A model ready to compose.
@@ -77,6 +172,9 @@ pub struct Model {
     pub hardware: HardwareModel,
     /// Preset name, or "inline" / the file it came from.
     pub hardware_source: String,
+    /// The most the hardware can draw, when it is a preset (or a preset
+    /// with fields changed): average powers above it are warned about.
+    pub max_power: Option<MaxPower>,
     /// The policy from the file or the command line.
     pub gating: GatingPolicy,
     /// Subgraphs, id = index in `names`.
@@ -150,8 +248,21 @@ pub fn parse_policy(name: &str) -> Result<GatingPolicy, InputError> {
 }
 
 /// The hardware a JSON value describes: a preset name, a full hardware
-/// object, or `{"preset": NAME, ...fields to change}`.
-fn hardware_from_value(value: &Value, origin: &str) -> Result<HardwareModel, InputError> {
+/// object, or `{"preset": NAME, ...fields to change}`; with the preset's
+/// maximum power where there is a preset.
+fn hardware_from_value(
+    value: &Value,
+    origin: &str,
+) -> Result<(HardwareModel, Option<MaxPower>), InputError> {
+    let preset_power = value
+        .as_str()
+        .or_else(|| value.get("preset").and_then(Value::as_str))
+        .and_then(Preset::from_name)
+        .map(Preset::max_power);
+    hardware_from_value_only(value, origin).map(|m| (m, preset_power))
+}
+
+fn hardware_from_value_only(value: &Value, origin: &str) -> Result<HardwareModel, InputError> {
     match value {
         Value::String(name) => Preset::from_name(name).map(Preset::model).ok_or_else(|| {
             InputError::new(format!(
@@ -178,11 +289,15 @@ fn hardware_from_value(value: &Value, origin: &str) -> Result<HardwareModel, Inp
                 }
                 None => Value::Object(serde_json::Map::new()),
             };
+            let template = serde_json::to_value(Preset::H100Sxm5.model().spec())
+                .map_err(|e| InputError::new(format!("cannot list the hardware fields: {e}")))?;
+            check_hardware_fields(fields, &template, "hardware", origin)?;
             for (key, v) in fields {
                 if key == "preset" {
                     continue;
                 }
-                merge(&mut base, key, v);
+                merge(&mut base, key, v)
+                    .map_err(|e| InputError::new(format!("{origin}: hardware.{key}: {e}")))?;
             }
             let spec: HardwareSpec = serde_json::from_value(base)
                 .map_err(|e| InputError::new(format!("{origin}: hardware: {e}")))?;
@@ -198,9 +313,12 @@ fn hardware_from_value(value: &Value, origin: &str) -> Result<HardwareModel, Inp
 /// Puts `value` at `key` of `base`, merging objects one level down
 /// (`gating`, `dvfs`) and accepting `energy_per_op_j` as an object keyed by
 /// precision name.
-fn merge(base: &mut Value, key: &str, value: &Value) {
+///
+/// # Errors
+/// The words for an unknown precision name.
+fn merge(base: &mut Value, key: &str, value: &Value) -> Result<(), String> {
     let Value::Object(map) = base else {
-        return;
+        return Ok(());
     };
     if key == "energy_per_op_j" {
         if let Value::Object(by_name) = value {
@@ -215,12 +333,19 @@ fn merge(base: &mut Value, key: &str, value: &Value) {
                             *slot = v.clone();
                         }
                     }
-                    // Leave it in: serde then names the bad key.
-                    None => table.push(Value::String(name.clone())),
+                    None => {
+                        let names = Precision::ALL.iter().map(|p| p.name());
+                        let hint = closest(name, names.clone())
+                            .map_or_else(String::new, |k| format!("did you mean `{k}`? "));
+                        return Err(format!(
+                            "unknown precision `{name}`; {hint}the precisions are {}",
+                            names.collect::<Vec<_>>().join(", ")
+                        ));
+                    }
                 }
             }
             map.insert(key.to_string(), Value::Array(table));
-            return;
+            return Ok(());
         }
     }
     match (map.get_mut(key), value) {
@@ -233,16 +358,20 @@ fn merge(base: &mut Value, key: &str, value: &Value) {
             map.insert(key.to_string(), value.clone());
         }
     }
+    Ok(())
 }
 
 /// The hardware `--hardware` names: a preset, else a JSON file holding a
-/// hardware value; with the name to show for it.
+/// hardware value; with the name to show for it and, for a preset, its
+/// maximum power.
 ///
 /// # Errors
 /// [`InputError`] when it is neither, or the file is wrong.
-pub fn hardware_from_arg(arg: &str) -> Result<(HardwareModel, String), InputError> {
+pub fn hardware_from_arg(
+    arg: &str,
+) -> Result<(HardwareModel, String, Option<MaxPower>), InputError> {
     if let Some(p) = Preset::from_name(arg) {
-        return Ok((p.model(), p.name().to_string()));
+        return Ok((p.model(), p.name().to_string(), Some(p.max_power())));
     }
     let path = Path::new(arg);
     if !path.exists() {
@@ -253,8 +382,8 @@ pub fn hardware_from_arg(arg: &str) -> Result<(HardwareModel, String), InputErro
     }
     let text = read_file(path, "hardware file")?;
     let value: Value = serde_json::from_str(&text).map_err(|e| json_error(path, &e))?;
-    let model = hardware_from_value(&value, &path.display().to_string())?;
-    Ok((model, path.display().to_string()))
+    let (model, max_power) = hardware_from_value(&value, &path.display().to_string())?;
+    Ok((model, path.display().to_string(), max_power))
 }
 
 /// Reads and checks a model file.
@@ -265,18 +394,34 @@ pub fn hardware_from_arg(arg: &str) -> Result<(HardwareModel, String), InputErro
 pub fn load_model(path: &Path) -> Result<Model, InputError> {
     let text = read_file(path, "model file")?;
     let origin = path.display().to_string();
+    let first = text.trim_start().chars().next();
+    if first != Some('{') {
+        let found = match first {
+            Some('[') => "an array",
+            Some('"') => "a string",
+            None => "nothing",
+            _ => "a single value",
+        };
+        return Err(InputError::new(format!(
+            "{origin}: a model file is one JSON object, {{\"hardware\": …, \"subgraphs\": [ … ]}}, not {found}; \
+             see \"The model file\" in the README"
+        )));
+    }
     let file: ModelFile = serde_json::from_str(&text).map_err(|e| json_error(path, &e))?;
-    let (hardware, hardware_source) = match &file.hardware {
+    let (hardware, hardware_source, max_power) = match &file.hardware {
         None => (
             Preset::H100Sxm5.model(),
             Preset::H100Sxm5.name().to_string(),
+            Some(Preset::H100Sxm5.max_power()),
         ),
         Some(v) => {
-            let source = match v {
-                Value::String(s) => s.clone(),
+            let source = match (v, v.get("preset").and_then(Value::as_str)) {
+                (Value::String(s), _) => s.clone(),
+                (_, Some(preset)) => format!("{preset} with changes"),
                 _ => "inline".to_string(),
             };
-            (hardware_from_value(v, &origin)?, source)
+            let (hardware, max_power) = hardware_from_value(v, &origin)?;
+            (hardware, source, max_power)
         }
     };
     let hardware = match &file.operating_point {
@@ -333,6 +478,7 @@ pub fn load_model(path: &Path) -> Result<Model, InputError> {
         title,
         hardware,
         hardware_source,
+        max_power,
         gating,
         subgraphs,
         names,
@@ -345,6 +491,7 @@ pub fn builtin_model() -> Model {
         title: "ResNet-18, batch 1, FP16 (built-in)".to_string(),
         hardware: Preset::H100Sxm5.model(),
         hardware_source: Preset::H100Sxm5.name().to_string(),
+        max_power: Some(Preset::H100Sxm5.max_power()),
         gating: GatingPolicy::Off,
         subgraphs: RESNET18_H100.to_vec(),
         names: RESNET18_NAMES.iter().map(|s| s.to_string()).collect(),

@@ -11,6 +11,13 @@
 //! clocks, not the polling interval. The polling in between keeps power
 //! integration fine-grained and notices lost devices.
 //!
+//! A lost device's window still ends when the window ends (on its sensor's
+//! clock, [`Sensor::now_ns`]), not at its last reading: the time after the
+//! loss is uncovered, so its coverage says how much of the window it
+//! measured, and its report is flagged `DEVICE_LOST` with the time of the
+//! loss ([`DeviceWindowReport::lost_at_ns`]). Such an energy is a part, not
+//! the whole: callers leave it out of totals ([`DeviceWindowReport::is_complete`]).
+//!
 //! MIG warnings are not produced here: each report carries its device's
 //! [`DeviceInfo`], the meter's MIG context and, for a device presented
 //! through [`crate::visible`], the physical GPU and MIG instances it stands
@@ -26,7 +33,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use wattledger_core::meter::{
-    Meter, MeterConfig, MeterError, MigContext, WINDOW_NAME_CAPACITY, WindowReport,
+    Meter, MeterConfig, MeterError, MigContext, WINDOW_NAME_CAPACITY, WindowFlags, WindowReport,
 };
 
 use crate::sensors::{DeviceInfo, Sensor, SensorError};
@@ -133,6 +140,40 @@ pub struct DeviceWindowReport {
     /// MIG instances its energy covers, counted once. `None` for a device
     /// measured for itself.
     pub measured: Option<MeasuredGpu>,
+    /// When the device was noticed lost, on its sensor's clock (`None`:
+    /// it answered to the end, or the loss time is unknown).
+    pub lost_at_ns: Option<u64>,
+}
+
+impl DeviceWindowReport {
+    /// Whether the report measured the device over the whole window: not
+    /// lost. A lost device's energy stops at its loss, so it must not be
+    /// added into a total as if it were the window's.
+    pub fn is_complete(&self) -> bool {
+        !self.report.flags.contains(WindowFlags::DEVICE_LOST)
+    }
+}
+
+/// Stretch `report` to end at `end_ns` (a lost device's window goes on to
+/// the end of the measurement): the added time is uncovered, so the
+/// coverage falls; the energy is unchanged. A no-op when `end_ns` is not
+/// later than the report's end.
+fn extend_to(report: &mut WindowReport, end_ns: u64, update_period_ns: u64) {
+    if end_ns <= report.end_ns {
+        return;
+    }
+    report.end_ns = end_ns;
+    report.duration_ns = end_ns.saturating_sub(report.start_ns);
+    report.coverage = if report.duration_ns == 0 {
+        0.0
+    } else {
+        (report.covered_ns as f64 / report.duration_ns as f64).clamp(0.0, 1.0)
+    };
+    if report.duration_ns >= update_period_ns {
+        report.flags = WindowFlags::from_bits(
+            report.flags.bits() & !WindowFlags::SHORTER_THAN_UPDATE_PERIOD.bits(),
+        );
+    }
 }
 
 /// Whether a device is still read.
@@ -156,6 +197,7 @@ struct Device {
     rejected: u64,
     last_error: Option<String>,
     measured: Option<MeasuredGpu>,
+    lost_at_ns: Option<u64>,
 }
 
 struct State {
@@ -192,6 +234,9 @@ impl State {
                 Err(SensorError::DeviceLost { .. }) | Err(SensorError::NoSuchDevice { .. }) => {
                     dev.meter.mark_device_lost();
                     dev.status = Status::Lost;
+                    dev.lost_at_ns = sensor
+                        .now_ns()
+                        .or_else(|| dev.meter.last_sample().map(|s| s.t_ns));
                 }
                 Err(SensorError::EndOfTrace) => dev.status = Status::Ended,
                 Err(e) => dev.last_error = Some(e.to_string()),
@@ -314,6 +359,7 @@ impl Monitor {
                     rejected: 0,
                     last_error: None,
                     measured: sensor.measures(info.index).cloned(),
+                    lost_at_ns: None,
                 });
             }
         }
@@ -414,8 +460,10 @@ impl Monitor {
     /// End the window `name` on every device, at a fresh sample of each,
     /// and report on it: one report per device, in [`Monitor::devices`] order.
     ///
-    /// A device that was lost still reports, up to its last good sample,
-    /// flagged `DEVICE_LOST`.
+    /// A device that was lost still reports, flagged `DEVICE_LOST`: its
+    /// energy up to its last good sample, over the whole window (to now on
+    /// its sensor's clock, when the sensor has one), so that its coverage is
+    /// below 1.
     ///
     /// # Errors
     /// [`MonitorError::Window`] with [`MeterError::NotOpen`] when no window
@@ -426,9 +474,15 @@ impl Monitor {
             return Err(MeterError::NotOpen.into());
         }
         state.poll_all();
-        let mut reports = Vec::with_capacity(state.devices.len());
-        for dev in state.devices.iter_mut() {
-            let report = dev.meter.end(name)?;
+        let State { sensors, devices } = &mut *state;
+        let mut reports = Vec::with_capacity(devices.len());
+        for dev in devices.iter_mut() {
+            let mut report = dev.meter.end(name)?;
+            if dev.status == Status::Lost {
+                if let Some(now) = sensors.get(dev.sensor).and_then(|s| s.now_ns()) {
+                    extend_to(&mut report, now, dev.meter.config().update_period_ns);
+                }
+            }
             reports.push(DeviceWindowReport {
                 source: dev.source.clone(),
                 device: dev.info.clone(),
@@ -436,6 +490,7 @@ impl Monitor {
                 rejected_samples: dev.rejected,
                 last_error: dev.last_error.clone(),
                 measured: dev.measured.clone(),
+                lost_at_ns: dev.lost_at_ns.filter(|_| dev.status == Status::Lost),
             });
         }
         Ok(reports)
@@ -449,7 +504,10 @@ impl Monitor {
 /// flag: a trace's samples are what they are) with `max_gap_ns` as the
 /// longest interval still integrated. A device with no sample the meter
 /// accepts gets no report and is listed in [`WholeTrace::without_samples`].
-/// Reports carry the trace's recorded source (`meta.source`).
+/// Reports carry the trace's recorded source (`meta.source`). A device
+/// with a `lost` line is marked lost there, and its window runs to the
+/// trace's last time stamp (any device's), as the live window did: the
+/// time after the loss is uncovered.
 ///
 /// # Errors
 /// [`MonitorError::Window`] when a device's UUID or MIG profile does not fit
@@ -457,7 +515,20 @@ impl Monitor {
 pub fn whole_trace(trace: &Trace, max_gap_ns: u64) -> Result<WholeTrace, MonitorError> {
     const WINDOW: &str = "trace";
     let mut out = WholeTrace::default();
+    let trace_end = trace
+        .samples
+        .iter()
+        .map(|s| s.sample.t_ns)
+        .chain(trace.lost.iter().map(|l| l.t_ns))
+        .max()
+        .unwrap_or(0);
     for info in &trace.devices {
+        let lost_at = trace
+            .lost
+            .iter()
+            .find(|l| l.device == info.index)
+            .map(|l| l.t_ns);
+        let mut marked = false;
         let config = MeterConfig {
             update_period_ns: 0,
             max_gap_ns,
@@ -467,6 +538,10 @@ pub fn whole_trace(trace: &Trace, max_gap_ns: u64) -> Result<WholeTrace, Monitor
         let mut rejected = 0u64;
         let mut begun = false;
         for s in trace.samples.iter().filter(|s| s.device == info.index) {
+            if lost_at.is_some_and(|t| !marked && s.sample.t_ns > t) {
+                meter.mark_device_lost();
+                marked = true;
+            }
             if meter.ingest(s.sample).is_err() {
                 rejected += 1;
                 continue;
@@ -479,13 +554,21 @@ pub fn whole_trace(trace: &Trace, max_gap_ns: u64) -> Result<WholeTrace, Monitor
             out.without_samples.push(info.clone());
             continue;
         }
+        if lost_at.is_some() && !marked {
+            meter.mark_device_lost();
+        }
+        let mut report = meter.end(WINDOW)?;
+        if lost_at.is_some() {
+            extend_to(&mut report, trace_end, 0);
+        }
         out.reports.push(DeviceWindowReport {
             source: trace.meta.source.clone(),
             device: info.clone(),
-            report: meter.end(WINDOW)?,
+            report,
             rejected_samples: rejected,
             last_error: None,
             measured: None,
+            lost_at_ns: lost_at,
         });
     }
     Ok(out)

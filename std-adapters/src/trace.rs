@@ -18,11 +18,15 @@
 //! 3. Then `sample` lines, in the order they were taken: `device` (a device
 //!    index), `t_ns`, and the optional `energy_mj`, `power_mw`,
 //!    `gated_units`, each either omitted or `null` when absent. The `t_ns`
-//!    of one device never decreases.
+//!    of one device never decreases. Among them, a `lost` line (`device`,
+//!    `t_ns`) where a device stopped answering, so that a replay reports the
+//!    loss as the live measurement did.
 //!
 //! Blank lines are skipped; fields a reader does not know are ignored, so
 //! that later `/1` writers may add some. Every error names the line number
-//! (from 1) and, where one is at fault, the field.
+//! (from 1) and, where one is at fault, the field. A last line cut short (no
+//! `\n` at its end and not a whole JSON object: the recorder was killed
+//! while writing) is left out and noted in [`Trace::truncated_line`].
 //!
 //! Each kind of line is one serde type (`MetaLine`, [`DeviceInfo`],
 //! `SampleLine`) that both the reader and the writer use, so what is written
@@ -78,6 +82,15 @@ pub struct TraceSample {
     pub device: u32,
     /// The recorded reading.
     pub sample: Sample,
+}
+
+/// A `lost` line: where a device stopped answering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceLost {
+    /// The device's index (its [`DeviceInfo::index`]).
+    pub device: u32,
+    /// When the loss was noticed, on the sensor's clock.
+    pub t_ns: u64,
 }
 
 /// Why a trace could not be read or written.
@@ -150,6 +163,11 @@ pub struct Trace {
     pub devices: Vec<DeviceInfo>,
     /// All samples, in the order of their lines.
     pub samples: Vec<TraceSample>,
+    /// The `lost` lines, in the order of their lines.
+    pub lost: Vec<TraceLost>,
+    /// The number of a last line that was cut short and left out (the
+    /// recording was stopped while it wrote that line), if any.
+    pub truncated_line: Option<usize>,
 }
 
 impl Trace {
@@ -162,22 +180,49 @@ impl Trace {
     /// unknown or misplaced `type`, another `format`, a missing or mistyped
     /// field, a duplicate device index, a sample of an undeclared device, or a
     /// `t_ns` smaller than the device's previous one.
-    pub fn read<R: BufRead>(reader: R) -> Result<Trace, TraceError> {
+    pub fn read<R: BufRead>(mut reader: R) -> Result<Trace, TraceError> {
         let mut trace = Trace::default();
         let mut seen_meta = false;
         let mut seen_sample = false;
         // Last t_ns per device, by position in `trace.devices`.
         let mut last_t: Vec<Option<u64>> = Vec::new();
-        for (i, line) in reader.lines().enumerate() {
-            let n = i + 1;
-            let line = line.map_err(|e| TraceError::Io {
-                line: n,
-                message: e.to_string(),
-            })?;
-            if line.trim().is_empty() {
-                continue;
+        let mut bytes = Vec::new();
+        for n in 1.. {
+            bytes.clear();
+            let read = reader
+                .read_until(b'\n', &mut bytes)
+                .map_err(|e| TraceError::Io {
+                    line: n,
+                    message: e.to_string(),
+                })?;
+            if read == 0 {
+                break;
             }
-            let (kind, body) = split_line(n, &line)?;
+            let complete = bytes.last() == Some(&b'\n');
+            let parsed = std::str::from_utf8(&bytes)
+                .map_err(|e| TraceError::Io {
+                    line: n,
+                    message: format!("stream did not contain valid UTF-8: {e}"),
+                })
+                .and_then(|line| {
+                    if line.trim().is_empty() {
+                        Ok(None)
+                    } else {
+                        split_line(n, line.trim_end_matches(['\n', '\r'])).map(Some)
+                    }
+                });
+            let (kind, body) = match parsed {
+                Ok(Some(p)) => p,
+                Ok(None) => continue,
+                // The last line, without its `\n`, and not a whole object:
+                // the writer stopped in the middle of it. What came before is
+                // a valid trace.
+                Err(_) if !complete && seen_meta => {
+                    trace.truncated_line = Some(n);
+                    break;
+                }
+                Err(e) => return Err(e),
+            };
             if !seen_meta {
                 if kind != LineKind::Meta {
                     return Err(invalid(
@@ -228,33 +273,14 @@ impl Trace {
                 LineKind::Sample => {
                     seen_sample = true;
                     let ts = TraceSample::from(fields::<SampleLine>(n, body)?);
-                    let pos = trace
-                        .devices
-                        .iter()
-                        .position(|d| d.index == ts.device)
-                        .ok_or_else(|| {
-                            invalid(
-                                n,
-                                Some("device"),
-                                format!("device {} has no `device` line", ts.device),
-                            )
-                        })?;
-                    if let Some(slot) = last_t.get_mut(pos) {
-                        if let Some(prev) = *slot {
-                            if ts.sample.t_ns < prev {
-                                return Err(invalid(
-                                    n,
-                                    Some("t_ns"),
-                                    format!(
-                                        "{} is before device {}'s previous sample at {prev}",
-                                        ts.sample.t_ns, ts.device
-                                    ),
-                                ));
-                            }
-                        }
-                        *slot = Some(ts.sample.t_ns);
-                    }
+                    advance(n, &trace.devices, &mut last_t, ts.device, ts.sample.t_ns)?;
                     trace.samples.push(ts);
+                }
+                LineKind::Lost => {
+                    seen_sample = true;
+                    let lost: TraceLost = fields(n, body)?;
+                    advance(n, &trace.devices, &mut last_t, lost.device, lost.t_ns)?;
+                    trace.lost.push(lost);
                 }
             }
         }
@@ -329,6 +355,17 @@ impl Trace {
             }
             *slot = Some(ts.sample.t_ns);
         }
+        if let Some(l) = self
+            .lost
+            .iter()
+            .find(|l| !self.devices.iter().any(|d| d.index == l.device))
+        {
+            return Err(invalid(
+                first_sample_line + self.samples.len(),
+                Some("device"),
+                format!("device {} has no `device` line", l.device),
+            ));
+        }
         Ok(())
     }
 
@@ -340,11 +377,58 @@ impl Trace {
     /// written can be read back.
     pub fn write<W: Write>(&self, out: W) -> Result<W, RecordError> {
         let mut rec = Recorder::new(out, &self.meta, &self.devices)?;
+        // A `lost` line goes before its device's first later sample, so
+        // each device's lines keep their time order.
+        let mut pending: Vec<TraceLost> = self.lost.clone();
         for ts in &self.samples {
+            while let Some(i) = pending
+                .iter()
+                .position(|l| l.device == ts.device && l.t_ns < ts.sample.t_ns)
+            {
+                let l = pending.remove(i);
+                rec.record_lost(l.device, l.t_ns)?;
+            }
             rec.record(ts.device, &ts.sample)?;
+        }
+        for l in pending {
+            rec.record_lost(l.device, l.t_ns)?;
         }
         rec.finish()
     }
+}
+
+/// Checks that line `n`, of `device` at `t_ns`, names a declared device
+/// and does not go back in its time, and moves the device's clock on.
+/// `last_t` holds each device's last `t_ns`, by position in `devices`.
+fn advance(
+    n: usize,
+    devices: &[DeviceInfo],
+    last_t: &mut [Option<u64>],
+    device: u32,
+    t_ns: u64,
+) -> Result<(), TraceError> {
+    let slot = devices
+        .iter()
+        .position(|d| d.index == device)
+        .and_then(|pos| last_t.get_mut(pos))
+        .ok_or_else(|| {
+            invalid(
+                n,
+                Some("device"),
+                format!("device {device} has no `device` line"),
+            )
+        })?;
+    if let Some(prev) = *slot {
+        if t_ns < prev {
+            return Err(invalid(
+                n,
+                Some("t_ns"),
+                format!("{t_ns} is before device {device}'s previous sample at {prev}"),
+            ));
+        }
+    }
+    *slot = Some(t_ns);
+    Ok(())
 }
 
 /// What a line is: its `type` tag.
@@ -354,6 +438,7 @@ enum LineKind {
     Meta,
     Device,
     Sample,
+    Lost,
 }
 
 impl LineKind {
@@ -362,6 +447,7 @@ impl LineKind {
             LineKind::Meta => "meta",
             LineKind::Device => "device",
             LineKind::Sample => "sample",
+            LineKind::Lost => "lost",
         }
     }
 }
@@ -607,28 +693,57 @@ impl<W: Write> Recorder<W> {
     /// (nothing is written, the recorder is unchanged); [`RecordError::Io`]
     /// when writing fails.
     pub fn record(&mut self, device: u32, sample: &Sample) -> Result<(), RecordError> {
+        self.write_at(
+            device,
+            sample.t_ns,
+            LineKind::Sample,
+            &SampleLine::new(device, sample),
+        )
+    }
+
+    /// Writes a line of `kind` for `device` at `t_ns`, after checking that
+    /// the device was declared and its time does not go back.
+    fn write_at<T: Serialize>(
+        &mut self,
+        device: u32,
+        t_ns: u64,
+        kind: LineKind,
+        body: &T,
+    ) -> Result<(), RecordError> {
         let slot = self
             .devices
             .iter_mut()
             .find(|(i, _)| *i == device)
             .ok_or(RecordError::UnknownDevice { device })?;
         if let Some(previous_ns) = slot.1 {
-            if sample.t_ns < previous_ns {
+            if t_ns < previous_ns {
                 return Err(RecordError::TimeWentBack {
                     device,
                     previous_ns,
-                    t_ns: sample.t_ns,
+                    t_ns,
                 });
             }
         }
-        write_line(
-            &mut self.out,
-            LineKind::Sample,
-            &SampleLine::new(device, sample),
-        )?;
-        slot.1 = Some(sample.t_ns);
+        write_line(&mut self.out, kind, body)?;
+        slot.1 = Some(t_ns);
         self.lines += 1;
         Ok(())
+    }
+
+    /// Write that `device` stopped answering at `t_ns` (a `lost` line).
+    ///
+    /// # Errors
+    /// As [`Recorder::record`].
+    pub fn record_lost(&mut self, device: u32, t_ns: u64) -> Result<(), RecordError> {
+        self.write_at(device, t_ns, LineKind::Lost, &TraceLost { device, t_ns })
+    }
+
+    /// The `t_ns` of the last line written for `device`, if any.
+    fn last_t_ns(&self, device: u32) -> Option<u64> {
+        self.devices
+            .iter()
+            .find(|(i, _)| *i == device)
+            .and_then(|(_, t)| *t)
     }
 
     /// Take a sample of `device` from `sensor`, write it, and hand it back.
@@ -649,6 +764,15 @@ impl<W: Write> Recorder<W> {
     /// Lines written so far, the `meta` and `device` lines included.
     pub fn lines_written(&self) -> usize {
         self.lines
+    }
+
+    /// Flush what was written so far.
+    ///
+    /// # Errors
+    /// [`RecordError::Io`] when flushing fails.
+    pub fn flush(&mut self) -> Result<(), RecordError> {
+        self.out.flush()?;
+        Ok(())
     }
 
     /// Flush the output and hand it back.
@@ -728,6 +852,10 @@ pub fn record<W: Write>(
 /// Wrap the sensor a monitor reads; keep the [`Recording`] to finish the
 /// trace once the monitor is dropped. A failed write stops the recording
 /// (the samples still reach the monitor) and [`Recording::finish`] reports it.
+///
+/// Each line is written whole and flushed at once, so a recorder killed at
+/// any moment (even `kill -9`) leaves a valid trace up to its last line. A
+/// device that answers [`SensorError::DeviceLost`] gets a `lost` line, once.
 pub struct RecordingSensor {
     inner: Box<dyn Sensor>,
     state: Arc<Mutex<RecordingState>>,
@@ -744,6 +872,8 @@ impl fmt::Debug for RecordingSensor {
 struct RecordingState {
     recorder: Option<Recorder<Box<dyn Write + Send>>>,
     error: Option<RecordError>,
+    /// Devices with a `lost` line written.
+    lost: Vec<u32>,
 }
 
 /// The handle that finishes what a [`RecordingSensor`] wrote.
@@ -772,6 +902,7 @@ impl RecordingSensor {
         let state = Arc::new(Mutex::new(RecordingState {
             recorder: Some(recorder),
             error: None,
+            lost: Vec::new(),
         }));
         let handle = Recording {
             state: Arc::clone(&state),
@@ -790,14 +921,33 @@ impl Sensor for RecordingSensor {
     }
 
     fn sample(&mut self, device: u32) -> Result<Sample, SensorError> {
-        let s = self.inner.sample(device)?;
-        let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if st.error.is_none() {
-            if let Some(Err(e)) = st.recorder.as_mut().map(|r| r.record(device, &s)) {
-                st.error = Some(e);
-            }
+        let result = self.inner.sample(device);
+        let now = self.inner.now_ns();
+        let mut guard = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let st = &mut *guard;
+        if st.error.is_some() {
+            return result;
         }
-        Ok(s)
+        let written = match (&result, st.recorder.as_mut()) {
+            (Ok(s), Some(r)) => r.record(device, s).and_then(|()| r.flush()),
+            (Err(SensorError::DeviceLost { .. }), Some(r)) if !st.lost.contains(&device) => {
+                st.lost.push(device);
+                let t = match (now, r.last_t_ns(device)) {
+                    (Some(now), Some(last)) => now.max(last),
+                    (now, last) => now.or(last).unwrap_or(0),
+                };
+                r.record_lost(device, t).and_then(|()| r.flush())
+            }
+            _ => Ok(()),
+        };
+        if let Err(e) = written {
+            st.error = Some(e);
+        }
+        result
+    }
+
+    fn now_ns(&self) -> Option<u64> {
+        self.inner.now_ns()
     }
 
     fn update_period_ns(&self, device: u32) -> Option<u64> {

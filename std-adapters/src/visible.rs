@@ -403,4 +403,8 @@ impl Sensor for VisibleSensor {
     fn measures(&self, device: u32) -> Option<&MeasuredGpu> {
         self.gpu(device).ok()
     }
+
+    fn now_ns(&self) -> Option<u64> {
+        self.inner.now_ns()
+    }
 }

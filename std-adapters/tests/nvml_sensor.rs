@@ -363,3 +363,84 @@ fn profile_names_follow_nvml_mig_device_names() {
     );
     assert_eq!(profile_from_name("NVIDIA H200"), None);
 }
+
+/// Through the Rust monitor API: a GPU lost part-way keeps the window's
+/// whole length, its time after the loss uncovered; it is flagged, says
+/// when, and is not complete; a recording of it holds a `lost` line that
+/// a whole-trace replay reports the same way.
+#[test]
+fn monitor_keeps_a_lost_gpus_window_whole_and_uncovered() {
+    use wattledger_core::meter::WindowFlags;
+    use wattledger_std::monitor::{Monitor, MonitorConfig, whole_trace};
+    use wattledger_std::trace::{RecordingSensor, Trace, TraceMeta};
+
+    let fake = FakeNvml::scenario("gpu_lost");
+    let sensor = open(&fake);
+    let buffer = SharedBuffer::default();
+    let (recording_sensor, recording) = RecordingSensor::new(
+        Box::new(sensor),
+        Box::new(buffer.clone()),
+        &TraceMeta::new("nvml"),
+    )
+    .unwrap();
+    let config = MonitorConfig {
+        poll_interval: Some(Duration::from_millis(20)),
+        ..MonitorConfig::default()
+    };
+    let monitor = Monitor::with_config(vec![Box::new(recording_sensor)], config).unwrap();
+    monitor.begin_window("w").unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    let reports = monitor.end_window("w").unwrap();
+    drop(monitor);
+    recording.finish().unwrap();
+
+    let (lost, kept) = (&reports[0], &reports[1]);
+    assert!(lost.report.flags.contains(WindowFlags::DEVICE_LOST));
+    assert!(!lost.is_complete());
+    assert!(kept.is_complete());
+    // Both windows span the same ≥ 600 ms (begin and end sample every
+    // device; the lost one ends on its sensor's clock).
+    assert!(lost.report.duration_ns >= 600 * MS, "{:?}", lost.report);
+    let diff = lost.report.duration_ns.abs_diff(kept.report.duration_ns);
+    assert!(diff < 10 * MS, "{diff} ns");
+    // Lost 300 ms after init: readings cover at most 300 ms of ≥ 600 ms.
+    assert!(lost.report.coverage > 0.0 && lost.report.coverage <= 0.5 + 1e-9);
+    let lost_at = lost.lost_at_ns.expect("the loss time");
+    assert!((300 * MS..500 * MS).contains(&lost_at), "{lost_at}");
+    assert_eq!(kept.lost_at_ns, None);
+
+    let trace = Trace::read(std::io::Cursor::new(buffer.bytes())).unwrap();
+    assert_eq!(trace.lost.len(), 1);
+    assert_eq!(trace.lost[0].device, 0);
+    // The recorder and the monitor each read the clock when they see the
+    // loss, microseconds apart.
+    assert!(trace.lost[0].t_ns.abs_diff(lost_at) < 5 * MS);
+    let whole = whole_trace(&trace, 100 * MS).unwrap();
+    let r0 = &whole.reports[0];
+    assert!(r0.report.flags.contains(WindowFlags::DEVICE_LOST));
+    assert!(!r0.is_complete());
+    assert_eq!(r0.lost_at_ns, Some(trace.lost[0].t_ns));
+    // The replayed window runs to the trace's last time stamp, as live.
+    assert!(r0.report.coverage < 0.6, "{}", r0.report.coverage);
+    assert!(whole.reports[1].is_complete());
+}
+
+/// A `Write` whose bytes the test can read after the writer is gone.
+#[derive(Clone, Default)]
+struct SharedBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl SharedBuffer {
+    fn bytes(&self) -> Vec<u8> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+impl std::io::Write for SharedBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

@@ -154,8 +154,14 @@ fn bad_lines_name_line_and_field() {
     assert_eq!((field.as_deref(), msg.as_str()), (Some("t_ns"), "missing"));
 
     // Blank lines still count: the bad line is line 5.
-    let (line, field, _) = invalid_at(read_after_header("\n\n{\"type\":\"sample\",\"device\":0,"));
+    // Not JSON on line 5 (blank lines count); the same text as the last
+    // line without its `\n` is a line cut short, left out with a note.
+    let (line, field, _) = invalid_at(read_after_header(
+        "\n\n{\"type\":\"sample\",\"device\":0,\n",
+    ));
     assert_eq!((line, field), (5, None));
+    let cut = read_after_header("\n\n{\"type\":\"sample\",\"device\":0,").unwrap();
+    assert_eq!(cut.truncated_line, Some(5));
 
     let (line, field, _) = invalid_at(read_after_header("[1,2]\n"));
     assert_eq!((line, field), (3, None));
@@ -422,6 +428,7 @@ fn record_live_rounds_and_uneven_ends() {
                 sample: power(4, 40, None),
             },
         ],
+        ..Trace::default()
     };
     let mut replay = ReplaySensor::from_trace(trace).unwrap();
     let mut out = Vec::new();
@@ -488,7 +495,7 @@ proptest! {
                 TraceSample { device: d, sample: Sample { t_ns: *c, energy_mj: e, power_mw: p, gated_units: g } }
             })
             .collect();
-        let trace = Trace { meta: TraceMeta::new("nvml"), devices, samples };
+        let trace = Trace { meta: TraceMeta::new("nvml"), devices, samples, ..Trace::default() };
         let bytes = trace.write(Vec::new()).unwrap();
         let back = Trace::read(Cursor::new(bytes)).unwrap();
         prop_assert_eq!(&back, &trace);
@@ -524,6 +531,7 @@ fn traces_built_in_memory_are_checked() {
                 sample: power(1, 1, None),
             },
         ],
+        ..Trace::default()
     };
     assert_eq!(good.validate(), Ok(()));
 
@@ -571,4 +579,73 @@ fn crlf_line_endings_are_accepted() {
     assert_eq!(dos, unix);
     // 2 devices, 6 samples in the fixture.
     assert_eq!((dos.devices.len(), dos.samples.len()), (2, 6));
+}
+
+/// A last line cut short (a recorder killed while writing it) is left out
+/// and noted; the same text in the middle of a trace is still an error.
+#[test]
+fn a_last_line_cut_short_is_left_out_with_a_note() {
+    let whole = "{\"type\":\"meta\",\"format\":\"wattledger-trace/1\",\"source\":\"nvml\"}\n\
+{\"type\":\"device\",\"index\":0,\"name\":\"g\",\"uuid\":\"GPU-0\",\"has_energy_counter\":false}\n\
+{\"type\":\"sample\",\"device\":0,\"t_ns\":5,\"power_mw\":1000}\n";
+    let cut = format!("{whole}{{\"type\":\"sample\",\"device\":0,\"t_");
+    let trace = Trace::read(Cursor::new(cut.as_bytes())).unwrap();
+    assert_eq!(trace.samples.len(), 1);
+    assert_eq!(trace.truncated_line, Some(4));
+    // Cut in the middle of a multi-byte character: still the last line.
+    let mut bytes = whole.as_bytes().to_vec();
+    bytes.extend_from_slice(b"{\"type\":\"device\",\"name\":\"\xC3");
+    assert_eq!(
+        Trace::read(Cursor::new(bytes)).unwrap().truncated_line,
+        Some(4)
+    );
+    // With its `\n`, the line was written whole: a real error.
+    let err = Trace::read(Cursor::new(format!("{cut}\n").as_bytes())).unwrap_err();
+    assert!(
+        matches!(err, TraceError::Invalid { line: 4, .. }),
+        "{err:?}"
+    );
+    // A complete trace notes nothing.
+    assert_eq!(
+        Trace::read(Cursor::new(whole.as_bytes()))
+            .unwrap()
+            .truncated_line,
+        None
+    );
+}
+
+/// A `lost` line is read, written back in place, and must name a declared
+/// device at a time not before its previous line.
+#[test]
+fn lost_lines_round_trip_and_are_checked() {
+    let text = "{\"type\":\"meta\",\"format\":\"wattledger-trace/1\",\"source\":\"nvml\"}\n\
+{\"type\":\"device\",\"index\":0,\"name\":\"g\",\"uuid\":\"GPU-0\",\"has_energy_counter\":false}\n\
+{\"type\":\"sample\",\"device\":0,\"t_ns\":5,\"power_mw\":1000}\n\
+{\"type\":\"lost\",\"device\":0,\"t_ns\":9}\n";
+    let trace = Trace::read(Cursor::new(text.as_bytes())).unwrap();
+    assert_eq!(trace.lost.len(), 1);
+    assert_eq!((trace.lost[0].device, trace.lost[0].t_ns), (0, 9));
+    let back = trace.write(Vec::new()).unwrap();
+    let back_text = String::from_utf8(back).unwrap();
+    assert!(back_text.ends_with("{\"type\":\"lost\",\"device\":0,\"t_ns\":9}\n"));
+    assert_eq!(
+        Trace::read(Cursor::new(back_text.as_bytes())).unwrap(),
+        trace
+    );
+    let bad = text.replace("\"lost\",\"device\":0", "\"lost\",\"device\":3");
+    let err = Trace::read(Cursor::new(bad.as_bytes())).unwrap_err();
+    assert!(
+        matches!(err, TraceError::Invalid { line: 4, .. }),
+        "{err:?}"
+    );
+    let early = text.replace("\"t_ns\":9", "\"t_ns\":4");
+    let err = Trace::read(Cursor::new(early.as_bytes())).unwrap_err();
+    assert!(
+        matches!(err, TraceError::Invalid { line: 4, .. }),
+        "{err:?}"
+    );
+    // Replayed as a sensor: after its samples, the device is lost.
+    let mut replay = ReplaySensor::from_trace(trace).unwrap();
+    assert!(replay.sample(0).is_ok());
+    assert_eq!(replay.sample(0), Err(SensorError::DeviceLost { device: 0 }));
 }

@@ -21,6 +21,12 @@ pub fn measure(m: &MeasureReport) -> String {
             si(m.wall_s.unwrap_or(0.0), "s")
         ));
     }
+    if m.interrupted {
+        s.push_str(&format!(
+            "Interrupted by {}: the report covers the time measured until the command ended\n",
+            m.interrupted_by.as_deref().unwrap_or("a signal")
+        ));
+    }
     s.push_str(&format!("Source     {}\n", m.source));
     for d in &m.devices {
         s.push_str(&format!(
@@ -75,12 +81,26 @@ pub fn measure(m: &MeasureReport) -> String {
                 d.mig_instances.join(", ")
             ));
         }
+        if !d.in_total {
+            s.push_str(&format!(
+                "  lost      {} into the window; measured only until then, left out of the total\n",
+                si((d.lost_at_s.unwrap_or(d.end_s) - d.start_s).max(0.0), "s")
+            ));
+        }
         if let Some(e) = &d.last_error {
             s.push_str(&format!("  error     {e}\n"));
         }
     }
-    if m.devices.len() > 1 {
-        s.push_str(&format!("\nTotal      {}\n", si(m.total_energy_j, "J")));
+    if m.devices.len() > 1 || m.incomplete {
+        s.push_str(&format!(
+            "\nTotal      {}{}\n",
+            si(m.total_energy_j, "J"),
+            if m.incomplete {
+                "  (incomplete: a lost device is left out)"
+            } else {
+                ""
+            }
+        ));
     }
     for w in &m.mig_warnings {
         s.push_str(&format!("{} {}: {}\n", w.code, w.severity, w.message));

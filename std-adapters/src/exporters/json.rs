@@ -7,7 +7,7 @@ use serde_json::Value;
 use wattledger_core::compose::GatingPolicy;
 use wattledger_core::state::PowerState;
 
-use super::{compose_flag_names, estimate_warnings};
+use super::{compose_flag_names, estimate_warnings, power_warnings};
 use crate::model_file::{Model, Outcome, name_of};
 
 /// `value` as pretty JSON with a final newline, as the command prints it.
@@ -194,6 +194,9 @@ pub fn estimate(model: &Model, out: &Outcome) -> EstimateJson {
                 total_energy_j: s.total_energy_j,
             })
             .collect(),
-        warnings: estimate_warnings(model, out),
+        warnings: estimate_warnings(model, out)
+            .into_iter()
+            .chain(power_warnings(model, out))
+            .collect(),
     }
 }

@@ -108,6 +108,11 @@ pub struct DeviceResult {
     pub rejected_samples: u64,
     /// The last read error other than a lost device.
     pub last_error: Option<String>,
+    /// When the device was noticed lost, on the sensor's clock, seconds.
+    pub lost_at_s: Option<f64>,
+    /// Whether its energy is in the report's total: a lost device's is not
+    /// (it covers only part of the window).
+    pub in_total: bool,
 }
 
 /// Everything `measure` reports on one run (or one trace).
@@ -121,23 +126,81 @@ pub struct MeasureReport {
     pub exit_code: Option<i32>,
     /// Wall-clock seconds the command ran.
     pub wall_s: Option<f64>,
+    /// When the measurement began, seconds since the Unix epoch (`None`
+    /// for a trace, whose wall-clock time is not recorded).
+    pub start_unix_s: Option<f64>,
     /// One result per measured device.
     pub devices: Vec<DeviceResult>,
-    /// The devices' energies added up ([`total_energy_j`]): each physical
-    /// GPU is measured once, and a rail inside a total is not added again.
+    /// The energies of the devices measured over the whole window, added
+    /// up ([`total_energy_j`]): each physical GPU is measured once; a lost
+    /// device is left out, and a rail inside a total is not added again.
     pub total_energy_j: f64,
+    /// The total leaves out a device that was lost: it is the energy of
+    /// the other devices only.
+    pub incomplete: bool,
+    /// The measurement was cut short by a signal (Ctrl-C, `kill`, a batch
+    /// system's time limit): it covers the time until then.
+    pub interrupted: bool,
+    /// The signal that interrupted it (`SIGINT`, `SIGTERM`, `SIGHUP`).
+    pub interrupted_by: Option<String>,
     /// The MIG rules' warnings ([`crate::mig_warnings::for_window`]).
     pub mig_warnings: Vec<MigWarning>,
     /// Everything else the user should know, in words.
     pub warnings: Vec<String>,
 }
 
-/// The report's total: the energies of the devices that are not
-/// [`DeviceRole::Part`]s (a part is already inside its board's total).
+impl MeasureReport {
+    /// A report on `devices` with its total and `incomplete` flag set from
+    /// them (lost devices left out of the total), not interrupted, with no
+    /// command, warnings or times: set those fields after.
+    pub fn new(source: impl Into<String>, devices: Vec<DeviceResult>) -> MeasureReport {
+        let total_energy_j = total_energy_j(&devices);
+        let incomplete = devices.iter().any(|d| !d.in_total);
+        MeasureReport {
+            source: source.into(),
+            command: Vec::new(),
+            exit_code: None,
+            wall_s: None,
+            start_unix_s: None,
+            devices,
+            total_energy_j,
+            incomplete,
+            interrupted: false,
+            interrupted_by: None,
+            mig_warnings: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// One line per device that was lost, for the user: which, when, and
+    /// that it is left out of the total.
+    pub fn lost_device_warnings(&self) -> Vec<String> {
+        self.devices
+            .iter()
+            .filter(|d| !d.in_total)
+            .map(|d| {
+                format!(
+                    "{} device {} ({}) was lost after {} of the {} measured ({} covered); its {} is left out of the total, which is incomplete",
+                    d.source,
+                    d.device.index,
+                    d.device.uuid,
+                    si((d.lost_at_s.unwrap_or(d.end_s) - d.start_s).max(0.0), "s"),
+                    si(d.duration_s, "s"),
+                    pct(d.coverage),
+                    si(d.energy_j, "J"),
+                )
+            })
+            .collect()
+    }
+}
+
+/// The report's total: the energies of the devices measured over the whole
+/// window (not lost) that are not [`DeviceRole::Part`]s (a part is already
+/// inside its board's total).
 pub fn total_energy_j(devices: &[DeviceResult]) -> f64 {
     devices
         .iter()
-        .filter(|d| d.device.role != Some(DeviceRole::Part))
+        .filter(|d| d.in_total && d.device.role != Some(DeviceRole::Part))
         .map(|d| d.energy_j)
         .sum()
 }
@@ -199,6 +262,8 @@ impl DeviceResult {
             end_s: report.end_ns as f64 * 1e-9,
             rejected_samples: r.rejected_samples,
             last_error: r.last_error.clone(),
+            lost_at_s: r.lost_at_ns.map(|t| t as f64 * 1e-9),
+            in_total: r.is_complete(),
         }
     }
 }
@@ -241,6 +306,48 @@ pub fn estimate_warnings(model: &Model, out: &Outcome) -> Vec<String> {
                 s.stage
             ));
         }
+    }
+    w
+}
+
+/// The stages, and the model, whose average power is above what the
+/// hardware can draw ([`Model::max_power`]): such a model asks for work
+/// faster, or dearer per operation, than the hardware can do, so its
+/// latencies or energies are likely wrong for it.
+pub fn power_warnings(model: &Model, out: &Outcome) -> Vec<String> {
+    let Some(max) = model.max_power else {
+        return Vec::new();
+    };
+    let mut w = Vec::new();
+    let r = &out.report;
+    if r.latency_s > 0.0 {
+        let avg = r.energy.total_j / r.latency_s;
+        if avg > max.watts {
+            w.push(format!(
+                "the model averages {} on {}, above the {} it can draw ({}); check the subgraphs' latencies and the hardware's energies",
+                si(avg, "W"),
+                model.hardware_source,
+                si(max.watts, "W"),
+                max.source
+            ));
+        }
+    }
+    // One line for the stages, however many: the count and the worst.
+    let over: Vec<(u32, f64)> = out
+        .stages
+        .iter()
+        .filter(|s| s.duration_s > 0.0)
+        .map(|s| (s.stage, s.energy.total_j / s.duration_s))
+        .filter(|&(_, avg)| avg > max.watts)
+        .collect();
+    if let Some(&(stage, avg)) = over.iter().max_by(|a, b| a.1.total_cmp(&b.1)) {
+        w.push(format!(
+            "{} of {} stages average above {} (the most: stage {stage}, {})",
+            over.len(),
+            out.stages.len(),
+            si(max.watts, "W"),
+            si(avg, "W")
+        ));
     }
     w
 }

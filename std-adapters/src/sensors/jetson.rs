@@ -517,6 +517,10 @@ pub fn parse_tpc_mask(text: &str) -> Option<u32> {
 }
 
 impl Sensor for JetsonSensor {
+    fn now_ns(&self) -> Option<u64> {
+        Some(JetsonSensor::now_ns(self))
+    }
+
     fn source(&self) -> &str {
         "jetson"
     }

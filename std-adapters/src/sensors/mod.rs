@@ -173,4 +173,13 @@ pub trait Sensor: Send {
     fn measures(&self, _device: u32) -> Option<&MeasuredGpu> {
         None
     }
+    /// The time now on the clock the samples use, when the sensor has a
+    /// live clock (NVML, Jetson; not a replay).
+    ///
+    /// A monitor asks it when a device is lost, so that the window still
+    /// ends when the measurement ended and the time after the loss counts
+    /// as uncovered rather than disappearing.
+    fn now_ns(&self) -> Option<u64> {
+        None
+    }
 }

@@ -228,6 +228,10 @@ e.g. `--gpus all`), or measure another way with `--source jetson` or `--source r
 }
 
 impl Sensor for NvmlSensor {
+    fn now_ns(&self) -> Option<u64> {
+        Some(NvmlSensor::now_ns(self))
+    }
+
     fn source(&self) -> &str {
         "nvml"
     }

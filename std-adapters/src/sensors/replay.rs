@@ -135,8 +135,9 @@ impl Sensor for ReplaySensor {
     ///
     /// # Errors
     /// [`SensorError::NoSuchDevice`] when the trace has no such device;
-    /// [`SensorError::EndOfTrace`] when all its samples were handed out (and
-    /// on every later call, until [`ReplaySensor::rewind`]).
+    /// when all its samples were handed out (and on every later call, until
+    /// [`ReplaySensor::rewind`]), [`SensorError::DeviceLost`] if the trace
+    /// records that the device was lost, else [`SensorError::EndOfTrace`].
     fn sample(&mut self, device: u32) -> Result<Sample, SensorError> {
         let pos = self.position(device)?;
         let cursor = self.cursors.get(pos).copied().unwrap_or(0);
@@ -146,7 +147,13 @@ impl Sensor for ReplaySensor {
             .and_then(|list| list.get(cursor))
             .and_then(|&i| self.trace.samples.get(i))
             .map(|ts| ts.sample)
-            .ok_or(SensorError::EndOfTrace)?;
+            .ok_or_else(|| {
+                if self.trace.lost.iter().any(|l| l.device == device) {
+                    SensorError::DeviceLost { device }
+                } else {
+                    SensorError::EndOfTrace
+                }
+            })?;
         if let Some(c) = self.cursors.get_mut(pos) {
             *c += 1;
         }

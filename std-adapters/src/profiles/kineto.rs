@@ -1,0 +1,952 @@
+//! PyTorch profiler (Kineto) Chrome-trace JSON, plain or gzip.
+//!
+//! What is read, from a top-level object (or a bare array of events):
+//!
+//! - `traceEvents`: events whose `cat` is `kernel`, `gpu_memcpy` or
+//!   `gpu_memset` (older PyTorch: `Kernel`, `Memcpy`, `Memset`) become
+//!   [`KernelRecord`]s. From `args`: `device` (else the event's `pid`),
+//!   `stream` (else `tid`), `grid` and `block` (three integers each,
+//!   required for kernels), `registers per thread` and `shared memory`
+//!   (zero when absent), `blocks per SM`, `est. achieved occupancy %`,
+//!   `External id`, and `bytes` for copies. `ts` and `dur` are required.
+//! - Any other event with `args.flops` and `args.External id` (the operator
+//!   events of a run profiled `with_flops=True`) gives its FLOPs to the
+//!   kernels with the same `External id`, shared in proportion to their
+//!   durations (evenly when all are zero-length); the rounding remainder goes
+//!   to the longest (first of equals), so the shares add up exactly.
+//! - `deviceProperties`: the GPUs' properties, matched to kernels by `id`.
+//! - `baseTimeNanoseconds`: when present, `ts` counts from it.
+//!
+//! Events need not be sorted. The JSON is streamed with a `serde`
+//! visitor: each event is looked at once and only the compact records,
+//! the interned names and the FLOPs of operators that recorded some are
+//! kept, so memory follows the kernels kept, not the size of the file.
+//!
+//! Errors name the event (its index in `traceEvents` and its name): a kernel
+//! without `grid`, a negative `dur`, a field of the wrong type or out of
+//! range. JSON syntax errors give the line and column.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::num::NonZeroU64;
+use std::path::Path;
+
+use flate2::bufread::MultiGzDecoder;
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+use super::{
+    DeviceProperties, Interner, KernelRecord, Location, Profile, ProfileError, RecordKind,
+    RecordProblem, TraceFormat, assemble,
+};
+
+/// Reads a Kineto trace file (gzip or plain JSON).
+pub fn read_kineto_file(path: &Path) -> Result<Profile, ProfileError> {
+    read_kineto(File::open(path)?)
+}
+
+/// Reads a Kineto trace from any reader; gzip is recognised by its magic
+/// bytes (`1f 8b`), so the file name does not matter.
+pub fn read_kineto<R: Read>(reader: R) -> Result<Profile, ProfileError> {
+    let mut buffered = BufReader::with_capacity(1 << 16, reader);
+    let gzip = {
+        let head = buffered.fill_buf()?;
+        head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b
+    };
+    if gzip {
+        let text = BufReader::with_capacity(1 << 16, MultiGzDecoder::new(buffered));
+        read_json(text)
+    } else {
+        read_json(buffered)
+    }
+}
+
+fn read_json<R: Read>(reader: R) -> Result<Profile, ProfileError> {
+    let mut state = State::default();
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let parsed = TopSeed { state: &mut state }.deserialize(&mut de);
+    let parsed = parsed.and_then(|()| de.end());
+    if let Some(e) = state.error.take() {
+        return Err(e);
+    }
+    if let Err(e) = parsed {
+        return Err(json_error(e));
+    }
+    state.finish()
+}
+
+fn json_error(e: serde_json::Error) -> ProfileError {
+    if e.is_io() {
+        // Corrupt gzip data surfaces here as an I/O error of the decoder.
+        return ProfileError::Io(std::io::Error::other(e.to_string()));
+    }
+    // serde_json appends " at line L column C"; the position has fields.
+    let text = e.to_string();
+    let message = match text.rfind(" at line ") {
+        Some(cut) => text[..cut].to_owned(),
+        None => text,
+    };
+    ProfileError::Json {
+        line: e.line(),
+        column: e.column(),
+        message,
+    }
+}
+
+/// What the reader keeps between events.
+#[derive(Default)]
+struct State {
+    names: Interner,
+    /// Device id → its records, in trace order until `finish`.
+    devices: BTreeMap<u32, Vec<KernelRecord>>,
+    /// `External id` → FLOPs, from operator events that recorded `flops`.
+    op_flops: HashMap<u64, OpShare>,
+    properties: Vec<KinetoDeviceProperties>,
+    base_ns: i128,
+    saw_events: bool,
+    /// The first typed error; the parse is then stopped.
+    error: Option<ProfileError>,
+    /// The event being read, reused so reading allocates only for names
+    /// and raw timestamps.
+    event: Event,
+}
+
+/// `args` values, typed only once the event's category is known.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Arg {
+    Int(i128),
+    Float(f64),
+    Triple([i128; 3]),
+    /// Any other JSON value (string, object, array of another shape, …).
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Category {
+    Kernel,
+    Memcpy,
+    Memset,
+    Other,
+}
+
+#[derive(Default)]
+struct Event {
+    category: Option<Category>,
+    name: String,
+    pid: Option<Arg>,
+    tid: Option<Arg>,
+    ts: Option<Box<RawValue>>,
+    dur: Option<Box<RawValue>>,
+    args: Args,
+}
+
+#[derive(Default)]
+struct Args {
+    device: Option<Arg>,
+    stream: Option<Arg>,
+    grid: Option<Arg>,
+    block: Option<Arg>,
+    registers: Option<Arg>,
+    shared_memory: Option<Arg>,
+    blocks_per_sm: Option<Arg>,
+    occupancy: Option<Arg>,
+    external_id: Option<Arg>,
+    flops: Option<Arg>,
+    bytes: Option<Arg>,
+}
+
+impl Event {
+    fn clear(&mut self) {
+        self.category = None;
+        self.name.clear();
+        self.pid = None;
+        self.tid = None;
+        self.ts = None;
+        self.dur = None;
+        self.args = Args::default();
+    }
+}
+
+/// The `deviceProperties` entries Kineto writes (CUDA's `cudaDeviceProp`).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KinetoDeviceProperties {
+    id: u32,
+    #[serde(default)]
+    name: String,
+    total_global_mem: Option<u64>,
+    compute_major: Option<u32>,
+    compute_minor: Option<u32>,
+    max_threads_per_block: Option<u32>,
+    max_threads_per_multiprocessor: Option<u32>,
+    regs_per_block: Option<u32>,
+    regs_per_multiprocessor: Option<u32>,
+    warp_size: Option<u32>,
+    shared_mem_per_block: Option<u32>,
+    shared_mem_per_multiprocessor: Option<u32>,
+    num_sms: Option<u32>,
+    shared_mem_per_block_optin: Option<u32>,
+}
+
+impl From<KinetoDeviceProperties> for DeviceProperties {
+    fn from(p: KinetoDeviceProperties) -> Self {
+        DeviceProperties {
+            name: p.name,
+            sm_count: p.num_sms,
+            compute_capability: p.compute_major.zip(p.compute_minor),
+            total_memory_bytes: p.total_global_mem,
+            warp_size: p.warp_size,
+            max_threads_per_block: p.max_threads_per_block,
+            max_threads_per_sm: p.max_threads_per_multiprocessor,
+            max_warps_per_sm: None,
+            max_blocks_per_sm: None,
+            registers_per_block: p.regs_per_block,
+            registers_per_sm: p.regs_per_multiprocessor,
+            shared_memory_per_block: p.shared_mem_per_block,
+            shared_memory_per_block_optin: p.shared_mem_per_block_optin,
+            shared_memory_per_sm: p.shared_mem_per_multiprocessor,
+        }
+    }
+}
+
+impl State {
+    /// Files the event just read; `Err` stops the parse.
+    fn end_event(&mut self, index: usize) -> Result<(), ProfileError> {
+        let kind = match self.event.category {
+            Some(Category::Kernel) => RecordKind::Kernel,
+            Some(Category::Memcpy) => RecordKind::Memcpy,
+            Some(Category::Memset) => RecordKind::Memset,
+            Some(Category::Other) | None => {
+                self.note_operator();
+                return Ok(());
+            }
+        };
+        let (device, record) = self.event.to_record(index, kind, &mut self.names)?;
+        self.devices.entry(device).or_default().push(record);
+        Ok(())
+    }
+
+    /// Keeps an operator's FLOPs for the kernels it launched.
+    fn note_operator(&mut self) {
+        let args = &self.event.args;
+        let (Some(Arg::Int(ext)), Some(flops)) = (args.external_id, args.flops) else {
+            return;
+        };
+        let flops = match flops {
+            Arg::Int(v) => u64::try_from(v).ok(),
+            Arg::Float(v) if v.is_finite() && v >= 0.0 => Some(v.round() as u64),
+            _ => None,
+        };
+        if let (Ok(ext), Some(flops)) = (u64::try_from(ext), flops)
+            && flops > 0
+        {
+            self.op_flops.insert(
+                ext,
+                OpShare {
+                    flops,
+                    kernels: 0,
+                    total_ns: 0,
+                    given: 0,
+                    longest_device: 0,
+                    longest_index: 0,
+                    longest_ns: 0,
+                },
+            );
+        }
+    }
+
+    fn finish(mut self) -> Result<Profile, ProfileError> {
+        if !self.saw_events {
+            return Err(ProfileError::NotATrace(
+                "no `traceEvents` array (is this a PyTorch profiler / Chrome trace?)".into(),
+            ));
+        }
+        let has_kernel = self
+            .devices
+            .values()
+            .flatten()
+            .any(|r| r.kind == RecordKind::Kernel);
+        if !has_kernel {
+            return Err(ProfileError::NoKernels);
+        }
+        self.resolve_flops();
+        let base = self.base_ns;
+        if base != 0 {
+            for records in self.devices.values_mut() {
+                for r in records.iter_mut() {
+                    let shift = |t: i64| i64::try_from(i128::from(t) + base).ok();
+                    match (shift(r.start_ns), shift(r.end_ns)) {
+                        (Some(s), Some(e)) => {
+                            r.start_ns = s;
+                            r.end_ns = e;
+                        }
+                        _ => {
+                            return Err(ProfileError::NotATrace(
+                                "`baseTimeNanoseconds` puts events outside ±292 years".into(),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        let mut properties: HashMap<u32, DeviceProperties> = HashMap::new();
+        for p in self.properties {
+            properties.entry(p.id).or_insert_with(|| p.into());
+        }
+        Ok(assemble(
+            TraceFormat::Kineto,
+            self.names,
+            self.devices,
+            properties,
+        ))
+    }
+
+    /// Replaces the `External id` parked in each kernel's `work` by its
+    /// share of the operator's FLOPs (see the module documentation).
+    fn resolve_flops(&mut self) {
+        let pending = |r: &KernelRecord| match (r.kind, r.work) {
+            (RecordKind::Kernel, Some(w)) => Some(w.get() - 1),
+            _ => None,
+        };
+        let ops = &mut self.op_flops;
+        if !ops.is_empty() {
+            // Each operator's kernels: their number, summed duration, and
+            // the longest (first of equals).
+            for (&device, records) in &self.devices {
+                for (i, r) in records.iter().enumerate() {
+                    let Some(op) = pending(r).and_then(|ext| ops.get_mut(&ext)) else {
+                        continue;
+                    };
+                    let d = r.duration_ns();
+                    if op.kernels == 0 || d > op.longest_ns {
+                        (op.longest_device, op.longest_index, op.longest_ns) = (device, i, d);
+                    }
+                    op.kernels += 1;
+                    op.total_ns = op.total_ns.saturating_add(d.unsigned_abs());
+                }
+            }
+        }
+        for r in self.devices.values_mut().flatten() {
+            if r.kind != RecordKind::Kernel {
+                continue;
+            }
+            let op = pending(r).and_then(|ext| ops.get_mut(&ext));
+            r.work = None;
+            let Some(op) = op else { continue };
+            let share = match (u128::from(op.flops) * u128::from(r.duration_ns().unsigned_abs()))
+                .checked_div(u128::from(op.total_ns))
+            {
+                Some(share) => share as u64,
+                // All zero-length: an even split.
+                None => op.flops / op.kernels,
+            };
+            op.given += share;
+            r.work = NonZeroU64::new(share);
+        }
+        for op in ops.values() {
+            let rest = op.flops.saturating_sub(op.given);
+            if op.kernels == 0 || rest == 0 {
+                continue;
+            }
+            let longest = self
+                .devices
+                .get_mut(&op.longest_device)
+                .and_then(|v| v.get_mut(op.longest_index));
+            if let Some(r) = longest {
+                r.work = NonZeroU64::new(r.work.map_or(0, NonZeroU64::get) + rest);
+            }
+        }
+    }
+}
+
+/// An operator that recorded FLOPs, and what its kernels have been given.
+struct OpShare {
+    flops: u64,
+    kernels: u64,
+    total_ns: u64,
+    given: u64,
+    longest_device: u32,
+    longest_index: usize,
+    longest_ns: i64,
+}
+
+impl Event {
+    fn to_record(
+        &self,
+        index: usize,
+        kind: RecordKind,
+        names: &mut Interner,
+    ) -> Result<(u32, KernelRecord), ProfileError> {
+        let at = Location::Event(index);
+        let bad = |problem| ProfileError::record(at.clone(), &self.name, problem);
+        let invalid = |field, reason: &str| {
+            bad(RecordProblem::InvalidField {
+                field,
+                reason: reason.to_owned(),
+            })
+        };
+        let time = |raw: &Option<Box<RawValue>>, field| -> Result<i128, ProfileError> {
+            let raw = raw
+                .as_ref()
+                .ok_or_else(|| bad(RecordProblem::MissingField(field)))?;
+            micros_to_ns(raw.get())
+                .ok_or_else(|| invalid(field, "is not a number of microseconds within ±292 years"))
+        };
+        let ts = time(&self.ts, "ts")?;
+        let dur = time(&self.dur, "dur")?;
+        if dur < 0 {
+            return Err(bad(RecordProblem::NegativeDuration { duration_ns: dur }));
+        }
+        let start_ns = i64::try_from(ts).map_err(|_| invalid("ts", "is out of range"))?;
+        let end_ns = i64::try_from(ts + dur).map_err(|_| invalid("dur", "is out of range"))?;
+
+        let int = |value: Option<Arg>, field: &'static str| -> Result<Option<i128>, ProfileError> {
+            match value {
+                None => Ok(None),
+                Some(Arg::Int(v)) => Ok(Some(v)),
+                Some(Arg::Float(v)) if v.fract() == 0.0 && v.abs() < 1e30 => Ok(Some(v as i128)),
+                Some(_) => Err(invalid(field, "is not an integer")),
+            }
+        };
+        let ranged = |v: i128, field: &'static str, max: i128| -> Result<i128, ProfileError> {
+            if (0..=max).contains(&v) {
+                Ok(v)
+            } else {
+                Err(invalid(field, &format!("is {v}, outside 0..={max}")))
+            }
+        };
+        let a = &self.args;
+        let device = match int(a.device, "device")? {
+            Some(d) => d,
+            None => {
+                int(self.pid, "pid")?.ok_or_else(|| bad(RecordProblem::MissingField("device")))?
+            }
+        };
+        let device = ranged(device, "device", u32::MAX.into())? as u32;
+        let stream = match int(a.stream, "stream")? {
+            Some(s) => s,
+            None => {
+                int(self.tid, "tid")?.ok_or_else(|| bad(RecordProblem::MissingField("stream")))?
+            }
+        };
+        let stream = ranged(stream, "stream", u32::MAX.into())? as u32;
+        let float = |value: Option<Arg>, field| -> Result<f32, ProfileError> {
+            match value {
+                None => Ok(f32::NAN),
+                Some(Arg::Int(v)) => Ok(v as f32),
+                Some(Arg::Float(v)) if v.is_finite() && v >= 0.0 => Ok(v as f32),
+                Some(_) => Err(invalid(field, "is not a non-negative number")),
+            }
+        };
+
+        let name = names
+            .intern(&self.name)
+            .ok_or_else(|| invalid("name", "is past 2^32 distinct names"))?;
+        let mut record = KernelRecord::bare(kind, start_ns, end_ns, name, stream);
+        match kind {
+            RecordKind::Kernel => {
+                let dims =
+                    |value: Option<Arg>, field, max: i128| -> Result<[i128; 3], ProfileError> {
+                        match value {
+                            None => Err(bad(RecordProblem::MissingField(field))),
+                            Some(Arg::Triple(d)) => {
+                                for v in d {
+                                    if !(1..=max).contains(&v) {
+                                        return Err(invalid(
+                                            field,
+                                            &format!("has {v}, outside 1..={max}"),
+                                        ));
+                                    }
+                                }
+                                Ok(d)
+                            }
+                            Some(_) => Err(invalid(field, "is not three integers")),
+                        }
+                    };
+                let grid = dims(a.grid, "grid", u32::MAX.into())?;
+                let block = dims(a.block, "block", u16::MAX.into())?;
+                record.grid = grid.map(|v| v as u32);
+                record.block = block.map(|v| v as u16);
+                let regs = int(a.registers, "registers per thread")?.unwrap_or(0);
+                record.registers_per_thread = ranged(regs, "registers per thread", 255)? as u8;
+                let smem = int(a.shared_memory, "shared memory")?.unwrap_or(0);
+                record.shared_memory_bytes = ranged(smem, "shared memory", u32::MAX.into())? as u32;
+                record.blocks_per_sm_recorded = float(a.blocks_per_sm, "blocks per SM")?;
+                record.occupancy_pct_recorded = float(a.occupancy, "est. achieved occupancy %")?;
+                // Park the External id (+1, so that 0 fits) until the
+                // operators' FLOPs are known.
+                if let Some(ext) = int(a.external_id, "External id")? {
+                    record.work = u64::try_from(ext)
+                        .ok()
+                        .and_then(|e| e.checked_add(1))
+                        .and_then(NonZeroU64::new);
+                }
+            }
+            RecordKind::Memcpy | RecordKind::Memset => {
+                if let Some(bytes) = int(a.bytes, "bytes")? {
+                    record.work = NonZeroU64::new(ranged(bytes, "bytes", u64::MAX.into())? as u64);
+                }
+            }
+        }
+        Ok((device, record))
+    }
+}
+
+/// Decimal microseconds (`123`, `-4.5`, `1.2e3`) to nanoseconds, exactly,
+/// rounding below the nanosecond half away from zero. `None` when not a
+/// JSON number or beyond ±10^30 ns.
+fn micros_to_ns(text: &str) -> Option<i128> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let negative = bytes.first() == Some(&b'-');
+    if negative {
+        i += 1;
+    }
+    let mut mantissa: i128 = 0;
+    let mut significant = 0usize;
+    let mut any_digit = false;
+    let mut scale: i64 = 3; // microseconds to nanoseconds
+    let mut seen_point = false;
+    while let Some(&c) = bytes.get(i) {
+        match c {
+            b'0'..=b'9' => {
+                any_digit = true;
+                // Past 36 significant digits (more than i128 holds), a digit
+                // only moves the scale; it cannot change the rounded result
+                // of anything within range.
+                if significant < 36 {
+                    mantissa = mantissa * 10 + i128::from(c - b'0');
+                    if mantissa != 0 {
+                        significant += 1;
+                    }
+                    if seen_point {
+                        scale -= 1;
+                    }
+                } else if !seen_point {
+                    scale += 1;
+                }
+            }
+            b'.' if !seen_point => seen_point = true,
+            _ => break,
+        }
+        i += 1;
+    }
+    if !any_digit {
+        return None;
+    }
+    if let Some(&(b'e' | b'E')) = bytes.get(i) {
+        i += 1;
+        let exp: i64 = std::str::from_utf8(bytes.get(i..)?)
+            .ok()?
+            .trim_start_matches('+')
+            .parse()
+            .ok()?;
+        scale = scale.checked_add(exp)?;
+        i = bytes.len();
+    }
+    if i != bytes.len() {
+        return None;
+    }
+    let value = if scale >= 0 {
+        if mantissa != 0 && scale > 30 {
+            return None;
+        }
+        mantissa.checked_mul(10i128.checked_pow(scale as u32)?)?
+    } else if scale < -38 {
+        0
+    } else {
+        let div = 10i128.pow((-scale) as u32);
+        let (q, r) = (mantissa / div, mantissa % div);
+        // The magnitude is rounded, so rounding up is away from zero.
+        if r >= div / 2 { q + 1 } else { q }
+    };
+    if value.unsigned_abs() > 10u128.pow(30) {
+        return None;
+    }
+    Some(if negative { -value } else { value })
+}
+
+// ----- the streaming visitors -----
+
+struct TopSeed<'a> {
+    state: &'a mut State,
+}
+
+impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a trace: an object with `traceEvents`, or an array of events")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            match key {
+                Key::TraceEvents => {
+                    if self.state.saw_events {
+                        return Err(de::Error::custom("`traceEvents` appears twice"));
+                    }
+                    self.state.saw_events = true;
+                    map.next_value_seed(EventsSeed {
+                        state: &mut *self.state,
+                    })?;
+                }
+                Key::DeviceProperties => {
+                    self.state.properties = map.next_value()?;
+                }
+                Key::BaseTime => match map.next_value::<Arg>()? {
+                    Arg::Int(v) => self.state.base_ns = v,
+                    _ => {
+                        return Err(de::Error::custom("`baseTimeNanoseconds` is not an integer"));
+                    }
+                },
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        self.state.saw_events = true;
+        EventsSeed { state: self.state }.visit_seq(seq)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Key {
+    TraceEvents,
+    DeviceProperties,
+    BaseTime,
+    Cat,
+    Name,
+    Pid,
+    Tid,
+    Ts,
+    Dur,
+    Args,
+    Device,
+    Stream,
+    Grid,
+    Block,
+    Registers,
+    SharedMemory,
+    BlocksPerSm,
+    Occupancy,
+    ExternalId,
+    Flops,
+    Bytes,
+    Other,
+}
+
+/// Reads an object key without allocating: every key of every object goes
+/// through here, so it maps the text to the few keys the reader uses.
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Key;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Key;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
+        Ok(match v {
+            "traceEvents" => Key::TraceEvents,
+            "deviceProperties" => Key::DeviceProperties,
+            "baseTimeNanoseconds" => Key::BaseTime,
+            "cat" => Key::Cat,
+            "name" => Key::Name,
+            "pid" => Key::Pid,
+            "tid" => Key::Tid,
+            "ts" => Key::Ts,
+            "dur" => Key::Dur,
+            "args" => Key::Args,
+            "device" => Key::Device,
+            "stream" => Key::Stream,
+            "grid" => Key::Grid,
+            "block" => Key::Block,
+            "registers per thread" => Key::Registers,
+            "shared memory" => Key::SharedMemory,
+            "blocks per SM" => Key::BlocksPerSm,
+            "est. achieved occupancy %" => Key::Occupancy,
+            "External id" | "external id" => Key::ExternalId,
+            "flops" => Key::Flops,
+            "bytes" => Key::Bytes,
+            _ => Key::Other,
+        })
+    }
+}
+
+struct EventsSeed<'a> {
+    state: &'a mut State,
+}
+
+impl<'de> DeserializeSeed<'de> for EventsSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EventsSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of trace events")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut index = 0usize;
+        loop {
+            self.state.event.clear();
+            let more = seq.next_element_seed(EventSeed {
+                event: &mut self.state.event,
+            })?;
+            if more.is_none() {
+                return Ok(());
+            }
+            if let Err(e) = self.state.end_event(index) {
+                self.state.error = Some(e);
+                return Err(de::Error::custom("bad event"));
+            }
+            index += 1;
+        }
+    }
+}
+
+struct EventSeed<'a> {
+    event: &'a mut Event,
+}
+
+impl<'de> DeserializeSeed<'de> for EventSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EventSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a trace event object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let e = self.event;
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            match key {
+                Key::Cat => e.category = Some(map.next_value_seed(CategorySeed)?),
+                Key::Name => map.next_value_seed(StringInto(&mut e.name))?,
+                Key::Pid => e.pid = Some(map.next_value()?),
+                Key::Tid => e.tid = Some(map.next_value()?),
+                Key::Ts => e.ts = Some(map.next_value()?),
+                Key::Dur => e.dur = Some(map.next_value()?),
+                Key::Args => map.next_value_seed(ArgsSeed(&mut e.args))?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct CategorySeed;
+
+impl<'de> DeserializeSeed<'de> for CategorySeed {
+    type Value = Category;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Category, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CategorySeed {
+    type Value = Category;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an event category")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Category, E> {
+        Ok(match v {
+            "kernel" | "Kernel" => Category::Kernel,
+            "gpu_memcpy" | "Memcpy" => Category::Memcpy,
+            "gpu_memset" | "Memset" => Category::Memset,
+            _ => Category::Other,
+        })
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Category, E> {
+        Ok(Category::Other)
+    }
+}
+
+/// Copies a string into a reused buffer; a non-string leaves it empty.
+struct StringInto<'a>(&'a mut String);
+
+impl<'de> DeserializeSeed<'de> for StringInto<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StringInto<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a name")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        self.0.clear();
+        self.0.push_str(v);
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+        self.0.clear();
+        self.0.push_str(&v.to_string());
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+        self.0.clear();
+        self.0.push_str(&v.to_string());
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+struct ArgsSeed<'a>(&'a mut Args);
+
+impl<'de> DeserializeSeed<'de> for ArgsSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ArgsSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("event args")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let a = self.0;
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            let slot = match key {
+                Key::Device => &mut a.device,
+                Key::Stream => &mut a.stream,
+                Key::Grid => &mut a.grid,
+                Key::Block => &mut a.block,
+                Key::Registers => &mut a.registers,
+                Key::SharedMemory => &mut a.shared_memory,
+                Key::BlocksPerSm => &mut a.blocks_per_sm,
+                Key::Occupancy => &mut a.occupancy,
+                Key::ExternalId => &mut a.external_id,
+                Key::Flops => &mut a.flops,
+                Key::Bytes => &mut a.bytes,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            *slot = Some(map.next_value()?);
+        }
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for Arg {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Arg, D::Error> {
+        d.deserialize_any(ArgVisitor)
+    }
+}
+
+struct ArgVisitor;
+
+impl<'de> Visitor<'de> for ArgVisitor {
+    type Value = Arg;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Arg, E> {
+        Ok(Arg::Int(v.into()))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Arg, E> {
+        Ok(Arg::Int(v.into()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Arg, E> {
+        Ok(Arg::Float(v))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Arg, E> {
+        Ok(Arg::Other)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Arg, E> {
+        Ok(Arg::Other)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Arg, E> {
+        Ok(Arg::Other)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Arg, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Arg::Other)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Arg, A::Error> {
+        let mut out = [0i128; 3];
+        let mut n = 0usize;
+        let mut all_int = true;
+        while let Some(v) = seq.next_element::<Arg>()? {
+            match (v, out.get_mut(n)) {
+                (Arg::Int(v), Some(slot)) => *slot = v,
+                _ => all_int = false,
+            }
+            n += 1;
+        }
+        Ok(if all_int && n == 3 {
+            Arg::Triple(out)
+        } else {
+            Arg::Other
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::micros_to_ns;
+
+    #[test]
+    fn decimal_microseconds_convert_exactly() {
+        assert_eq!(micros_to_ns("0"), Some(0));
+        assert_eq!(micros_to_ns("71"), Some(71_000));
+        assert_eq!(micros_to_ns("4.928"), Some(4_928));
+        // An f64 cannot hold this: its step at 1.7e15 is 0.25.
+        assert_eq!(
+            micros_to_ns("1712195495519689.047"),
+            Some(1_712_195_495_519_689_047)
+        );
+        assert_eq!(micros_to_ns("-3.5"), Some(-3_500));
+        assert_eq!(micros_to_ns("1.5e3"), Some(1_500_000));
+        assert_eq!(micros_to_ns("2E-3"), Some(2));
+        // Below the nanosecond: nearest, halves away from zero.
+        assert_eq!(micros_to_ns("0.0004"), Some(0));
+        assert_eq!(micros_to_ns("0.0005"), Some(1));
+        assert_eq!(micros_to_ns("-0.0005"), Some(-1));
+        assert_eq!(micros_to_ns("1.0006"), Some(1_001));
+        assert_eq!(micros_to_ns("\"12\""), None);
+        assert_eq!(micros_to_ns("1e400"), None);
+        assert_eq!(micros_to_ns("null"), None);
+    }
+}
