@@ -195,6 +195,7 @@ pub fn check(args: &CheckArgs) -> CliResult {
         for w in &warnings {
             outln!(s, "{} {}: {}", w.code, w.severity, w.message);
         }
+        out::stdout(&s)?;
     }
     Ok(findings_status(&warnings, args.fail_on))
 }
