@@ -73,7 +73,7 @@ fn replayed_orin_nano_total_is_the_input_rail() {
     let p = std::fs::read_to_string(&prom).unwrap();
     let line = |uuid: &str| {
         p.lines()
-            .find(|l| l.starts_with("wattledger_energy_joules_total") && l.contains(uuid))
+            .find(|l| l.starts_with("wattledger_run_energy_joules{") && l.contains(uuid))
             .unwrap_or_else(|| panic!("no series for {uuid}: {p}"))
             .to_string()
     };
