@@ -87,14 +87,10 @@ fn replayed_orin_nano_total_is_the_input_rail() {
     );
 }
 
-/// The fake Orin Nano tree, measured live: VDD_IN 5032 mV × 1380 mA =
-/// 6.944 W is the board; VDD_CPU_GPU_CV 5024 mV × 372 mA = 1.869 W is
-/// inside it. The Total is 6.944 W × duration (it was 8.813 W × duration,
-/// 4.429 J where the board drew 3.490 J over 0.5 s).
-#[test]
-fn live_orin_nano_total_is_the_input_rail() {
+/// `measure --json` of `sleep 0.2` on the fixture tree `build` writes.
+fn measure_tree(build: fn(&Path)) -> Value {
     let root = tempfile::tempdir().unwrap();
-    jetson_trees::orin_nano(root.path());
+    build(root.path());
     let json = root.path().join("r.json");
     succeed(
         wattledger()
@@ -104,7 +100,16 @@ fn live_orin_nano_total_is_the_input_rail() {
             .arg(&json)
             .args(["--", "sleep", "0.2"]),
     );
-    let d: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap()
+}
+
+/// The fake Orin Nano tree, measured live: VDD_IN 5032 mV × 1380 mA =
+/// 6.944 W is the board; VDD_CPU_GPU_CV 5024 mV × 372 mA = 1.869 W is
+/// inside it. The Total is 6.944 W × duration (it was 8.813 W × duration,
+/// 4.429 J where the board drew 3.490 J over 0.5 s).
+#[test]
+fn live_orin_nano_total_is_the_input_rail() {
+    let d = measure_tree(jetson_trees::orin_nano);
     let devs = d["devices"].as_array().unwrap();
     assert_eq!(devs.len(), 2);
     let total = d["total_energy_j"].as_f64().unwrap();
@@ -130,18 +135,7 @@ fn live_orin_nano_total_is_the_input_rail() {
 /// them and is not added again.
 #[test]
 fn live_agx_orin_total_is_the_sum_of_its_supplies() {
-    let root = tempfile::tempdir().unwrap();
-    jetson_trees::agx_orin_r36(root.path());
-    let json = root.path().join("r.json");
-    succeed(
-        wattledger()
-            .args(["measure", "--json", "--interval", "10", "--source"])
-            .arg(format!("jetson:{}", root.path().display()))
-            .arg("-o")
-            .arg(&json)
-            .args(["--", "sleep", "0.2"]),
-    );
-    let d: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let d = measure_tree(jetson_trees::agx_orin_r36);
     let devs = d["devices"].as_array().unwrap();
     assert_eq!(
         devs[0]["device"]["uuid"],
