@@ -2745,7 +2745,7 @@ uint32_t wl_mig_with_nvlink_fabric(uint32_t architecture);
  * than [`WL_MIG_MAX_RESULTS`]), [`WL_ERR_STRUCT_SIZE`], [`WL_ERR_BAD_UTF8`],
  * [`WL_ERR_OUT_OF_RANGE`] (`shares`); for a result's numbers [`WL_ERR_NOT_A_NUMBER`], [`WL_ERR_INFINITE`],
  * [`WL_ERR_NEGATIVE`], [`WL_ERR_END_BEFORE_START`];
- * [`WL_ERR_MISSING_ACTIVITY`]; [`WL_ERR_TOO_MANY_PROFILES`]; then the
+ * [`WL_ERR_MISSING_ACTIVITY`]; then the
  * outputs: [`WL_ERR_NULL_POINTER`], [`WL_ERR_STRUCT_SIZE`]
  * (`out->struct_size`), [`WL_ERR_CAPACITY`] (`capacity` too small);
  * [`WL_ERR_MESSAGE_TOO_LONG`] (a message longer than its buffer).

@@ -465,7 +465,8 @@ fn check_status(e: CheckError) -> wl_status {
         | CheckError::InvalidActivity { error, .. } => float_status(error),
         CheckError::EndBeforeStart { .. } => WL_ERR_END_BEFORE_START,
         CheckError::MissingActivity { .. } => WL_ERR_MISSING_ACTIVITY,
-        CheckError::TooManyProfiles { .. } => WL_ERR_TOO_MANY_PROFILES,
+        // The scratch below is sized for WL_MIG_MAX_RESULTS results.
+        CheckError::ScratchTooSmall { .. } => WL_ERR_TOO_MANY_RESULTS,
         // Neither happens here: warnings are counted before they are
         // written, and the sinks below refuse only a message too long.
         CheckError::CapacityExceeded { .. } => WL_ERR_CAPACITY,
@@ -543,6 +544,16 @@ unsafe fn records<'a>(
     Ok(out)
 }
 
+/// The rules engine's sorting room for [`WL_MIG_MAX_RESULTS`] results, on
+/// the stack (no allocation: the library also builds without std).
+struct Scratch([usize; mig::scratch_len(WL_MIG_MAX_RESULTS)]);
+
+impl Scratch {
+    const fn new() -> Self {
+        Scratch([0; mig::scratch_len(WL_MIG_MAX_RESULTS)])
+    }
+}
+
 fn options(shares: wl_mig_shares) -> Result<CheckOptions, wl_status> {
     Ok(CheckOptions {
         estimate_shares: match shares {
@@ -564,7 +575,8 @@ fn write_warnings(
     // First pass: render every message, so that one too long fails the
     // call before anything is written.
     let mut refused = None;
-    mig::for_each_warning(recs, opts, |w| {
+    let mut scratch = Scratch::new();
+    mig::for_each_warning(recs, opts, &mut scratch.0, |w| {
         warning(w).map(drop).map_err(|e| {
             refused = Some(e);
             wattledger_core::SinkFull
@@ -572,7 +584,8 @@ fn write_warnings(
     })
     .map_err(|e| refused.unwrap_or_else(|| check_status(e)))?;
     let mut i = 0usize;
-    mig::for_each_warning(recs, opts, |w| {
+    let mut scratch = Scratch::new();
+    mig::for_each_warning(recs, opts, &mut scratch.0, |w| {
         let written = warning(w).and_then(|o| out.write_sized(i, o));
         i += 1;
         written.map_err(|e| {
@@ -597,7 +610,7 @@ fn write_warnings(
 /// than [`WL_MIG_MAX_RESULTS`]), [`WL_ERR_STRUCT_SIZE`], [`WL_ERR_BAD_UTF8`],
 /// [`WL_ERR_OUT_OF_RANGE`] (`shares`); for a result's numbers [`WL_ERR_NOT_A_NUMBER`], [`WL_ERR_INFINITE`],
 /// [`WL_ERR_NEGATIVE`], [`WL_ERR_END_BEFORE_START`];
-/// [`WL_ERR_MISSING_ACTIVITY`]; [`WL_ERR_TOO_MANY_PROFILES`]; then the
+/// [`WL_ERR_MISSING_ACTIVITY`]; then the
 /// outputs: [`WL_ERR_NULL_POINTER`], [`WL_ERR_STRUCT_SIZE`]
 /// (`out->struct_size`), [`WL_ERR_CAPACITY`] (`capacity` too small);
 /// [`WL_ERR_MESSAGE_TOO_LONG`] (a message longer than its buffer).
@@ -639,7 +652,7 @@ pub(crate) unsafe fn check_into(
     out_count: *mut usize,
 ) -> Result<(), wl_status> {
     let opts = options(shares)?;
-    let needed = mig::count_warnings(recs, &opts).map_err(check_status)?;
+    let needed = mig::count_warnings(recs, &opts, &mut Scratch::new().0).map_err(check_status)?;
     // SAFETY: the caller's promise.
     let (mut out, out_count) = unsafe { (OutArray::sized(out, capacity)?, Out::new(out_count)?) };
     out.room_for(needed)?;
@@ -665,7 +678,7 @@ pub unsafe extern "C" fn wl_mig_count_warnings(
         // SAFETY: this function's contract.
         let recs = unsafe { records(InArray::new(results, count)?)? };
         let opts = options(shares)?;
-        let n = mig::count_warnings(&recs, &opts).map_err(check_status)?;
+        let n = mig::count_warnings(&recs, &opts, &mut Scratch::new().0).map_err(check_status)?;
         // SAFETY: this function's contract.
         unsafe { Out::new(out_count)? }.write(n)
     })

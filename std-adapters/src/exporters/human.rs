@@ -7,6 +7,7 @@ use wattledger_core::state::PowerState;
 
 use super::{MeasureReport, estimate_warnings, pct, si};
 use crate::model_file::{Model, Outcome, name_of};
+use crate::sensors::DeviceRole;
 
 /// The `measure` report as the terminal shows it.
 pub fn measure(m: &MeasureReport) -> String {
@@ -32,6 +33,13 @@ pub fn measure(m: &MeasureReport) -> String {
             "\n{} {}  {}  {}\n",
             d.source, d.device.index, d.device.name, d.device.uuid
         ));
+        match d.device.role {
+            Some(DeviceRole::Total) => s.push_str("  role      total: the board's energy\n"),
+            Some(DeviceRole::Part) => {
+                s.push_str("  role      part: inside the total, not added to it again\n")
+            }
+            None => {}
+        }
         s.push_str(&format!(
             "  energy    {} over {} (average {})\n",
             si(d.energy_j, "J"),

@@ -32,15 +32,27 @@ impl fmt::Display for Message<'_, '_> {
                 parent_gpu_uuid,
                 overcount_factor,
                 results,
+                whole_gpu_results,
                 instances,
                 profiles,
-            } => write!(
-                f,
-                "{results} result(s) on {instances} MIG instance(s) ({profiles}) of parent \
-                 GPU {parent_gpu_uuid} overlap in time, up to {overcount_factor} at once; \
-                 adding their energies counts the parent's energy up to {overcount_factor} \
-                 times over the overlap"
-            ),
+            } => {
+                write!(f, "{results} result(s) on {instances} MIG instance(s) (")?;
+                if profiles.is_empty() {
+                    f.write_str("profile not reported")?;
+                } else {
+                    write!(f, "{profiles}")?;
+                }
+                f.write_str(")")?;
+                if whole_gpu_results > 0 {
+                    write!(f, " and {whole_gpu_results} whole-GPU result(s)")?;
+                }
+                write!(
+                    f,
+                    " of parent GPU {parent_gpu_uuid} overlap in time, up to \
+                     {overcount_factor} at once; adding their energies counts the parent's \
+                     energy up to {overcount_factor} times over the overlap"
+                )
+            }
             WarningDetail::MixedScopes {
                 mig_results,
                 whole_gpu_results,
@@ -103,6 +115,28 @@ impl fmt::Display for Message<'_, '_> {
                  a measurement",
                 fraction * 100.0,
                 basis.as_str()
+            ),
+            WarningDetail::MissingParent {
+                result_id,
+                gpu_uuid,
+            } => write!(
+                f,
+                "result {result_id}: MIG result on {gpu_uuid} without its parent GPU's UUID; \
+                 its energy is some GPU's total, but whose is unknown, so its overlaps with \
+                 other results of that GPU (WL-MIG-002) cannot be checked"
+            ),
+            WarningDetail::TooManyInstances {
+                parent_gpu_uuid,
+                profile,
+                gpu,
+                instances,
+                max_instances,
+            } => write!(
+                f,
+                "{instances} distinct MIG instances of profile {profile} on parent GPU \
+                 {parent_gpu_uuid}, but {} holds at most {max_instances} at once; check the \
+                 instance and parent UUIDs (or the instances were recreated between results)",
+                gpu.name()
             ),
         }
     }

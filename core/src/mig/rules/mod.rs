@@ -2,34 +2,54 @@
 //!
 //! NVML and DCGM report power and energy for the physical GPU only, so a
 //! result measured "on" a MIG instance carries the parent GPU's energy. The
-//! engine looks at a bounded slice of borrowed [`ResultRecord`]s (no
-//! allocation; the work is O(n²) in the number of records, meant for
-//! hundreds or a few thousand) and reports:
+//! engine looks at a slice of borrowed [`ResultRecord`]s of any length and
+//! reports:
 //!
 //! | code | severity | when |
 //! |---|---|---|
 //! | `WL-MIG-001` | warning | any result ran on a MIG instance: once, with the result and distinct-instance counts and the profiles |
-//! | `WL-MIG-002` | error | per parent GPU: two or more of its MIG results overlap in time ([overcount factor](#overcount-factor)) |
+//! | `WL-MIG-002` | error | per parent GPU: two or more of its results (MIG, or whole-GPU of the same GPU) overlap in time ([overcount factor](#overcount-factor)) |
 //! | `WL-MIG-003` | warning | MIG and whole-GPU results are in the same set |
 //! | `WL-MIG-004` | warning | the MIG results have two or more distinct profiles |
 //! | `WL-MIG-005` | warning | per MIG result: profile missing, unparseable, GPU not in the catalog, or profile not on that GPU |
 //! | `WL-MIG-006` | error | per MIG result on hardware that cannot run MIG ([`supports_mig`](crate::mig::supports_mig) says unsupported) |
 //! | `WL-MIG-007` | info | only with [`CheckOptions::estimate_shares`]: per MIG result, its estimated share of the parent's energy |
+//! | `WL-MIG-008` | warning | per MIG result without a parent GPU UUID (it cannot be grouped, so its overlaps go unchecked) |
+//! | `WL-MIG-009` | warning | per parent GPU and profile: more distinct instances than the catalog says the GPU holds at once |
 //!
-//! Warnings come out in that order of codes; within a code, in the order of
-//! the first record concerned. Profiles are compared in canonical form
+//! Warnings come out in that order of codes; within a per-result code, in
+//! the order of the records; within `WL-MIG-002` and `WL-MIG-009`, by
+//! parent UUID (then profile). Profiles are compared in canonical form
 //! (`1c.1g.10gb` is `1g.10gb`); profile lists are deduplicated and sorted
-//! (smaller instances first, unparseable names last by text).
+//! (smaller instances first, unparseable names last by text) and have no
+//! length limit.
+//!
+//! # Cost and memory
+//! No allocation and no fixed limit: the caller lends a scratch slice of
+//! [`scratch_len`]`(n)` indices (8 per record), in which the engine sorts
+//! six index views of the records (by profile; by physical GPU and start;
+//! by physical GPU and end; by parent, profile and instance; by parent and
+//! instance; by GPU model, profile and architecture) and keeps each
+//! record's catalog verdict, looked up once per distinct model and
+//! profile, and its profile's canonical rank, parsed once per distinct
+//! name. Every rule then sweeps sorted runs, so a check is
+//! O(n log n); only the opt-in activity shares of `WL-MIG-007` cost
+//! O(n · k) for k results per parent. Too little scratch is
+//! [`CheckError::ScratchTooSmall`], distinct from a full output buffer
+//! ([`CheckError::CapacityExceeded`]).
 //!
 //! # Overcount factor
 //! Each result covers the half-open window `[start_s, end_s)`. For a parent
-//! GPU, the factor is the largest number of its MIG results whose windows
-//! all contain one instant. Windows that only touch (`end == start`) do not
+//! GPU, the factor is the largest number of its results whose windows all
+//! contain one instant: its MIG results and the whole-GPU results of the
+//! same GPU (`gpu_uuid` equal to the parent's), since each of them carries
+//! the whole GPU's energy. Windows that only touch (`end == start`) do not
 //! overlap; an empty window overlaps nothing. Two overlapping results give
 //! 2; the sum of their energies counts the parent's energy up to that many
 //! times over the overlap. Results on the same instance count too (their
 //! sum double counts just the same). MIG results without a parent UUID
-//! cannot be grouped and are left out of `WL-MIG-002` and `WL-MIG-007`.
+//! cannot be grouped: `WL-MIG-008` says so, and they are left out of
+//! `WL-MIG-002` and `WL-MIG-007`.
 //!
 //! # Estimated shares
 //! A MIG result's energy `E` is the parent's over its window. Its share is
@@ -48,19 +68,32 @@
 
 mod codes;
 mod message;
+mod order;
 mod record;
 mod warning;
 
 pub use crate::SinkFull;
 pub use message::Message;
+pub use order::SCRATCH_PER_RECORD;
 pub use record::{CheckError, CheckOptions, ResultRecord, ShareBasis};
 pub use warning::{
-    MAX_PROFILES, ProfileList, Severity, UnknownProfileReason, Warning, WarningCode, WarningDetail,
+    ProfileList, Severity, UnknownProfileReason, Warning, WarningCode, WarningDetail,
 };
 
 use crate::float;
 
+/// Places of scratch a check of `records` results needs
+/// ([`SCRATCH_PER_RECORD`] per record; saturating).
+pub const fn scratch_len(records: usize) -> usize {
+    records.saturating_mul(SCRATCH_PER_RECORD)
+}
+
 /// Checks the records and appends every warning to `out`.
+///
+/// `scratch` is the caller's room for the sorted views the rules read (at
+/// least [`scratch_len`]`(records.len())` places; its contents on entry do
+/// not matter). The warnings borrow it, with the records, for their
+/// profile lists.
 ///
 /// All or nothing: the warnings are counted first, and `out` is changed
 /// only when every one fits. Returns how many were appended.
@@ -68,20 +101,21 @@ use crate::float;
 /// # Errors
 /// Input errors ([`CheckError::InvalidEnergy`], `InvalidTime`,
 /// `EndBeforeStart`, `InvalidActivity`, `MissingActivity`),
-/// `TooManyProfiles`, and `CapacityExceeded` when `out` lacks room; `out`
+/// `ScratchTooSmall`, and `CapacityExceeded` when `out` lacks room; `out`
 /// is unchanged in every case.
 pub fn check<'a, const N: usize>(
-    records: &[ResultRecord<'a>],
+    records: &'a [ResultRecord<'a>],
     options: &CheckOptions,
+    scratch: &'a mut [usize],
     out: &mut heapless::Vec<Warning<'a>, N>,
 ) -> Result<usize, CheckError> {
-    let needed = count_warnings(records, options)?;
+    let needed = count_warnings(records, options, scratch)?;
     let available = N.saturating_sub(out.len());
     if needed > available {
         return Err(CheckError::CapacityExceeded { needed, available });
     }
     let before = out.len();
-    let result = run(records, options, &mut |w| {
+    let result = run(records, options, scratch, &mut |w| {
         out.push(w)
             .map_err(|_| CheckError::CapacityExceeded { needed, available })
     });
@@ -99,9 +133,10 @@ pub fn check<'a, const N: usize>(
 pub fn count_warnings(
     records: &[ResultRecord<'_>],
     options: &CheckOptions,
+    scratch: &mut [usize],
 ) -> Result<usize, CheckError> {
     let mut n = 0usize;
-    run(records, options, &mut |_| {
+    run(records, options, scratch, &mut |_| {
         n = n.saturating_add(1);
         Ok(())
     })?;
@@ -111,20 +146,22 @@ pub fn count_warnings(
 /// Checks the records and hands each warning to `sink` as it is produced
 /// (for streaming output, a C callback, a printer). Input errors are found
 /// before the first call. Returns how many warnings were handed over.
+/// `scratch` as for [`check`].
 ///
 /// # Errors
 /// As [`count_warnings`], and [`CheckError::SinkFull`] when the sink
 /// returns [`SinkFull`]; the warnings it accepted before stay with it.
 pub fn for_each_warning<'a, F>(
-    records: &[ResultRecord<'a>],
+    records: &'a [ResultRecord<'a>],
     options: &CheckOptions,
+    scratch: &'a mut [usize],
     mut sink: F,
 ) -> Result<usize, CheckError>
 where
     F: FnMut(&Warning<'a>) -> Result<(), SinkFull>,
 {
     let mut n = 0usize;
-    run(records, options, &mut |w| {
+    run(records, options, scratch, &mut |w| {
         sink(&w).map_err(|SinkFull| CheckError::SinkFull)?;
         n = n.saturating_add(1);
         Ok(())
@@ -159,30 +196,27 @@ fn validate(records: &[ResultRecord<'_>], options: &CheckOptions) -> Result<(), 
 /// Where the rules hand their warnings.
 type Emit<'e, 'a> = dyn FnMut(Warning<'a>) -> Result<(), CheckError> + 'e;
 
-/// Validates, then runs every rule in the order of its code.
+/// Validates, sorts the views, then runs every rule in the order of its
+/// code.
 fn run<'a>(
-    records: &[ResultRecord<'a>],
+    records: &'a [ResultRecord<'a>],
     options: &CheckOptions,
+    scratch: &'a mut [usize],
     emit: &mut Emit<'_, 'a>,
 ) -> Result<(), CheckError> {
     validate(records, options)?;
-    // Profiles of all MIG results (for 001 and 004).
-    let mut all_profiles = ProfileList::new();
-    for name in records
-        .iter()
-        .filter(|r| r.is_mig)
-        .filter_map(|r| r.profile)
-    {
-        all_profiles.insert(name)?;
-    }
-    codes::parent_power(records, all_profiles, emit)?;
-    codes::shared_parent(records, emit)?;
+    let views = order::views(records, scratch)?;
+    let all_profiles = ProfileList::new(records, views.by_profile, views.ranks);
+    codes::parent_power(records, &views, emit)?;
+    codes::shared_parent(records, &views, emit)?;
     codes::mixed_scopes(records, emit)?;
     codes::mixed_profiles(all_profiles, emit)?;
-    codes::unknown_profile(records, emit)?;
-    codes::mig_unsupported(records, emit)?;
+    codes::unknown_profile(records, &views, emit)?;
+    codes::mig_unsupported(records, &views, emit)?;
     if let Some(basis) = options.estimate_shares {
-        codes::estimated_share(records, basis, emit)?;
+        codes::estimated_share(records, &views, basis, emit)?;
     }
+    codes::missing_parent(records, emit)?;
+    codes::too_many_instances(records, &views, emit)?;
     Ok(())
 }

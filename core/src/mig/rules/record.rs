@@ -107,13 +107,10 @@ impl<'a> ResultRecord<'a> {
         lo < hi
     }
 
-    pub(super) fn contains(&self, t: f64) -> bool {
-        self.start_s <= t && t < self.end_s
-    }
-
+    /// The parent of a MIG result; an empty UUID is no parent.
     pub(super) fn mig_parent(&self) -> Option<&'a str> {
         if self.is_mig {
-            self.parent_gpu_uuid
+            self.parent_gpu_uuid.filter(|p| !p.is_empty())
         } else {
             None
         }
@@ -183,10 +180,13 @@ pub enum CheckError {
         /// Index of the record.
         index: usize,
     },
-    /// A warning would list more than [`MAX_PROFILES`](super::MAX_PROFILES) profiles.
-    TooManyProfiles {
-        /// [`MAX_PROFILES`](super::MAX_PROFILES).
-        capacity: usize,
+    /// The scratch lent to the check has fewer places than
+    /// [`scratch_len`](super::scratch_len) asks for; nothing was checked.
+    ScratchTooSmall {
+        /// Places the records need.
+        needed: usize,
+        /// Places given.
+        available: usize,
     },
     /// The output buffer cannot hold every warning; nothing was written.
     CapacityExceeded {
@@ -195,7 +195,7 @@ pub enum CheckError {
         /// Free room in the buffer.
         available: usize,
     },
-    /// The sink given to [`for_each_warning`](super::for_each_warning) refused a warning.
+    /// The sink given to [`for_each_warning`] refused a warning.
     SinkFull,
 }
 
@@ -214,9 +214,10 @@ impl fmt::Display for CheckError {
                     "record {index}: activity share asked for but no activity given"
                 )
             }
-            Self::TooManyProfiles { capacity } => {
-                write!(f, "more than {capacity} distinct profiles in one warning")
-            }
+            Self::ScratchTooSmall { needed, available } => write!(
+                f,
+                "the check needs {needed} places of scratch and was given {available}"
+            ),
             Self::CapacityExceeded { needed, available } => write!(
                 f,
                 "{needed} warning(s) do not fit the {available} free place(s) of the buffer"

@@ -3,13 +3,11 @@
 use core::fmt;
 
 use super::message::Message;
-use super::record::{CheckError, ShareBasis};
+use super::order::rank_of;
+use super::record::{ResultRecord, ShareBasis};
 use crate::mig::arch::Architecture;
 use crate::mig::catalog::GpuModel;
 use crate::mig::profile::{Profile, ProfileError};
-
-/// The most distinct profiles one warning lists.
-pub const MAX_PROFILES: usize = 16;
 
 /// How serious a warning is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -58,11 +56,15 @@ pub enum WarningCode {
     MigUnsupported = 6,
     /// `WL-MIG-007`: estimated share (opt-in).
     EstimatedShare = 7,
+    /// `WL-MIG-008`: a MIG result without its parent GPU.
+    MissingParent = 8,
+    /// `WL-MIG-009`: more instances of a profile than the GPU can hold.
+    TooManyInstances = 9,
 }
 
 impl WarningCode {
     /// Every code, in numeric order.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 9] = [
         Self::ParentPower,
         Self::SharedParent,
         Self::MixedScopes,
@@ -70,9 +72,11 @@ impl WarningCode {
         Self::UnknownProfile,
         Self::MigUnsupported,
         Self::EstimatedShare,
+        Self::MissingParent,
+        Self::TooManyInstances,
     ];
 
-    /// `"WL-MIG-001"` … `"WL-MIG-007"`.
+    /// `"WL-MIG-001"` … `"WL-MIG-009"`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::ParentPower => "WL-MIG-001",
@@ -82,10 +86,12 @@ impl WarningCode {
             Self::UnknownProfile => "WL-MIG-005",
             Self::MigUnsupported => "WL-MIG-006",
             Self::EstimatedShare => "WL-MIG-007",
+            Self::MissingParent => "WL-MIG-008",
+            Self::TooManyInstances => "WL-MIG-009",
         }
     }
 
-    /// The number (1 … 7).
+    /// The number (1 … 9).
     pub const fn number(self) -> u16 {
         self as u16
     }
@@ -100,6 +106,8 @@ impl WarningCode {
             5 => Some(Self::UnknownProfile),
             6 => Some(Self::MigUnsupported),
             7 => Some(Self::EstimatedShare),
+            8 => Some(Self::MissingParent),
+            9 => Some(Self::TooManyInstances),
             _ => None,
         }
     }
@@ -128,6 +136,8 @@ impl WarningCode {
             Self::UnknownProfile => "unknown profile",
             Self::MigUnsupported => "MIG unsupported",
             Self::EstimatedShare => "estimated share",
+            Self::MissingParent => "missing parent",
+            Self::TooManyInstances => "too many instances",
         }
     }
 }
@@ -138,84 +148,81 @@ impl fmt::Display for WarningCode {
     }
 }
 
-/// A deduplicated, sorted list of profile names borrowed from the records.
+/// The distinct profiles of a set of records, sorted: a view of the
+/// records through indices sorted by profile (in the caller's scratch), so
+/// a list has no fixed length and costs nothing to copy.
 ///
 /// Names that parse are compared and ordered as [`Profile`]s and printed
 /// canonically; names that do not parse are kept as written, compared by
-/// text, after the parsed ones.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// text, after the parsed ones. Equal profiles written differently
+/// (`1c.1g.10gb`, `1g.10gb`) appear once.
+#[derive(Clone, Copy)]
 pub struct ProfileList<'a> {
-    len: u8,
-    items: [&'a str; MAX_PROFILES],
+    records: &'a [ResultRecord<'a>],
+    sorted: &'a [usize],
+    ranks: &'a [usize],
 }
 
 impl<'a> ProfileList<'a> {
     /// An empty list.
-    pub const fn new() -> Self {
+    pub const EMPTY: ProfileList<'static> = ProfileList {
+        records: &[],
+        sorted: &[],
+        ranks: &[],
+    };
+
+    /// The profiles of `records[i]` for each `i` of `sorted`, which is
+    /// sorted by `ranks[i]`, the canonical rank of each record's profile
+    /// (records without one are skipped).
+    pub(super) const fn new(
+        records: &'a [ResultRecord<'a>],
+        sorted: &'a [usize],
+        ranks: &'a [usize],
+    ) -> Self {
         Self {
-            len: 0,
-            items: [""; MAX_PROFILES],
+            records,
+            sorted,
+            ranks,
         }
     }
 
-    /// Adds a name unless an equal one is there.
-    ///
-    /// # Errors
-    /// [`CheckError::TooManyProfiles`] when a new name does not fit; the
-    /// list is then unchanged.
-    pub fn insert(&mut self, name: &'a str) -> Result<(), CheckError> {
-        let key = sort_key(name);
-        let len = usize::from(self.len);
-        let mut at = len;
-        for (i, have) in self.iter().enumerate() {
-            match cmp_keys(&sort_key(have), &key) {
-                core::cmp::Ordering::Equal => return Ok(()),
-                core::cmp::Ordering::Greater => {
-                    at = i;
-                    break;
-                }
-                core::cmp::Ordering::Less => {}
-            }
-        }
-        if len >= MAX_PROFILES {
-            return Err(CheckError::TooManyProfiles {
-                capacity: MAX_PROFILES,
-            });
-        }
-        if let Some(tail) = self.items.get_mut(at..=len) {
-            tail.rotate_right(1);
-            if let Some(first) = tail.first_mut() {
-                *first = name;
-            }
-        }
-        self.len = self.len.saturating_add(1);
-        Ok(())
+    /// Iterates the distinct names in sorted order (of equal profiles, the
+    /// spelling of the first record in the list's order).
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let (records, ranks) = (self.records, self.ranks);
+        let mut last = None;
+        self.sorted
+            .iter()
+            .filter_map(move |&i| Some((rank_of(ranks, i), records.get(i)?.profile?)))
+            .filter(move |&(rank, _)| {
+                let new = last != Some(rank);
+                last = Some(rank);
+                new
+            })
+            .map(|(_, name)| name)
     }
 
-    /// The names as first seen, in sorted order.
-    pub fn as_slice(&self) -> &[&'a str] {
-        self.items.get(..usize::from(self.len)).unwrap_or(&[])
-    }
-
-    /// Iterates the names as first seen, in sorted order.
-    pub fn iter(&self) -> impl Iterator<Item = &'a str> + '_ {
-        self.as_slice().iter().copied()
-    }
-
-    /// How many distinct profiles.
-    pub const fn len(&self) -> usize {
-        self.len as usize
+    /// How many distinct profiles (counted by walking the list).
+    pub fn len(&self) -> usize {
+        self.iter().count()
     }
 
     /// Whether the list is empty.
-    pub const fn is_empty(&self) -> bool {
-        self.len == 0
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
     }
 }
 
 impl Default for ProfileList<'_> {
     fn default() -> Self {
-        Self::new()
+        ProfileList::EMPTY
+    }
+}
+
+impl PartialEq for ProfileList<'_> {
+    /// Lists are equal when they name the same profiles in the same order.
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
     }
 }
 
@@ -238,20 +245,6 @@ impl fmt::Display for ProfileList<'_> {
             }
         }
         Ok(())
-    }
-}
-
-fn sort_key(name: &str) -> Result<Profile, &str> {
-    Profile::parse(name).map_err(|_| name)
-}
-
-fn cmp_keys(a: &Result<Profile, &str>, b: &Result<Profile, &str>) -> core::cmp::Ordering {
-    use core::cmp::Ordering::{Greater, Less};
-    match (a, b) {
-        (Ok(x), Ok(y)) => x.cmp(y),
-        (Ok(_), Err(_)) => Less,
-        (Err(_), Ok(_)) => Greater,
-        (Err(x), Err(y)) => x.cmp(y),
     }
 }
 
@@ -284,11 +277,13 @@ pub enum WarningDetail<'a> {
     SharedParent {
         /// The parent GPU.
         parent_gpu_uuid: &'a str,
-        /// The largest number of its results overlapping at one instant
-        /// (≥ 2).
+        /// The largest number of its results (MIG and whole-GPU) whose
+        /// windows contain one instant (≥ 2).
         overcount_factor: usize,
         /// MIG results on this parent.
         results: usize,
+        /// Whole-GPU results of the same physical GPU.
+        whole_gpu_results: usize,
         /// Distinct instances among them.
         instances: usize,
         /// Their profiles.
@@ -341,6 +336,26 @@ pub enum WarningDetail<'a> {
         /// `parent_energy_j × fraction`.
         share_j: f64,
     },
+    /// `WL-MIG-008`.
+    MissingParent {
+        /// The result.
+        result_id: &'a str,
+        /// The MIG instance it names.
+        gpu_uuid: &'a str,
+    },
+    /// `WL-MIG-009`.
+    TooManyInstances {
+        /// The parent GPU.
+        parent_gpu_uuid: &'a str,
+        /// The profile, as one of its results reports it.
+        profile: &'a str,
+        /// The GPU model in the catalog.
+        gpu: &'static GpuModel,
+        /// Distinct instances (by `gpu_uuid`) of the profile on the parent.
+        instances: usize,
+        /// The most the GPU holds at once.
+        max_instances: u32,
+    },
 }
 
 /// One warning: a code, its severity and the figures. Rendered without
@@ -367,6 +382,8 @@ impl<'a> Warning<'a> {
             WarningDetail::UnknownProfile { .. } => WarningCode::UnknownProfile,
             WarningDetail::MigUnsupported { .. } => WarningCode::MigUnsupported,
             WarningDetail::EstimatedShare { .. } => WarningCode::EstimatedShare,
+            WarningDetail::MissingParent { .. } => WarningCode::MissingParent,
+            WarningDetail::TooManyInstances { .. } => WarningCode::TooManyInstances,
         }
     }
 
