@@ -1891,7 +1891,8 @@ typedef struct wl_device_window_report {
 #define WL_ERR_MISSING_ACTIVITY 34
 
 /**
- * A MIG warning would list more distinct profiles than it can hold.
+ * Reserved: a MIG warning listed more distinct profiles than it could hold
+ * (0.1). Since 1.0 profile lists have no limit and this is never returned.
  */
 #define WL_ERR_TOO_MANY_PROFILES 35
 

@@ -84,7 +84,8 @@ pub const WL_ERR_DEVICE_TOKEN: wl_status = 32;
 pub const WL_ERR_END_BEFORE_START: wl_status = 33;
 /// Activity shares were asked for and a MIG result has no activity.
 pub const WL_ERR_MISSING_ACTIVITY: wl_status = 34;
-/// A MIG warning would list more distinct profiles than it can hold.
+/// Reserved: a MIG warning listed more distinct profiles than it could hold
+/// (0.1). Since 1.0 profile lists have no limit and this is never returned.
 pub const WL_ERR_TOO_MANY_PROFILES: wl_status = 35;
 /// The power source is not available (no NVML library, no driver).
 pub const WL_ERR_UNAVAILABLE: wl_status = 36;
