@@ -39,10 +39,10 @@ fn composition_baseline_matches_the_composer() {
             assert_eq!(base.transitions, report.transitions, "{policy}");
             assert!(close(base.latency_s, report.latency_s));
             assert!(
-                close(base.total_energy_j, report.total_energy_j),
+                close(base.total_energy_j, report.energy.total_j),
                 "{policy}: {} vs {}",
                 base.total_energy_j,
-                report.total_energy_j
+                report.energy.total_j
             );
             assert!(close(base.unit_seconds, report.states.unit_seconds()));
             assert!((base.charged_j - charged).abs() <= 1e-9 * charged);

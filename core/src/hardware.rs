@@ -8,11 +8,17 @@
 
 use core::fmt;
 
+// `heapless::String` is used under another name: cbindgen reads this crate
+// for the structs the C header shares, and takes any `String` for Rust's.
+use heapless::String as Text;
+
+use crate::float::FloatError;
+
 /// Longest hardware or unit name a model can carry, in bytes.
 pub const NAME_CAPACITY: usize = 48;
 
 /// A fixed-capacity name, so that models stay `Copy`-free of the heap.
-pub type Name = heapless::String<NAME_CAPACITY>;
+pub type Name = Text<NAME_CAPACITY>;
 
 /// Number of [`Precision`] variants; the length of per-precision tables.
 pub const PRECISIONS: usize = 9;
@@ -370,17 +376,11 @@ impl fmt::Display for HardwareError {
 
 impl core::error::Error for HardwareError {}
 
-/// Checks that `x` is a finite number ≥ 0.
+/// Checks that `x` is a finite number ≥ 0, naming `field` when it is not.
 fn non_negative(x: f64, field: HardwareField) -> Result<(), HardwareError> {
-    if x.is_nan() {
-        Err(HardwareError::NotANumber(field))
-    } else if x.is_infinite() {
-        Err(HardwareError::Infinite(field))
-    } else if x < 0.0 {
-        Err(HardwareError::Negative(field))
-    } else {
-        Ok(())
-    }
+    crate::float::non_negative(x)
+        .map(drop)
+        .map_err(|e| HardwareError::from_float(e, field))
 }
 
 /// Checks that `x` is a finite number > 0.
@@ -390,6 +390,17 @@ fn positive(x: f64, field: HardwareField) -> Result<(), HardwareError> {
         Err(HardwareError::Zero(field))
     } else {
         Ok(())
+    }
+}
+
+impl HardwareError {
+    /// The error for a bad number in `field`.
+    pub const fn from_float(e: FloatError, field: HardwareField) -> HardwareError {
+        match e {
+            FloatError::NotANumber => HardwareError::NotANumber(field),
+            FloatError::Infinite => HardwareError::Infinite(field),
+            FloatError::Negative => HardwareError::Negative(field),
+        }
     }
 }
 

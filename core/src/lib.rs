@@ -40,6 +40,7 @@ extern crate std;
 
 pub mod compose;
 pub mod devices;
+pub mod float;
 pub mod hardware;
 pub mod ina3221;
 pub mod launch;
@@ -49,3 +50,8 @@ pub mod presets;
 pub mod scenario;
 pub mod state;
 pub mod timeline;
+
+/// A sink's refusal to take more: the composer's record sinks and the MIG
+/// rules' warning sinks answer with this one type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct SinkFull;

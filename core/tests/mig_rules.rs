@@ -2,6 +2,7 @@
 
 use core::fmt::Write as _;
 use proptest::prelude::*;
+use wattledger_core::float::FloatError;
 use wattledger_core::mig::rules::{
     CheckError, CheckOptions, MAX_PROFILES, ResultRecord, Severity, ShareBasis, SinkFull,
     UnknownProfileReason, Warning, WarningCode, WarningDetail, check, count_warnings,
@@ -479,23 +480,38 @@ fn invalid_inputs_are_typed_errors() {
     let cases: Vec<(ResultRecord<'static>, CheckError)> = vec![
         (
             changed(ok, |r| r.energy_j = f64::NAN),
-            CheckError::InvalidEnergy { index: 1 },
+            CheckError::InvalidEnergy {
+                index: 1,
+                error: FloatError::NotANumber,
+            },
         ),
         (
             changed(ok, |r| r.energy_j = f64::INFINITY),
-            CheckError::InvalidEnergy { index: 1 },
+            CheckError::InvalidEnergy {
+                index: 1,
+                error: FloatError::Infinite,
+            },
         ),
         (
             changed(ok, |r| r.energy_j = -1.0),
-            CheckError::InvalidEnergy { index: 1 },
+            CheckError::InvalidEnergy {
+                index: 1,
+                error: FloatError::Negative,
+            },
         ),
         (
             changed(ok, |r| r.start_s = f64::NAN),
-            CheckError::InvalidTime { index: 1 },
+            CheckError::InvalidTime {
+                index: 1,
+                error: FloatError::NotANumber,
+            },
         ),
         (
             changed(ok, |r| r.end_s = f64::NEG_INFINITY),
-            CheckError::InvalidTime { index: 1 },
+            CheckError::InvalidTime {
+                index: 1,
+                error: FloatError::Infinite,
+            },
         ),
         (
             changed(ok, |r| {
@@ -506,11 +522,17 @@ fn invalid_inputs_are_typed_errors() {
         ),
         (
             ok.with_activity(-0.5),
-            CheckError::InvalidActivity { index: 1 },
+            CheckError::InvalidActivity {
+                index: 1,
+                error: FloatError::Negative,
+            },
         ),
         (
             ok.with_activity(f64::NAN),
-            CheckError::InvalidActivity { index: 1 },
+            CheckError::InvalidActivity {
+                index: 1,
+                error: FloatError::NotANumber,
+            },
         ),
     ];
     for (bad, want) in cases {

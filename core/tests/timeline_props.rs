@@ -227,11 +227,11 @@ proptest! {
         }
         let a = composer.finish(&mut ()).unwrap();
         let b = timeline.finish(None, &mut ()).unwrap();
-        prop_assert!(near(a.total_energy_j, b.total_energy_j, 1e-9), "{} vs {}", a.total_energy_j, b.total_energy_j);
-        prop_assert!(near(a.static_energy_j, b.static_energy_j, 1e-9));
-        prop_assert!(near(a.uncore_energy_j, b.uncore_energy_j, 1e-9));
-        prop_assert!(near(a.compute_energy_j, b.compute_energy_j, 1e-12));
-        prop_assert!(near(a.memory_energy_j, b.memory_energy_j, 1e-12));
+        prop_assert!(near(a.energy.total_j, b.total_energy_j, 1e-9), "{} vs {}", a.energy.total_j, b.total_energy_j);
+        prop_assert!(near(a.energy.static_j, b.static_energy_j, 1e-9));
+        prop_assert!(near(a.energy.uncore_j, b.uncore_energy_j, 1e-9));
+        prop_assert!(near(a.energy.compute_j, b.compute_energy_j, 1e-12));
+        prop_assert!(near(a.energy.memory_j, b.memory_energy_j, 1e-12));
         prop_assert!(near(a.latency_s, b.span_s, 1e-9));
         prop_assert_eq!(b.active_energy_j, 0.0);
         // Every subgraph of a stage starts together; only one of zero

@@ -151,6 +151,17 @@ pub fn for_window(
     reports: &[DeviceWindowReport],
     options: &CheckOptions,
 ) -> Result<Vec<MigWarning>, CheckError> {
+    with_results(reports, |records| check(records, options))
+}
+
+/// The MIG results of [`for_window`], borrowed, handed to `f`: for callers
+/// that need the rules' figures rather than rendered text (the C ABI fills
+/// its own warning structs from them), so every caller starts from the same
+/// results.
+pub fn with_results<R>(
+    reports: &[DeviceWindowReport],
+    f: impl FnOnce(&[ResultRecord<'_>]) -> R,
+) -> R {
     let owned: Vec<OwnedRecord> = reports.iter().map(record_of).collect();
     let records: Vec<ResultRecord<'_>> = owned
         .iter()
@@ -168,5 +179,5 @@ pub fn for_window(
             activity: None,
         })
         .collect();
-    check(&records, options)
+    f(&records)
 }

@@ -327,7 +327,7 @@ pub fn power_warnings(model: &Model, out: &Outcome) -> Vec<String> {
     let mut w = Vec::new();
     let r = &out.report;
     if r.latency_s > 0.0 {
-        let avg = r.total_energy_j / r.latency_s;
+        let avg = r.energy.total_j / r.latency_s;
         if avg > max.watts {
             w.push(format!(
                 "the model averages {} on {}, above the {} it can draw ({}); check the subgraphs' latencies and the hardware's energies",
@@ -343,7 +343,7 @@ pub fn power_warnings(model: &Model, out: &Outcome) -> Vec<String> {
         .stages
         .iter()
         .filter(|s| s.duration_s > 0.0)
-        .map(|s| (s.stage, s.total_energy_j / s.duration_s))
+        .map(|s| (s.stage, s.energy.total_j / s.duration_s))
         .filter(|&(_, avg)| avg > max.watts)
         .collect();
     if let Some(&(stage, avg)) = over.iter().max_by(|a, b| a.1.total_cmp(&b.1)) {
