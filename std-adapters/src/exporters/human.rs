@@ -3,7 +3,7 @@
 use std::fmt::{self, Write};
 
 use wattledger_core::compose::{GatingPolicy, ModelReport, SubgraphRecord};
-use wattledger_core::state::PowerState;
+use wattledger_core::state::{PowerState, StateLedger};
 
 use super::{MeasureReport, TraceEstimate, estimate_warnings, pct, share, si};
 use crate::model_file::{Model, Outcome, name_of};
@@ -113,6 +113,33 @@ fn state_label(s: PowerState) -> &'static str {
     }
 }
 
+/// The power-state table: unit-seconds, energy and share of `total_j` for
+/// each of `states`.
+fn write_states(
+    buf: &mut String,
+    ledger: &StateLedger,
+    total_j: f64,
+    states: &[PowerState],
+) -> fmt::Result {
+    writeln!(
+        buf,
+        "{:<20} {:>14} {:>12} {:>8}",
+        "power state", "unit-seconds", "energy", "share"
+    )?;
+    for &st in states {
+        let v = ledger.get(st);
+        writeln!(
+            buf,
+            "{:<20} {:>14} {:>12} {:>8}",
+            state_label(st),
+            si(v.unit_seconds, "s"),
+            si(v.energy_j, "J"),
+            pct(share(v.energy_j, total_j))
+        )?;
+    }
+    Ok(())
+}
+
 /// The `estimate` report as the terminal shows it: totals, power states,
 /// energy parts, gating and waste, the `top` costliest subgraphs, warnings.
 pub fn estimate(model: &Model, out: &Outcome, top: usize) -> String {
@@ -154,27 +181,7 @@ fn write_estimate(buf: &mut String, model: &Model, out: &Outcome, top: usize) ->
         r.stages
     )?;
     writeln!(buf)?;
-    writeln!(
-        buf,
-        "{:<20} {:>14} {:>12} {:>8}",
-        "power state", "unit-seconds", "energy", "share"
-    )?;
-    for s in PowerState::ALL {
-        let t = r.states.get(s);
-        let share = if r.energy.total_j > 0.0 {
-            t.energy_j / r.energy.total_j
-        } else {
-            0.0
-        };
-        writeln!(
-            buf,
-            "{:<20} {:>14} {:>12} {:>8}",
-            state_label(s),
-            si(t.unit_seconds, "s"),
-            si(t.energy_j, "J"),
-            pct(share)
-        )?;
-    }
+    write_states(buf, &r.states, r.energy.total_j, &PowerState::ALL)?;
     writeln!(buf)?;
     let parts = [
         ("compute", r.energy.compute_j),
@@ -393,26 +400,18 @@ fn write_trace(buf: &mut String, t: &TraceEstimate<'_>, top: usize) -> fmt::Resu
         pct(share(r.idle.energy_j, r.total_energy_j))
     )?;
     writeln!(buf)?;
-    writeln!(
+    // A timeline frees units when their kernel ends: never allocated and idle.
+    write_states(
         buf,
-        "{:<20} {:>14} {:>12} {:>8}",
-        "power state", "unit-seconds", "energy", "share"
+        &r.states,
+        r.total_energy_j,
+        &[
+            PowerState::Active,
+            PowerState::IdleUnallocated,
+            PowerState::Gated,
+            PowerState::Transitioning,
+        ],
     )?;
-    for st in PowerState::ALL {
-        if st == PowerState::IdleAllocated {
-            // A timeline frees units when their kernel ends: never allocated and idle.
-            continue;
-        }
-        let v = r.states.get(st);
-        writeln!(
-            buf,
-            "{:<20} {:>14} {:>12} {:>8}",
-            state_label(st),
-            si(v.unit_seconds, "s"),
-            si(v.energy_j, "J"),
-            pct(share(v.energy_j, r.total_energy_j))
-        )?;
-    }
     writeln!(
         buf,
         "{:<20} {:>14} {:>12}",

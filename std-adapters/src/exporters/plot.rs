@@ -99,11 +99,7 @@ fn draw(t: &TraceEstimate<'_>, out: &mut String) -> Result<(), Box<dyn std::erro
         .titled(&title, ("sans-serif", 18))?
         .split_vertically(SIZE.1 * 55 / 100);
 
-    let mut units_chart = ChartBuilder::on(&top)
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(64)
-        .build_cartesian_2d(0.0..x_end, 0.0..units * HEADROOM)?;
+    let mut units_chart = chart(&top, x_end, units * HEADROOM)?;
     units_chart
         .configure_mesh()
         .x_desc(format!("time ({unit}) from the device's first record"))
@@ -172,11 +168,7 @@ fn draw(t: &TraceEstimate<'_>, out: &mut String) -> Result<(), Box<dyn std::erro
         .label_font(("sans-serif", 14))
         .draw()?;
 
-    let mut power_chart = ChartBuilder::on(&bottom)
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(64)
-        .build_cartesian_2d(0.0..x_end, 0.0..peak * HEADROOM)?;
+    let mut power_chart = chart(&bottom, x_end, peak * HEADROOM)?;
     power_chart
         .configure_mesh()
         .x_desc(format!("time ({unit})"))
@@ -203,6 +195,26 @@ fn draw(t: &TraceEstimate<'_>, out: &mut String) -> Result<(), Box<dyn std::erro
         .draw()?;
     root.present()?;
     Ok(())
+}
+
+/// A panel's axes: time from 0 to `x_end`, values from 0 to `y_end`.
+fn chart<'a, 'b>(
+    area: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    x_end: f64,
+    y_end: f64,
+) -> Result<
+    ChartContext<
+        'a,
+        SVGBackend<'b>,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    DrawingAreaErrorKind<std::io::Error>,
+> {
+    ChartBuilder::on(area)
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0.0..x_end, 0.0..y_end)
 }
 
 /// A step curve: each value held over its bin.
