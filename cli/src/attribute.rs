@@ -168,6 +168,7 @@ fn load_pair(
     let options = ComposeOptions {
         policy: TimelinePolicy::Off,
         flops_precision: parse_precision(&common.flops_precision)?,
+        series_bins: 0,
     };
     let estimate = compose_device(timeline, &hw, &options, &profile.names)
         .map_err(|e| CliError::input(format!("{}: {e}", profile_path.display())))?;

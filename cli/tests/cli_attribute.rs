@@ -143,6 +143,34 @@ fn calibrate_recovers_the_true_parameters() {
             .contains("(calibrated)"),
         "{e}"
     );
+    // And so does estimate --trace: with the calibrated model the run's
+    // modelled energy is its true energy (every record's, plus 80 W over
+    // the span's idle time) within 1 %.
+    let t = json(&[
+        "estimate",
+        "--trace",
+        &p,
+        "--hardware",
+        hw.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(
+        t["hardware_name"]
+            .as_str()
+            .unwrap()
+            .contains("(calibrated)"),
+        "{t}"
+    );
+    let total = num(&t, "total_energy_j");
+    let recs = timeline();
+    let busy: i64 = recs.iter().map(|r| r.end_ns - r.start_ns).sum();
+    let span = recs.last().unwrap().end_ns - recs[0].start_ns;
+    let truth: f64 =
+        recs.iter().map(Rec::energy_j).sum::<f64>() + CONSTANT_W * (span - busy) as f64 * 1e-9;
+    assert!(
+        (total / truth - 1.0).abs() < 0.01,
+        "estimate --trace {total} J, truth {truth} J"
+    );
     let written: Value = serde_json::from_str(&std::fs::read_to_string(&hw).unwrap()).unwrap();
     assert!((num(&written, "active_power_w") - a).abs() < 1e-9 * a);
     assert!((num(&written, "idle_power_w") + num(&written, "uncore_power_w") - c).abs() < 1e-9 * c);

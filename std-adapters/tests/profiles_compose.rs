@@ -165,3 +165,54 @@ fn an_unknown_device_lists_the_presets_and_no_kernels_is_refused() {
     .unwrap_err();
     assert_eq!(err, ComposeError::NoKernels { device: 0 });
 }
+
+#[test]
+fn a_series_leaves_the_totals_alone_and_adds_up_to_them() {
+    let p = alexnet();
+    let d = &p.devices[0];
+    let hw = Preset::A100_40gb.model();
+    for policy in TimelinePolicy::ALL {
+        let plain = ComposeOptions {
+            policy,
+            ..ComposeOptions::default()
+        };
+        let sampled = ComposeOptions {
+            series_bins: 1000,
+            ..plain
+        };
+        let a = compose_device(d, &hw, &plain, &p.names).unwrap();
+        let b = compose_device(d, &hw, &sampled, &p.names).unwrap();
+        // Sampling splits intervals at bin edges: the same sums, rounded
+        // differently.
+        assert!(close_enough(
+            a.report.total_energy_j,
+            b.report.total_energy_j
+        ));
+        assert_eq!(a.report.transitions, b.report.transitions);
+        let s = b.series.unwrap();
+        assert_eq!(s.bins.len(), 1000);
+        // 12.920244 s in 1000 bins: ⌈12 920 244 000 / 1000⌉ ns each.
+        assert_eq!(s.bin_ns, 12_920_244);
+        let energy: f64 = s.bins.iter().map(|b| b.energy_j).sum();
+        assert!(close_enough(energy, b.report.total_energy_j), "{policy}");
+        for st in PowerState::ALL {
+            let us: f64 = s.bins.iter().map(|b| b.unit_seconds[st.index()]).sum();
+            assert!(close_enough(us, b.report.states.get(st).unit_seconds));
+        }
+        // Under `off` each bin holds exactly 108 SMs × 12.920244 ms of
+        // unit-time. The gating policies book a wake (and the oracle a young
+        // period's first t_be) when the idle period ends, so their bins are
+        // exact only in sum.
+        if policy != TimelinePolicy::Off {
+            continue;
+        }
+        for bin in &s.bins {
+            let us: f64 = bin.unit_seconds.iter().sum();
+            assert!((us - 108.0 * 12.920_244e-3).abs() < 1e-9, "{us}");
+        }
+    }
+}
+
+fn close_enough(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-9)
+}
