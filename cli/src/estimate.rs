@@ -1,10 +1,18 @@
-//! `wattledger estimate`: compose a model's energy from a model file.
+//! `wattledger estimate`: compose a model's energy from a model file, or a
+//! real run's from a profiler trace (`--trace`).
 //!
 //! Argument handling and running only: the model file is read by
-//! [`wattledger_std::model_file`], the reports are written by
-//! [`wattledger_std::exporters`].
+//! [`wattledger_std::model_file`], the trace by [`wattledger_std::profiles`]
+//! and composed by [`wattledger_std::profiles::compose`], the reports are
+//! written by [`wattledger_std::exporters`].
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use wattledger_core::hardware::HardwareModel;
+use wattledger_core::timeline::TimelinePolicy;
+use wattledger_std::exporters::{TraceEstimate, plot};
+use wattledger_std::profiles::compose::{ComposeOptions, catalog_preset, compose_device};
+use wattledger_std::profiles::{DeviceTimeline, Profile, read_profile};
 
 use wattledger_core::compose::GatingPolicy;
 use wattledger_std::exporters::{csv, human, json, power_warnings};
@@ -17,13 +25,26 @@ use crate::{CliError, CliResult, exit, out, print_json};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Model file (JSON, see the README). Without it: ResNet-18 at batch 1 on an H100 SXM5.
+    #[arg(conflicts_with = "trace")]
     model: Option<PathBuf>,
+    /// A profiler trace of a real run (PyTorch/Kineto JSON, plain or gzip, or an
+    /// Nsight Systems SQLite export): compose its kernels' timeline instead of a model.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+    /// With --trace: only this CUDA device (default: every device, each its own report).
+    #[arg(long, value_name = "N", requires = "trace")]
+    device: Option<u32>,
+    /// With --trace: write an SVG of units by power state and modelled power over time
+    /// (one file per device; with several, `-deviceN` is added before the extension).
+    #[arg(long, value_name = "FILE.svg", requires = "trace")]
+    plot: Option<PathBuf>,
     /// Hardware: a preset name (seed-h100, h100-sxm5, a100-40gb, h200, b200,
     /// agx-orin-15w, agx-orin-30w, agx-orin-50w, agx-orin-maxn, orin-nano) or a
     /// JSON file with a hardware object. Overrides the model file's.
     #[arg(long, value_name = "PRESET|FILE")]
     hardware: Option<String>,
-    /// Gating policy for unallocated units: off, always or break-even.
+    /// Gating policy for unallocated units: off, always or break-even
+    /// (with --trace: off, always, timeout or oracle).
     #[arg(long, value_name = "POLICY")]
     gating: Option<String>,
     /// Operating voltage in volts (default: the hardware's current point).
@@ -55,6 +76,9 @@ fn warn_power(model: &Model, outcome: &Outcome) {
 }
 
 pub fn run(args: &Args) -> CliResult {
+    if let Some(trace) = &args.trace {
+        return run_trace(args, trace);
+    }
     let (mut model, origin) = match &args.model {
         Some(path) => (load_model(path)?, path.display().to_string()),
         None => (builtin_model(), "built-in model".to_string()),
@@ -109,6 +133,174 @@ pub fn run(args: &Args) -> CliResult {
         out::stdout(&csv::estimate(&model, &[(model.gating, outcome)]))?;
     } else {
         out::stdout(&human::estimate(&model, &outcome, args.top))?;
+    }
+    Ok(exit::OK)
+}
+
+/// `--voltage`/`--frequency` applied to a hardware model.
+fn operating_point(args: &Args, hw: HardwareModel) -> CliResult<HardwareModel> {
+    if args.voltage.is_none() && args.frequency.is_none() {
+        return Ok(hw);
+    }
+    let dvfs = &hw.spec().dvfs;
+    let v = args.voltage.unwrap_or(dvfs.voltage_v);
+    let f = args.frequency.unwrap_or(dvfs.frequency_mhz);
+    hw.with_operating_point(v, f)
+        .map_err(|e| CliError::input(format!("--voltage/--frequency: {e}")))
+}
+
+/// Where the plot of `device` goes: the file named, or with several devices
+/// the file named with `-deviceN` before its extension.
+fn plot_path(path: &Path, device: u32, several: bool) -> PathBuf {
+    if !several {
+        return path.to_path_buf();
+    }
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}-device{device}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-device{device}"),
+    };
+    path.with_file_name(name)
+}
+
+/// One device composed under the policy asked for, with every policy's totals.
+fn compose_trace_device<'a>(
+    args: &Args,
+    trace: &Path,
+    profile: &'a Profile,
+    timeline: &'a DeviceTimeline,
+    policy: TimelinePolicy,
+) -> CliResult<TraceEstimate<'a>> {
+    let (hw, source) = match &args.hardware {
+        Some(h) => {
+            let (hw, source, _) = hardware_from_arg(h)?;
+            (hw, source)
+        }
+        None => {
+            let preset = catalog_preset(timeline)
+                .map_err(|e| CliError::input(format!("{}: {e}", trace.display())))?;
+            (preset.model(), preset.name().to_string())
+        }
+    };
+    let hw = operating_point(args, hw)?;
+    let at = |e: wattledger_std::profiles::compose::ComposeError| {
+        CliError::input(format!("{}: {e}", trace.display()))
+    };
+    let options = ComposeOptions {
+        policy,
+        series_bins: if args.plot.is_some() { plot::BINS } else { 0 },
+        ..ComposeOptions::default()
+    };
+    let estimate = compose_device(timeline, &hw, &options, &profile.names).map_err(at)?;
+    // Every policy's totals, for what each would save; a policy the
+    // hardware cannot gate with is left out.
+    let mut policies = Vec::with_capacity(TimelinePolicy::ALL.len());
+    for p in TimelinePolicy::ALL {
+        if p == policy {
+            policies.push((p, estimate.report));
+            continue;
+        }
+        let o = ComposeOptions {
+            policy: p,
+            ..ComposeOptions::default()
+        };
+        match compose_device(timeline, &hw, &o, &profile.names) {
+            Ok(e) => policies.push((p, e.report)),
+            Err(_) if p != TimelinePolicy::Off => {}
+            Err(e) => return Err(at(e)),
+        }
+    }
+    let spec = hw.spec();
+    Ok(TraceEstimate {
+        trace: trace.display().to_string(),
+        hardware_source: source,
+        timeline,
+        names: &profile.names,
+        estimate,
+        policies,
+        hardware_name: spec.name.to_string(),
+        unit_name: spec.unit_name.to_string(),
+    })
+}
+
+/// `estimate --trace FILE`.
+fn run_trace(args: &Args, trace: &Path) -> CliResult {
+    let policy = match &args.gating {
+        None => TimelinePolicy::Off,
+        Some(g) => TimelinePolicy::from_name(g).ok_or_else(|| {
+            CliError::input(format!(
+                "unknown gating policy `{g}` for a trace; use off, always, timeout or oracle"
+            ))
+        })?,
+    };
+    if let Some(p) = &args.plot {
+        out::check_output("--plot", p)?;
+    }
+    let profile =
+        read_profile(trace).map_err(|e| CliError::input(format!("{}: {e}", trace.display())))?;
+    let timelines: Vec<&DeviceTimeline> = match args.device {
+        Some(n) => vec![profile.device(n).ok_or_else(|| {
+            let ids: Vec<String> = profile
+                .devices
+                .iter()
+                .map(|d| d.device.to_string())
+                .collect();
+            CliError::input(format!(
+                "{}: no device {n} in the trace; it has device {}",
+                trace.display(),
+                ids.join(", ")
+            ))
+        })?],
+        None => profile.devices.iter().collect(),
+    };
+    let several = timelines.len() > 1;
+    let policies: Vec<TimelinePolicy> = if args.compare_gating {
+        TimelinePolicy::ALL.to_vec()
+    } else {
+        vec![policy]
+    };
+    let mut reports = Vec::new();
+    for t in &timelines {
+        for &p in &policies {
+            match compose_trace_device(args, trace, &profile, t, p) {
+                Ok(r) => reports.push(r),
+                // A policy the hardware cannot gate with, in a comparison: left out.
+                Err(_) if args.compare_gating && p != TimelinePolicy::Off => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    if let Some(path) = &args.plot {
+        for r in reports
+            .iter()
+            .filter(|r| r.estimate.report.policy == policy)
+        {
+            let svg = plot::svg(r).map_err(CliError::failure)?;
+            out::write_file(&plot_path(path, r.estimate.device, several), &svg)?;
+        }
+    }
+    if args.json {
+        // Serialized straight from the report types: a million kernels go
+        // out without an intermediate `serde_json::Value` tree.
+        let mut values: Vec<json::TraceJson> = reports.iter().map(json::trace).collect();
+        if values.len() == 1 {
+            if let Some(one) = values.pop() {
+                print_json(&one)?;
+            }
+        } else {
+            print_json(&json::TraceReports {
+                trace: trace.display().to_string(),
+                reports: values,
+            })?;
+        }
+    } else if args.csv {
+        out::stdout(&csv::trace(&reports))?;
+    } else {
+        let text: Vec<String> = reports.iter().map(|r| human::trace(r, args.top)).collect();
+        out::stdout(&text.join("\n"))?;
     }
     Ok(exit::OK)
 }

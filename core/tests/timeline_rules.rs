@@ -447,3 +447,43 @@ fn gating_needs_hardware_that_can_gate() {
         TimelineError::GatingUnsupported(TimelinePolicy::Oracle)
     );
 }
+
+#[test]
+fn advance_to_samples_without_changing_the_charges() {
+    for policy in TimelinePolicy::ALL {
+        let (plain, plain_records) = run(policy, &three_kernels());
+        let mut t: Timeline = Timeline::new(hw(), policy, 0).unwrap();
+        let mut records = Vec::new();
+        let mut sink = FnSink(|r: &KernelRecord| records.push(*r));
+        let [a, b, c] = three_kernels();
+        t.push(&a, &mut sink).unwrap();
+        // At 0.5 s, A alone on 4 of 8 units: the report covers [0, 0.5 s).
+        t.advance_to(S / 2, &mut sink).unwrap();
+        let half = t.report();
+        close!(half.span_s, 0.5);
+        close!(half.states.get(PowerState::Active).unit_seconds, 4.0 * 0.5);
+        t.push(&b, &mut sink).unwrap();
+        // Past A's end (2 s): A's record goes out now, B runs on.
+        t.advance_to(5 * S / 2, &mut sink).unwrap();
+        // Before the latest sample is refused and changes nothing.
+        let before = t.clone();
+        assert_eq!(
+            t.advance_to(2 * S, &mut sink),
+            Err(TimelineError::TimeWentBackwards {
+                id: 0,
+                start_ns: 2 * S,
+                latest_ns: 5 * S / 2
+            })
+        );
+        assert_eq!(t, before);
+        t.push(&c, &mut sink).unwrap();
+        let r = t.finish(None, &mut sink).unwrap();
+        records.sort_by_key(|r| r.id);
+        // The same charges as without sampling (up to rounding of the split sums).
+        close!(r.total_energy_j, plain.total_energy_j);
+        assert_eq!(r.transitions, plain.transitions);
+        for (x, y) in records.iter().zip(&plain_records) {
+            close!(x.total_energy_j, y.total_energy_j);
+        }
+    }
+}

@@ -378,6 +378,46 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         Ok(())
     }
 
+    /// Charges up to `t_ns` with nothing new starting: those in flight that
+    /// end by then end (their records go to `sink`), and the totals of
+    /// [`Timeline::report`] cover the span up to `t_ns`. Afterwards `t_ns`
+    /// counts as the latest start: nothing may be pushed before it.
+    ///
+    /// This is how a caller samples the composition over time (a plot's
+    /// bins) without disturbing it: the charges are the same whether or not
+    /// it is called, since between events the running set is fixed.
+    ///
+    /// # Errors
+    /// [`TimelineError::TimeWentBackwards`] (with `id` 0) for a time before
+    /// the latest start, [`TimelineError::IdleGroupsFull`],
+    /// [`TimelineError::SinkFull`], [`TimelineError::Finished`]. Nothing
+    /// changes then.
+    pub fn advance_to<S: TimelineSink + ?Sized>(
+        &mut self,
+        t_ns: u64,
+        sink: &mut S,
+    ) -> Result<(), TimelineError> {
+        if self.finished {
+            return Err(TimelineError::Finished);
+        }
+        if t_ns < self.latest_start_ns {
+            return Err(TimelineError::TimeWentBackwards {
+                id: 0,
+                start_ns: t_ns,
+                latest_ns: self.latest_start_ns,
+            });
+        }
+        let ending = self.ending_by(t_ns);
+        if self.rates.mode != TimelinePolicy::Off && self.free.groups.len() + ending > GROUPS {
+            return Err(TimelineError::IdleGroupsFull { capacity: GROUPS });
+        }
+        sink.reserve(ending).map_err(|_| TimelineError::SinkFull)?;
+        self.end_through(t_ns, sink);
+        self.advance(t_ns);
+        self.latest_start_ns = t_ns;
+        Ok(())
+    }
+
     /// Ends everything in flight, charges up to `end_ns` (the last end when
     /// `None`), costs every idle period still open (no wake: the timeline
     /// ends) and returns the totals. Push nothing more until [`Timeline::reset`].

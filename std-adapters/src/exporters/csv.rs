@@ -4,6 +4,7 @@ use std::fmt::{self, Write};
 
 use wattledger_core::compose::GatingPolicy;
 
+use super::TraceEstimate;
 use crate::model_file::{Model, Outcome, name_of};
 
 fn csv_field(s: &str) -> String {
@@ -63,6 +64,57 @@ fn write_estimate(
             r.energy.static_j,
             r.energy.uncore_j + r.energy.transition_j,
             r.energy.total_j
+        )?;
+    }
+    Ok(())
+}
+
+/// `estimate --trace --csv`: a header, then per device one row per kernel
+/// or copy in start order, a `(gpu idle)` row and a `(total)` row; the
+/// kernels' energies and the idle row add up to the total.
+pub fn trace(devices: &[TraceEstimate<'_>]) -> String {
+    let mut s = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_trace(&mut s, devices);
+    s
+}
+
+fn write_trace(buf: &mut String, devices: &[TraceEstimate<'_>]) -> fmt::Result {
+    writeln!(
+        buf,
+        "device,gating,kind,name,stream,start_s,duration_s,units_allocated,blocks_per_unit,occupancy,waves,energy_j"
+    )?;
+    for t in devices {
+        let e = &t.estimate;
+        let r = &e.report;
+        let g = r.policy.name();
+        for c in &e.charges {
+            let k = &c.energy;
+            writeln!(
+                buf,
+                "{},{g},{},{},{},{},{},{},{},{},{},{}",
+                e.device,
+                if c.launch.is_some() { "kernel" } else { "copy" },
+                csv_field(t.name_of(c.record)),
+                k.stream,
+                k.start_ns as f64 * 1e-9,
+                (k.end_ns - k.start_ns) as f64 * 1e-9,
+                c.units_allocated(),
+                c.blocks_per_unit(),
+                c.occupancy(),
+                c.waves(),
+                k.total_energy_j
+            )?;
+        }
+        writeln!(
+            buf,
+            "{},{g},idle,(gpu idle),,,{},,,,,{}",
+            e.device, r.idle.seconds, r.idle.energy_j
+        )?;
+        writeln!(
+            buf,
+            "{},{g},total,(total),,0,{},{},,,,{}",
+            e.device, r.span_s, r.peak_units_allocated, r.total_energy_j
         )?;
     }
     Ok(())

@@ -3,9 +3,9 @@
 use std::fmt::{self, Write};
 
 use wattledger_core::compose::{GatingPolicy, ModelReport, SubgraphRecord};
-use wattledger_core::state::PowerState;
+use wattledger_core::state::{PowerState, StateLedger};
 
-use super::{MeasureReport, estimate_warnings, pct, si};
+use super::{MeasureReport, TraceEstimate, estimate_warnings, pct, share, si};
 use crate::model_file::{Model, Outcome, name_of};
 use crate::sensors::DeviceRole;
 
@@ -121,6 +121,33 @@ fn state_label(s: PowerState) -> &'static str {
     }
 }
 
+/// The power-state table: unit-seconds, energy and share of `total_j` for
+/// each of `states`.
+fn write_states(
+    buf: &mut String,
+    ledger: &StateLedger,
+    total_j: f64,
+    states: &[PowerState],
+) -> fmt::Result {
+    writeln!(
+        buf,
+        "{:<20} {:>14} {:>12} {:>8}",
+        "power state", "unit-seconds", "energy", "share"
+    )?;
+    for &st in states {
+        let v = ledger.get(st);
+        writeln!(
+            buf,
+            "{:<20} {:>14} {:>12} {:>8}",
+            state_label(st),
+            si(v.unit_seconds, "s"),
+            si(v.energy_j, "J"),
+            pct(share(v.energy_j, total_j))
+        )?;
+    }
+    Ok(())
+}
+
 /// The `estimate` report as the terminal shows it: totals, power states,
 /// energy parts, gating and waste, the `top` costliest subgraphs, warnings.
 pub fn estimate(model: &Model, out: &Outcome, top: usize) -> String {
@@ -162,27 +189,7 @@ fn write_estimate(buf: &mut String, model: &Model, out: &Outcome, top: usize) ->
         r.stages
     )?;
     writeln!(buf)?;
-    writeln!(
-        buf,
-        "{:<20} {:>14} {:>12} {:>8}",
-        "power state", "unit-seconds", "energy", "share"
-    )?;
-    for s in PowerState::ALL {
-        let t = r.states.get(s);
-        let share = if r.energy.total_j > 0.0 {
-            t.energy_j / r.energy.total_j
-        } else {
-            0.0
-        };
-        writeln!(
-            buf,
-            "{:<20} {:>14} {:>12} {:>8}",
-            state_label(s),
-            si(t.unit_seconds, "s"),
-            si(t.energy_j, "J"),
-            pct(share)
-        )?;
-    }
+    write_states(buf, &r.states, r.energy.total_j, &PowerState::ALL)?;
     writeln!(buf)?;
     let parts = [
         ("compute", r.energy.compute_j),
@@ -347,4 +354,147 @@ fn write_comparison(
         }
     }
     Ok(())
+}
+
+/// `estimate --trace` for one device as the terminal shows it: span, busy
+/// and idle time, power states, the GPU-idle bucket, the `top` kernel names
+/// by energy beside their rank by time, and what each gating policy saves.
+pub fn trace(t: &TraceEstimate<'_>, top: usize) -> String {
+    let mut s = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_trace(&mut s, t, top);
+    s
+}
+
+fn write_trace(buf: &mut String, t: &TraceEstimate<'_>, top: usize) -> fmt::Result {
+    let e = &t.estimate;
+    let r = &e.report;
+    writeln!(
+        buf,
+        "Trace      {}, device {} ({})",
+        t.trace,
+        e.device,
+        if e.device_name.is_empty() {
+            "no name recorded"
+        } else {
+            &e.device_name
+        }
+    )?;
+    writeln!(
+        buf,
+        "Hardware   {} ({}: {} {}s), gating {}",
+        t.hardware_name,
+        t.hardware_source,
+        r.units,
+        t.unit_name,
+        r.policy.name()
+    )?;
+    writeln!(
+        buf,
+        "Span       {}: busy {} ({}), GPU idle {}; {} kernels, {} copies",
+        si(r.span_s, "s"),
+        si(r.busy_s, "s"),
+        pct(share(r.busy_s, r.span_s)),
+        si(r.idle.seconds, "s"),
+        r.kernels,
+        r.copies
+    )?;
+    writeln!(
+        buf,
+        "Total      {} ({} average); GPU idle {} ({} of the total)",
+        si(r.total_energy_j, "J"),
+        si(share(r.total_energy_j, r.span_s), "W"),
+        si(r.idle.energy_j, "J"),
+        pct(share(r.idle.energy_j, r.total_energy_j))
+    )?;
+    writeln!(buf)?;
+    // A timeline frees units when their kernel ends: never allocated and idle.
+    write_states(
+        buf,
+        &r.states,
+        r.total_energy_j,
+        &[
+            PowerState::Active,
+            PowerState::IdleUnallocated,
+            PowerState::Gated,
+            PowerState::Transitioning,
+        ],
+    )?;
+    writeln!(
+        buf,
+        "{:<20} {:>14} {:>12}",
+        "uncore",
+        "",
+        si(r.uncore_energy_j, "J")
+    )?;
+    writeln!(
+        buf,
+        "{:<20} {:>14} {:>12}",
+        "copies (bytes)",
+        "",
+        si(r.memory_energy_j, "J")
+    )?;
+    writeln!(buf)?;
+    let names = e.kernels_by_name(t.timeline, t.names);
+    if top > 0 && !names.is_empty() {
+        writeln!(
+            buf,
+            "kernels by energy ({} of {} names)",
+            top.min(names.len()),
+            names.len()
+        )?;
+        writeln!(
+            buf,
+            "{:>4} {:>4} {:>6} {:>10} {:>10} {:>10} {:>9} {:>7}  name",
+            "#E", "#T", "calls", "time", "energy", "J/call", "avg W", "share"
+        )?;
+        for n in names.iter().take(top) {
+            writeln!(
+                buf,
+                "{:>4} {:>4} {:>6} {:>10} {:>10} {:>10} {:>9} {:>7}  {}",
+                n.rank_by_energy,
+                n.rank_by_time,
+                n.calls,
+                si(n.seconds, "s"),
+                si(n.energy_j, "J"),
+                si(share(n.energy_j, n.calls as f64), "J"),
+                si(share(n.energy_j, n.seconds), "W"),
+                pct(share(n.energy_j, r.total_energy_j)),
+                shorten(&n.name, 60)
+            )?;
+        }
+        writeln!(buf, "(#E rank by energy, #T rank by time)")?;
+        writeln!(buf)?;
+    }
+    if let Some(off) = t.off_total_j() {
+        writeln!(
+            buf,
+            "{:<10} {:>12} {:>12} {:>8} {:>12}",
+            "gating", "total", "saves", "", "transitions"
+        )?;
+        for (p, pr) in &t.policies {
+            let saving = off - pr.total_energy_j;
+            writeln!(
+                buf,
+                "{:<10} {:>12} {:>12} {:>8} {:>12}",
+                p.name(),
+                si(pr.total_energy_j, "J"),
+                si(saving, "J"),
+                pct(share(saving, off)),
+                pr.transitions
+            )?;
+        }
+    }
+    for n in &e.notes {
+        writeln!(buf, "note: {n}")?;
+    }
+    Ok(())
+}
+
+/// `s` cut to `max` characters with an ellipsis.
+fn shorten(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &s[..cut]),
+        None => s.to_string(),
+    }
 }

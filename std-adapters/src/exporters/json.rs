@@ -7,7 +7,10 @@ use serde_json::Value;
 use wattledger_core::compose::GatingPolicy;
 use wattledger_core::state::PowerState;
 
-use super::{compose_flag_names, estimate_warnings, power_warnings};
+use super::{
+    TraceEstimate, compose_flag_names, estimate_warnings, power_warnings, share,
+    timeline_flag_names,
+};
 use crate::model_file::{Model, Outcome, name_of};
 
 /// `value` as pretty JSON with a final newline, as the command prints it.
@@ -199,4 +202,247 @@ pub fn estimate(model: &Model, out: &Outcome) -> EstimateJson {
             .chain(power_warnings(model, out))
             .collect(),
     }
+}
+
+#[derive(Debug, Serialize)]
+struct TraceDeviceJson {
+    id: u32,
+    name: String,
+    units: u32,
+    unit_name: String,
+}
+
+#[derive(Debug, Serialize)]
+struct IdleJson {
+    seconds: f64,
+    energy_j: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct TraceKernelJson {
+    name: String,
+    stream: u32,
+    start_s: f64,
+    duration_s: f64,
+    units_allocated: u32,
+    blocks_per_unit: f64,
+    occupancy: f64,
+    waves: u64,
+    active_unit_seconds: f64,
+    active_energy_j: f64,
+    compute_energy_j: f64,
+    own_static_energy_j: f64,
+    shared_energy_j: f64,
+    energy_j: f64,
+    flags: Vec<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+struct TraceCopyJson {
+    name: String,
+    stream: u32,
+    start_s: f64,
+    duration_s: f64,
+    bytes: f64,
+    energy_j: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct NameJson {
+    name: String,
+    calls: u64,
+    seconds: f64,
+    energy_j: f64,
+    j_per_call: f64,
+    average_power_w: f64,
+    share: f64,
+    rank_by_energy: usize,
+    rank_by_time: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct PolicyJson {
+    gating: &'static str,
+    total_energy_j: f64,
+    saving_j: f64,
+    saving_share: f64,
+    power_gating_savings_j: f64,
+    transition_energy_j: f64,
+    transitions: u64,
+}
+
+/// The `estimate --trace --json` report of one device; the keys shared with
+/// [`EstimateJson`] mean the same.
+#[derive(Debug, Serialize)]
+pub struct TraceJson {
+    trace: String,
+    hardware: String,
+    hardware_name: String,
+    device: TraceDeviceJson,
+    gating: &'static str,
+    span_s: f64,
+    busy_s: f64,
+    idle: IdleJson,
+    total_energy_j: f64,
+    average_power_w: f64,
+    states: BTreeMap<&'static str, StateJson>,
+    compute_energy_j: f64,
+    memory_energy_j: f64,
+    active_energy_j: f64,
+    static_energy_j: f64,
+    uncore_energy_j: f64,
+    transition_energy_j: f64,
+    power_gating_savings_j: f64,
+    peak_units_allocated: u32,
+    transitions: u64,
+    flags: Vec<&'static str>,
+    kernel_count: u64,
+    copy_count: u64,
+    gating_policies: Vec<PolicyJson>,
+    kernels_by_name: Vec<NameJson>,
+    kernels: Vec<TraceKernelJson>,
+    copies: Vec<TraceCopyJson>,
+    notes: Vec<String>,
+}
+
+/// `estimate --trace --json` with several reports (several devices, or
+/// `--compare-gating`): the trace and one [`TraceJson`] each.
+#[derive(Debug, Serialize)]
+pub struct TraceReports {
+    /// The trace file.
+    pub trace: String,
+    /// One per device and policy, devices in increasing id.
+    pub reports: Vec<TraceJson>,
+}
+
+/// The `estimate --trace --json` report of one device of a trace.
+pub fn trace(t: &TraceEstimate<'_>) -> TraceJson {
+    let e = &t.estimate;
+    let r = &e.report;
+    let off = t.off_total_j();
+    TraceJson {
+        trace: t.trace.clone(),
+        hardware: t.hardware_source.clone(),
+        hardware_name: t.hardware_name.clone(),
+        device: TraceDeviceJson {
+            id: e.device,
+            name: e.device_name.clone(),
+            units: r.units,
+            unit_name: t.unit_name.clone(),
+        },
+        gating: r.policy.name(),
+        span_s: r.span_s,
+        busy_s: r.busy_s,
+        idle: IdleJson {
+            seconds: r.idle.seconds,
+            energy_j: r.idle.energy_j,
+        },
+        total_energy_j: r.total_energy_j,
+        average_power_w: share(r.total_energy_j, r.span_s),
+        states: states_json(&r.states),
+        compute_energy_j: r.compute_energy_j,
+        memory_energy_j: r.memory_energy_j,
+        active_energy_j: r.active_energy_j,
+        static_energy_j: r.static_energy_j,
+        uncore_energy_j: r.uncore_energy_j,
+        transition_energy_j: r.transition_energy_j,
+        power_gating_savings_j: r.gating_savings_j,
+        peak_units_allocated: r.peak_units_allocated,
+        transitions: r.transitions,
+        flags: timeline_flag_names(r.flags),
+        kernel_count: r.kernels,
+        copy_count: r.copies,
+        gating_policies: t
+            .policies
+            .iter()
+            .map(|(p, pr)| {
+                let saving = off.map_or(0.0, |o| o - pr.total_energy_j);
+                PolicyJson {
+                    gating: p.name(),
+                    total_energy_j: pr.total_energy_j,
+                    saving_j: saving,
+                    saving_share: off.map_or(0.0, |o| share(saving, o)),
+                    power_gating_savings_j: pr.gating_savings_j,
+                    transition_energy_j: pr.transition_energy_j,
+                    transitions: pr.transitions,
+                }
+            })
+            .collect(),
+        kernels_by_name: e
+            .kernels_by_name(t.timeline, t.names)
+            .into_iter()
+            .map(|n| NameJson {
+                j_per_call: share(n.energy_j, n.calls as f64),
+                average_power_w: share(n.energy_j, n.seconds),
+                share: share(n.energy_j, r.total_energy_j),
+                name: n.name,
+                calls: n.calls,
+                seconds: n.seconds,
+                energy_j: n.energy_j,
+                rank_by_energy: n.rank_by_energy,
+                rank_by_time: n.rank_by_time,
+            })
+            .collect(),
+        kernels: e
+            .charges
+            .iter()
+            .filter_map(|c| {
+                let o = c.launch?;
+                let k = &c.energy;
+                Some(TraceKernelJson {
+                    name: t.name_of(c.record).to_string(),
+                    stream: k.stream,
+                    start_s: k.start_ns as f64 * 1e-9,
+                    duration_s: (k.end_ns - k.start_ns) as f64 * 1e-9,
+                    units_allocated: o.units_allocated,
+                    blocks_per_unit: o.blocks_per_sm,
+                    occupancy: o.estimated_occupancy,
+                    waves: o.waves,
+                    active_unit_seconds: k.active_unit_seconds,
+                    active_energy_j: k.active_energy_j,
+                    compute_energy_j: k.compute_energy_j,
+                    own_static_energy_j: k.own_static_energy_j,
+                    shared_energy_j: k.shared_energy_j,
+                    energy_j: k.total_energy_j,
+                    flags: timeline_flag_names(k.flags),
+                })
+            })
+            .collect(),
+        copies: e
+            .charges
+            .iter()
+            .filter(|c| c.launch.is_none())
+            .map(|c| {
+                let k = &c.energy;
+                TraceCopyJson {
+                    name: t.name_of(c.record).to_string(),
+                    stream: k.stream,
+                    start_s: k.start_ns as f64 * 1e-9,
+                    duration_s: (k.end_ns - k.start_ns) as f64 * 1e-9,
+                    bytes: t
+                        .record(c.record)
+                        .and_then(crate::profiles::KernelRecord::bytes)
+                        .unwrap_or(0) as f64,
+                    energy_j: k.total_energy_j,
+                }
+            })
+            .collect(),
+        notes: e.notes.clone(),
+    }
+}
+
+fn states_json(states: &wattledger_core::state::StateLedger) -> BTreeMap<&'static str, StateJson> {
+    PowerState::ALL
+        .iter()
+        .map(|&s| {
+            let t = states.get(s);
+            (
+                s.name(),
+                StateJson {
+                    energy_j: t.energy_j,
+                    unit_seconds: t.unit_seconds,
+                },
+            )
+        })
+        .collect()
 }

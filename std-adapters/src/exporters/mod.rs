@@ -11,6 +11,7 @@
 pub mod csv;
 pub mod human;
 pub mod json;
+pub mod plot;
 pub mod prometheus;
 
 use std::path::Path;
@@ -19,9 +20,13 @@ use serde::Serialize;
 use wattledger_core::compose::Flags;
 use wattledger_core::meter::WindowFlags;
 
+use wattledger_core::timeline::{TimelinePolicy, TimelineReport};
+
 use crate::mig_warnings::MigWarning;
 use crate::model_file::{Model, Outcome};
 use crate::monitor::DeviceWindowReport;
+use crate::profiles::compose::DeviceEstimate;
+use crate::profiles::{DeviceTimeline, NameTable};
 use crate::sensors::{DeviceInfo, DeviceRole};
 
 /// `value` in `unit` with an SI prefix so that 1 ≤ |mantissa| < 1000 and
@@ -268,6 +273,15 @@ impl DeviceResult {
     }
 }
 
+/// The names of the set timeline `flags`, as the reports write them.
+pub fn timeline_flag_names(flags: Flags) -> Vec<&'static str> {
+    let mut names = compose_flag_names(flags);
+    if flags.contains(Flags::WAKE_LATE) {
+        names.push("wake_late");
+    }
+    names
+}
+
 /// The names of the set composer `flags`, as the reports write them.
 pub fn compose_flag_names(flags: Flags) -> Vec<&'static str> {
     [
@@ -386,4 +400,53 @@ mod tests {
         assert_eq!(si(0.0, "J"), "0 J");
         assert_eq!(pct(0.8181818), "81.8 %");
     }
+}
+
+/// One device of a profiler trace, composed: what `estimate --trace` reports.
+#[derive(Debug, Clone)]
+pub struct TraceEstimate<'a> {
+    /// The trace file, as the user named it.
+    pub trace: String,
+    /// The hardware's origin: a preset name or a file.
+    pub hardware_source: String,
+    /// The device's records, as read.
+    pub timeline: &'a DeviceTimeline,
+    /// The profile's kernel names.
+    pub names: &'a NameTable,
+    /// The composition under the policy asked for.
+    pub estimate: DeviceEstimate,
+    /// Totals under every policy that composed, `off` first: what each
+    /// policy would save.
+    pub policies: Vec<(TimelinePolicy, TimelineReport)>,
+    /// The hardware model's name (e.g. `A100 SXM4 40GB`).
+    pub hardware_name: String,
+    /// What the hardware model calls a unit (`SM`).
+    pub unit_name: String,
+}
+
+impl TraceEstimate<'_> {
+    /// The total energy under `off`, when it composed.
+    pub fn off_total_j(&self) -> Option<f64> {
+        self.policies
+            .iter()
+            .find(|(p, _)| *p == TimelinePolicy::Off)
+            .map(|(_, r)| r.total_energy_j)
+    }
+
+    /// The record a charge is about.
+    pub(crate) fn record(&self, index: usize) -> Option<&crate::profiles::KernelRecord> {
+        self.timeline.records.get(index)
+    }
+
+    /// The name of a record.
+    pub(crate) fn name_of(&self, index: usize) -> &str {
+        self.record(index)
+            .and_then(|r| self.names.get(r.name))
+            .unwrap_or("")
+    }
+}
+
+/// `part / whole`, 0 when the whole is 0.
+pub(crate) fn share(part: f64, whole: f64) -> f64 {
+    if whole > 0.0 { part / whole } else { 0.0 }
 }

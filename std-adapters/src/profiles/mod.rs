@@ -35,6 +35,7 @@
 //! - Nsight Systems writes integer nanoseconds on its session clock; they are
 //!   kept unchanged.
 
+pub mod compose;
 pub mod kineto;
 #[cfg(feature = "nsys")]
 pub mod nsys;
