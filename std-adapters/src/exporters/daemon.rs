@@ -132,13 +132,13 @@ fn flag(b: bool) -> f64 {
 
 /// One metric family: its descriptor, then one sample per item that has a
 /// value. A family with no sample is left out altogether.
-fn family<'i, T: 'i, L: EncodeLabelSet, I>(
+fn family<'i, T: 'i, L: EncodeLabelSet, V: Into<Value>, I>(
     encoder: &mut DescriptorEncoder<'_>,
     name: &str,
     help: &str,
     kind: MetricType,
     items: I,
-    mut sample: impl FnMut(&'i T) -> Option<(L, f64)>,
+    mut sample: impl FnMut(&'i T) -> Option<(L, V)>,
 ) -> fmt::Result
 where
     I: Iterator<Item = &'i T> + Clone,
@@ -150,16 +150,41 @@ where
     for item in items {
         if let Some((labels, value)) = sample(item) {
             let mut e = m.encode_family(&labels)?;
-            write_value(&mut e, kind, value)?;
+            write_value(&mut e, kind, value.into())?;
         }
     }
     Ok(())
 }
 
-fn write_value(e: &mut MetricEncoder<'_>, kind: MetricType, value: f64) -> fmt::Result {
-    match kind {
-        MetricType::Counter => e.encode_counter::<NoLabelSet, f64, f64>(&value, None),
-        _ => e.encode_gauge(&value),
+/// A sample's value: counts are written as integers, the rest as floats.
+#[derive(Debug, Clone, Copy)]
+enum Value {
+    Float(f64),
+    Count(u64),
+}
+
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Float(v)
+    }
+}
+
+impl From<u64> for Value {
+    fn from(v: u64) -> Self {
+        Value::Count(v)
+    }
+}
+
+fn write_value(e: &mut MetricEncoder<'_>, kind: MetricType, value: Value) -> fmt::Result {
+    match (kind, value) {
+        (MetricType::Counter, Value::Float(v)) => {
+            e.encode_counter::<NoLabelSet, f64, f64>(&v, None)
+        }
+        (MetricType::Counter, Value::Count(v)) => {
+            e.encode_counter::<NoLabelSet, u64, f64>(&v, None)
+        }
+        (_, Value::Float(v)) => e.encode_gauge(&v),
+        (_, Value::Count(v)) => e.encode_gauge(&(v as f64)),
     }
 }
 
@@ -168,10 +193,10 @@ fn single(
     name: &str,
     help: &str,
     kind: MetricType,
-    value: f64,
+    value: impl Into<Value>,
 ) -> fmt::Result {
     let mut m = encoder.encode_descriptor(name, help, None, kind)?;
-    write_value(&mut m, kind, value)
+    write_value(&mut m, kind, value.into())
 }
 
 impl Collector for FleetCollector {
@@ -212,7 +237,7 @@ impl Collector for FleetCollector {
             "Times the GPU's NVML energy counter went back (driver reload, GPU reset)",
             MetricType::Counter,
             gpus.clone(),
-            |g| Some((gpu_labels(g), g.counter_resets as f64)),
+            |g| Some((gpu_labels(g), g.counter_resets)),
         )?;
         family(
             &mut e,
@@ -305,14 +330,14 @@ impl Collector for FleetCollector {
             "wattledger_exporter_polls",
             "Polls of the devices since the exporter started",
             MetricType::Counter,
-            s.polls as f64,
+            s.polls,
         )?;
         single(
             &mut e,
             "wattledger_exporter_poll_errors",
             "Failed device reads and enumerations since the exporter started",
             MetricType::Counter,
-            s.poll_errors as f64,
+            s.poll_errors,
         )?;
         single(
             &mut e,

@@ -780,7 +780,10 @@ mod tests {
             "test",
             FleetConfig::with_interval(Duration::from_millis(100)),
         );
-        a.observe(&poll(0, vec![read("GPU-a", Some(5_000_000), Some(100_000))]));
+        a.observe(&poll(
+            0,
+            vec![read("GPU-a", Some(5_000_000), Some(100_000))],
+        ));
         let mut lost = read("GPU-a", None, None);
         lost.state = ReadState::Lost;
         a.observe(&poll(100, vec![lost]));
