@@ -17,7 +17,7 @@
 //! | `wattledger_energy_joules_total` | counter | lifetime energy per GPU: never goes down (resets bridged) |
 //! | `wattledger_power_watts` | gauge | last power reading |
 //! | `wattledger_coverage_ratio` | gauge | share of the watched time the readings account for |
-//! | `wattledger_counter_resets_total` | counter | NVML energy counter resets seen |
+//! | `wattledger_energy_resets_total` | counter | NVML energy counter resets seen |
 //! | `wattledger_device_lost` | gauge | 1 while the GPU is lost or absent |
 //! | `wattledger_mig_instance_info` | gauge (1) | a MIG instance: profile, parent, GPU and compute instance ids |
 //! | `wattledger_mig_estimated_energy_joules_total` | counter | an instance's **estimated** share of its parent's energy, `basis` = `gpm-activity` or `compute-slices` |
@@ -31,7 +31,7 @@ use std::fmt;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, MetricEncoder, NoLabelSet};
 use prometheus_client::metrics::MetricType;
-use prometheus_client::registry::Registry;
+pub use prometheus_client::registry::Registry;
 
 use crate::fleet::{GpuSnapshot, Latest, MigSnapshot, Snapshot};
 
@@ -233,7 +233,7 @@ impl Collector for FleetCollector {
         )?;
         family(
             &mut e,
-            "wattledger_counter_resets",
+            "wattledger_energy_resets",
             "Times the GPU's NVML energy counter went back (driver reload, GPU reset)",
             MetricType::Counter,
             gpus.clone(),
