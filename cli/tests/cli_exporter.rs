@@ -9,6 +9,8 @@
 
 #[path = "../../std-adapters/tests/support/fake_nvml.rs"]
 mod fake_nvml;
+#[path = "../../std-adapters/tests/fixtures/jetson_trees.rs"]
+mod trees;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -49,9 +51,17 @@ impl Drop for Children {
 /// Start the exporter on the fake NVML, listening on `listen` (port 0: a
 /// free port); the address it listens on.
 fn start_exporter(children: &mut Children, listen: &str, interval_ms: u32) -> SocketAddr {
+    start(
+        children,
+        &["--listen", listen, "--interval", &interval_ms.to_string()],
+    )
+}
+
+/// Start `wattledger exporter ARGS` on the fake NVML; the address it prints.
+fn start(children: &mut Children, args: &[&str]) -> SocketAddr {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wattledger"))
-        .args(["exporter", "--listen", listen, "--interval"])
-        .arg(interval_ms.to_string())
+        .arg("exporter")
+        .args(args)
         .env("WATTLEDGER_NVML_LIB", fake_nvml::library())
         .env("FAKE_NVML_SCENARIO", fake_nvml::scenario_path(SCENARIO))
         .stdin(Stdio::null())
@@ -204,6 +214,54 @@ fn the_exporter_answers_promtool_healthz_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn the_exporter_serves_jetson_rails_with_their_roles() {
+    let dir = tempfile::tempdir().unwrap();
+    trees::orin_nano(dir.path());
+    let source = format!("jetson:{}", dir.path().display());
+    let mut children = Children(Vec::new());
+    let addr = start(
+        &mut children,
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--interval",
+            "50",
+            "--source",
+            &source,
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, scrape) = get(addr, "/metrics");
+    assert_eq!(status, 200);
+    promtool_check(&scrape);
+    // Orin Nano: VDD_IN (5032 mV × 1380 mA = 6944 mW) is the input, the
+    // other two rails are inside it.
+    for line in [
+        "wattledger_rail_power_watts{rail=\"VDD_IN\",role=\"total\"} 6.944",
+        "wattledger_rail_power_watts{rail=\"VDD_CPU_GPU_CV\",role=\"part\"}",
+        "wattledger_rail_power_watts{rail=\"VDD_SOC\",role=\"part\"}",
+        "wattledger_rail_energy_joules_total{rail=\"VDD_IN\",role=\"total\"}",
+    ] {
+        assert!(scrape.contains(line), "{line} missing from:\n{scrape}");
+    }
+}
+
+#[test]
+fn the_exporter_refuses_a_replay_and_a_bad_interval() {
+    for args in [
+        &["--source", "replay:/nonexistent"][..],
+        &["--interval", "5"][..],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_wattledger"))
+            .arg("exporter")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+    }
 }
 
 #[test]

@@ -11,10 +11,10 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use nvml_wrapper::Device;
 use nvml_wrapper::enums::gpm::GpmMetricId;
 use nvml_wrapper::error::NvmlError;
 use nvml_wrapper::gpm::{GpmSample, gpm_metrics_get};
+use nvml_wrapper::{Device, Nvml};
 use nvml_wrapper_sys::bindings::nvmlGpmSample_t;
 
 use super::{FleetConfig, FleetSource, GpuReading, MigReading, Poll, ReadState};
@@ -136,40 +136,48 @@ impl NvmlFleet {
     }
 
     fn free_sample(&self, handle: nvmlGpmSample_t) {
-        // SAFETY: `handle` came from `into_handle` of a sample allocated by
-        // this sensor's NVML and was removed from the map, so it is freed
-        // exactly once.
-        drop(unsafe { GpmSample::from_handle(self.sensor.nvml(), handle) });
+        free_sample(self.sensor.nvml(), handle);
     }
+}
 
-    /// SM activity (0–1) of GPU instance `gi` of the GPU at `index` since
-    /// the previous call; `None` on the first call or any failure.
-    fn activity(&mut self, index: u32, uuid: &str, gi: u32) -> Option<f64> {
-        let nvml = self.sensor.nvml();
-        let device: Device<'_> = nvml.device_by_index(index).ok()?;
-        let new = device.gpm_mig_sample(gi).ok()?;
-        let key = (uuid.to_string(), gi);
-        let value = self.gpm.get(&key).and_then(|&prev| {
-            // SAFETY: `prev` is a live sample of this NVML owned by the map;
-            // the temporary wrapper is turned back into a handle without
-            // being dropped, so it is not freed here.
-            let prev = unsafe { GpmSample::from_handle(nvml, prev) };
-            let r = gpm_metrics_get(nvml, &prev, &new, &[GpmMetricId::SmUtil]);
-            let _ = prev.into_handle();
-            match r {
-                Ok(v) => v
-                    .into_iter()
-                    .next()
-                    .and_then(Result::ok)
-                    .map(|m| (m.value / 100.0).clamp(0.0, 1.0)),
-                Err(_) => None,
-            }
-        });
-        if let Some(old) = self.gpm.insert(key, new.into_handle()) {
-            self.free_sample(old);
+fn free_sample(nvml: &Nvml, handle: nvmlGpmSample_t) {
+    // SAFETY: `handle` came from `into_handle` of a sample allocated by
+    // this NVML and was removed from the map, so it is freed exactly once.
+    drop(unsafe { GpmSample::from_handle(nvml, handle) });
+}
+
+/// SM activity (0–1) of GPU instance `gi` of `device` since the previous
+/// call for the same (`uuid`, `gi`), whose sample `samples` keeps; `None`
+/// on the first call or any failure.
+fn activity(
+    nvml: &Nvml,
+    device: &Device<'_>,
+    samples: &mut HashMap<(String, u32), nvmlGpmSample_t>,
+    uuid: &str,
+    gi: u32,
+) -> Option<f64> {
+    let new = device.gpm_mig_sample(gi).ok()?;
+    let key = (uuid.to_string(), gi);
+    let value = samples.get(&key).and_then(|&prev| {
+        // SAFETY: `prev` is a live sample of this NVML owned by the map;
+        // the temporary wrapper is turned back into a handle without being
+        // dropped, so it is not freed here.
+        let prev = unsafe { GpmSample::from_handle(nvml, prev) };
+        let r = gpm_metrics_get(nvml, &prev, &new, &[GpmMetricId::SmUtil]);
+        let _ = prev.into_handle();
+        match r {
+            Ok(v) => v
+                .into_iter()
+                .next()
+                .and_then(Result::ok)
+                .map(|m| (m.value / 100.0).clamp(0.0, 1.0)),
+            Err(_) => None,
         }
-        value
+    });
+    if let Some(old) = samples.insert(key, new.into_handle()) {
+        free_sample(nvml, old);
     }
+    value
 }
 
 impl Drop for NvmlFleet {
@@ -234,16 +242,19 @@ impl FleetSource for NvmlFleet {
             let mut mig = Vec::new();
             // One GPM reading per GPU instance, shared by its compute instances.
             let mut by_gi: Vec<(u32, Option<f64>)> = Vec::new();
+            let nvml = self.sensor.nvml();
+            let device =
+                (k.gpm && matches!(state, ReadState::Read { .. }) && !instances(info).is_empty())
+                    .then(|| nvml.device_by_index(info.index).ok())
+                    .flatten();
             for i in instances(info) {
                 let gi = i.gpu_instance_id;
                 let activity = match by_gi.iter().find(|(g, _)| *g == gi) {
                     Some(&(_, a)) => a,
                     None => {
-                        let a = if k.gpm && matches!(state, ReadState::Read { .. }) {
-                            self.activity(info.index, &info.uuid, gi)
-                        } else {
-                            None
-                        };
+                        let a = device
+                            .as_ref()
+                            .and_then(|d| activity(nvml, d, &mut self.gpm, &info.uuid, gi));
                         by_gi.push((gi, a));
                         a
                     }
