@@ -12,6 +12,10 @@ cargo test -p wattledger-core --features serde --quiet
 ci/nostd-check/run.sh
 # The C ABI: the header as C99 and C++17, every function and status from C
 # and C++ (also under ASan and UBSan), the monitor against the fake NVML, the
-# freestanding no-std link, and installing with pkg-config/CMake files.
+# freestanding no-std link, and installing with pkg-config/CMake files (each
+# skipped, saying so, where that tool is not installed).
 bash ffi/tests/c/run.sh
 bash ffi/tests/c/install-test.sh
+# The ABI only grows: a program built against the frozen 1.0 header runs
+# against today's library.
+bash ffi/tests/c/compat.sh

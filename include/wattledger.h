@@ -3,7 +3,9 @@
  *
  * Link with -lwattledger (see `pkg-config --cflags --libs wattledger`).
  * Every fallible function returns a wl_status; outputs are written only on
- * success. Input structs begin with struct_size = sizeof(the struct).
+ * success. Versioned structs begin with struct_size: set it to
+ * sizeof(the struct), for inputs and for outputs that may grow
+ * (e.g. `wl_report r; r.struct_size = sizeof r;`).
  */
 
 #ifndef WATTLEDGER_H
@@ -18,12 +20,12 @@
  * Major version of the library (the `x` of `x.y.z`); the header's macro
  * matches `Cargo.toml`, which a test checks.
  */
-#define WL_VERSION_MAJOR 0
+#define WL_VERSION_MAJOR 1
 
 /**
  * Minor version of the library.
  */
-#define WL_VERSION_MINOR 1
+#define WL_VERSION_MINOR 0
 
 /**
  * Patch version of the library.
@@ -31,10 +33,23 @@
 #define WL_VERSION_PATCH 0
 
 /**
- * Version of the binary interface: raised when a struct layout or a
- * function signature of this header changes incompatibly.
+ * Major version of the binary interface: raised only by an incompatible
+ * change, which also renames the shared library (`libwattledger.so.1`).
  */
-#define WL_ABI_VERSION 1
+#define WL_ABI_VERSION_MAJOR 1
+
+/**
+ * Minor version of the binary interface: raised when functions, statuses
+ * or struct fields are added. A program built against minor `m` runs on
+ * any library of the same major version and a minor of at least `m`.
+ */
+#define WL_ABI_VERSION_MINOR 0
+
+/**
+ * `WL_ABI_VERSION_MAJOR << 16 | WL_ABI_VERSION_MINOR`: 0x10000 for ABI 1.0
+ * (the 0.1 library said 1).
+ */
+#define WL_ABI_VERSION 65536
 
 /**
  * The most subgraphs one stage may hold in a composer made by this library.
@@ -45,6 +60,16 @@
  * Number of power states: the length of per-state arrays.
  */
 #define WL_STATES 5
+
+/**
+ * `sizeof(wl_subgraph)` in ABI 1.0: the least `struct_size` accepted.
+ */
+#define WL_SUBGRAPH_SIZE_V1 80
+
+/**
+ * `sizeof(wl_report)` in ABI 1.0: the least `struct_size` accepted.
+ */
+#define WL_REPORT_SIZE_V1 208
 
 /**
  * Report flag: more units were allocated than exist (scaled by `N/A`).
@@ -95,6 +120,11 @@
  * Size of the opaque part of a [`wl_hardware`], in 64-bit words.
  */
 #define WL_HARDWARE_WORDS 64
+
+/**
+ * `sizeof(wl_hardware_spec)` in ABI 1.0: the least `struct_size` accepted.
+ */
+#define WL_HARDWARE_SPEC_SIZE_V1 320
 
 /**
  * Configuration register address.
@@ -252,6 +282,21 @@
 #define WL_WINDOW_LATE_START 64
 
 /**
+ * `sizeof(wl_meter_config)` in ABI 1.0 (64-bit targets): the least `struct_size` accepted.
+ */
+#define WL_METER_CONFIG_SIZE_V1 64
+
+/**
+ * `sizeof(wl_sample)` in ABI 1.0: the least `struct_size` accepted.
+ */
+#define WL_SAMPLE_SIZE_V1 40
+
+/**
+ * `sizeof(wl_window_report)` in ABI 1.0: the least `struct_size` accepted.
+ */
+#define WL_WINDOW_REPORT_SIZE_V1 344
+
+/**
  * Most results one [`wl_mig_check`] call takes (the check runs without a heap).
  */
 #define WL_MIG_MAX_RESULTS 64
@@ -267,6 +312,21 @@
 #define WL_MIG_GPU_NAME_BUFFER 64
 
 /**
+ * `sizeof(wl_mig_result)` in ABI 1.0 (64-bit targets): the least `struct_size` accepted.
+ */
+#define WL_MIG_RESULT_SIZE_V1 88
+
+/**
+ * `sizeof(wl_mig_warning)` in ABI 1.0: the least `struct_size` accepted.
+ */
+#define WL_MIG_WARNING_SIZE_V1 688
+
+/**
+ * NVML's architecture number for "unknown" (`NVML_DEVICE_ARCH_UNKNOWN`).
+ */
+#define WL_ARCHITECTURE_UNKNOWN 4294967295
+
+/**
  * Size of a device-name buffer, NUL included.
  */
 #define WL_DEVICE_NAME_BUFFER 96
@@ -280,6 +340,74 @@
  * Size of the last-error text buffer, NUL included.
  */
 #define WL_ERROR_BUFFER 256
+
+/**
+ * `sizeof(wl_device_window_report)` in ABI 1.0: the least `struct_size` accepted.
+ */
+#define WL_DEVICE_WINDOW_REPORT_SIZE_V1 928
+
+/**
+ * When to power down a free gating domain on a timeline.
+ *
+ * Every policy costs a domain's idle period of length `L` when it ends
+ * (a kernel takes the domain, or the timeline finishes), because only then
+ * is `L` known:
+ *
+ * | policy | powered | gated | cost of a period that ends in a wake |
+ * |---|---|---|---|
+ * | `Off` | all of `L` | — | `p_d·L` |
+ * | `Always` | — | all of `L` | `2·e_tr + p_d·min(L, t_wake)` |
+ * | `Timeout` | first `min(L, t_be)` | the rest | `p_d·t_be + 2·e_tr + p_d·min(t_wake, L − t_be)` if `L > t_be` |
+ * | `Oracle` | all if `L ≤ t_be` | all if `L > t_be` | `min(p_d·L, 2·e_tr + p_d·t_wake)` |
+ *
+ * A period that ends because the timeline finishes needs no wake: one
+ * transition instead of two, and the oracle gates it iff `p_d·L > e_tr`.
+ * The stage composer's `break-even` judges one stage at a time and has no
+ * meaning on a timeline; a timeline's `timeout` needs idle time, which
+ * stages do not have. Hence a policy type of its own.
+ */
+enum TimelinePolicy
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Never gate.
+   */
+  Off = 0,
+  /**
+   * Gate a domain the moment it is freed.
+   */
+  Always = 1,
+  /**
+   * Gate a domain once it has been idle for `t_be`: the online rule, never
+   * more than twice the oracle's cost plus a wake per idle period.
+   */
+  Timeout = 2,
+  /**
+   * Gate an idle period iff it is longer than `t_be`: the offline optimum,
+   * costed when the period ends, with no look-ahead buffer.
+   */
+  Oracle = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum TimelinePolicy TimelinePolicy;
+#else
+typedef uint32_t TimelinePolicy;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * One of the chip's three channels (`0`, `1`, `2`: the datasheet's
+ * channels 1, 2 and 3; the Linux device tree's `input@0`–`input@2`).
+ */
+typedef struct Channel Channel;
+
+/**
+ * A GPU of the catalog.
+ */
+typedef struct Device Device;
 
 /**
  * A composer (opaque). Made by [`wl_composer_init`] in caller storage or by
@@ -330,7 +458,48 @@ typedef struct wl_hardware {
 typedef uint32_t wl_policy;
 
 /**
- * Per-state totals.
+ * Where energy went: the one block of energy figures that stage records,
+ * model reports and the C ABI share (`wl_energy_breakdown` in C).
+ *
+ * `total_j` is `compute + memory + static + uncore + transition`; `savings_j`
+ * is what gating kept out of `static_j` and is not part of the total.
+ * [`EnergyBreakdown::checked_add`] is the only place sums of breakdowns are
+ * made, so the overflow rule (every part and the total stay finite) is
+ * written once.
+ */
+typedef struct wl_energy_breakdown {
+  /**
+   * Dynamic compute energy, in joules.
+   */
+  double compute_j;
+  /**
+   * Memory energy, in joules.
+   */
+  double memory_j;
+  /**
+   * Static energy of powered units, in joules.
+   */
+  double static_j;
+  /**
+   * Uncore energy `P_uncore·T`, in joules.
+   */
+  double uncore_j;
+  /**
+   * Energy of power-state transitions, in joules.
+   */
+  double transition_j;
+  /**
+   * Static energy gated units would have drawn, in joules.
+   */
+  double savings_j;
+  /**
+   * `compute + memory + static + uncore + transition`, in joules.
+   */
+  double total_j;
+} wl_energy_breakdown;
+
+/**
+ * Time and energy spent in one state.
  */
 typedef struct wl_state_totals {
   /**
@@ -345,8 +514,13 @@ typedef struct wl_state_totals {
 
 /**
  * The record of a closed stage, handed to a [`wl_record_callback`].
+ * `struct_size` is set by the library: fields beyond it are not there.
  */
 typedef struct wl_stage_record {
+  /**
+   * `sizeof(wl_stage_record)` of the library that made it.
+   */
+  uint32_t struct_size;
   /**
    * The stage number.
    */
@@ -372,6 +546,10 @@ typedef struct wl_stage_record {
    */
   uint32_t domains_gated;
   /**
+   * `WL_FLAG_*` bits.
+   */
+  uint32_t flags;
+  /**
    * Units asked for, rounded to whole domains.
    */
   uint64_t units_requested;
@@ -384,51 +562,24 @@ typedef struct wl_stage_record {
    */
   double wake_s;
   /**
+   * Where the stage's energy went, J.
+   */
+  struct wl_energy_breakdown energy;
+  /**
    * Per power state.
    */
   struct wl_state_totals states[WL_STATES];
-  /**
-   * Compute energy, J.
-   */
-  double compute_energy_j;
-  /**
-   * Memory energy, J.
-   */
-  double memory_energy_j;
-  /**
-   * Static energy, J.
-   */
-  double static_energy_j;
-  /**
-   * Uncore energy, J.
-   */
-  double uncore_energy_j;
-  /**
-   * Transition energy, J.
-   */
-  double transition_energy_j;
-  /**
-   * Gating savings, J.
-   */
-  double gating_savings_j;
-  /**
-   * Total, J.
-   */
-  double total_energy_j;
-  /**
-   * `WL_FLAG_*` bits.
-   */
-  uint32_t flags;
-  /**
-   * Reserved (0).
-   */
-  uint32_t reserved;
 } wl_stage_record;
 
 /**
  * What one subgraph is charged, handed to a [`wl_record_callback`].
+ * `struct_size` is set by the library: fields beyond it are not there.
  */
 typedef struct wl_subgraph_record {
+  /**
+   * `sizeof(wl_subgraph_record)` of the library that made it.
+   */
+  uint32_t struct_size;
   /**
    * The caller's id.
    */
@@ -437,10 +588,6 @@ typedef struct wl_subgraph_record {
    * The stage.
    */
   uint32_t stage;
-  /**
-   * Position in the whole stream, from 0.
-   */
-  uint64_t sequence;
   /**
    * First domain placed.
    */
@@ -454,9 +601,9 @@ typedef struct wl_subgraph_record {
    */
   uint32_t has_legacy_utilization;
   /**
-   * Reserved (0).
+   * Position in the whole stream, from 0.
    */
-  uint32_t reserved;
+  uint64_t sequence;
   /**
    * Units accounted.
    */
@@ -513,7 +660,7 @@ typedef void (*wl_record_callback)(void *user_data, const struct wl_stage_record
 typedef uint32_t wl_precision;
 
 /**
- * One subgraph: an input struct.
+ * One subgraph: an input struct (versioned: see [`WL_SUBGRAPH_SIZE_V1`]).
  *
  * Fill it with [`wl_subgraph_init`] and change what you need. Booleans are
  * `uint32_t`: set `has_units_allocated` to use `units_allocated` (else the
@@ -580,9 +727,15 @@ typedef struct wl_subgraph {
 } wl_subgraph;
 
 /**
- * The model's totals (output struct), the fields of the core's `ModelReport`.
+ * The model's totals (output struct, versioned: set `struct_size` to
+ * `sizeof(wl_report)` before the call).
  */
 typedef struct wl_report {
+  /**
+   * Set by the caller to `sizeof(wl_report)`; the library writes no more
+   * and sets it to the bytes written.
+   */
+  uint32_t struct_size;
   /**
    * `N`.
    */
@@ -600,6 +753,10 @@ typedef struct wl_report {
    */
   uint32_t flags;
   /**
+   * Most units allocated in one stage.
+   */
+  uint32_t peak_units_allocated;
+  /**
    * Subgraphs accounted.
    */
   uint64_t subgraphs;
@@ -612,49 +769,17 @@ typedef struct wl_report {
    */
   double latency_s;
   /**
-   * Total energy, J.
+   * Where the energy went, J.
    */
-  double total_energy_j;
+  struct wl_energy_breakdown energy;
   /**
    * Per power state, indexed by `WL_STATE_*`.
    */
   struct wl_state_totals states[WL_STATES];
   /**
-   * Dynamic compute energy, J.
-   */
-  double compute_energy_j;
-  /**
-   * Memory energy, J.
-   */
-  double memory_energy_j;
-  /**
-   * Static energy of powered units, J.
-   */
-  double static_energy_j;
-  /**
-   * Uncore energy, J.
-   */
-  double uncore_energy_j;
-  /**
-   * Transition energy, J.
-   */
-  double transition_energy_j;
-  /**
-   * Static energy gating saved, J.
-   */
-  double gating_savings_j;
-  /**
    * Energy of the two idle states, J.
    */
   double wasted_energy_j;
-  /**
-   * Most units allocated in one stage.
-   */
-  uint32_t peak_units_allocated;
-  /**
-   * Reserved (0).
-   */
-  uint32_t reserved;
   /**
    * Time-weighted mean of units allocated.
    */
@@ -676,7 +801,8 @@ typedef uint32_t wl_power_state;
 typedef uint32_t wl_preset;
 
 /**
- * Everything a hardware model is built from (input and output struct).
+ * Everything a hardware model is built from (input and output struct,
+ * versioned: see [`WL_HARDWARE_SPEC_SIZE_V1`]).
  *
  * Set `struct_size = sizeof(wl_hardware_spec)`. Names are NUL-terminated
  * UTF-8 of at most [`WL_NAME_CAPACITY`] bytes inside their buffers. A
@@ -725,6 +851,11 @@ typedef struct wl_hardware_spec {
    * Power no unit owns and gating cannot remove, W (finite, ≥ 0).
    */
   double uncore_power_w;
+  /**
+   * Dynamic power of all units running kernels without operation
+   * counts, at the nominal point, W (finite, ≥ 0; 0 charges them nothing).
+   */
+  double active_power_w;
   /**
    * Dynamic energy per operation per precision, J (finite, ≥ 0 where supported).
    */
@@ -828,7 +959,8 @@ typedef struct wl_jetson_rail_info {
 } wl_jetson_rail_info;
 
 /**
- * How a meter judges its samples, and whose power it measures (input struct).
+ * How a meter judges its samples, and whose power it measures (input
+ * struct, versioned: see [`WL_METER_CONFIG_SIZE_V1`]).
  *
  * Booleans are `uint32_t`. Text pointers may be NULL (empty) and are
  * copied.
@@ -881,7 +1013,8 @@ typedef struct wl_meter_config {
 } wl_meter_config;
 
 /**
- * One reading (input struct). Booleans are `uint32_t`.
+ * One reading (input struct, versioned: see [`WL_SAMPLE_SIZE_V1`]).
+ * Booleans are `uint32_t`.
  */
 typedef struct wl_sample {
   /**
@@ -924,9 +1057,15 @@ typedef struct wl_sample {
 typedef uint32_t wl_method;
 
 /**
- * A closed window (output struct).
+ * A closed window (output struct, versioned: set `struct_size` to
+ * `sizeof(wl_window_report)` before the call).
  */
 typedef struct wl_window_report {
+  /**
+   * Set by the caller to `sizeof(wl_window_report)`; the library writes
+   * no more and sets it to the bytes written.
+   */
+  uint32_t struct_size;
   /**
    * 1 when the window has a name (`name`), 0 when a number (`number`).
    */
@@ -935,34 +1074,6 @@ typedef struct wl_window_report {
    * The window's number.
    */
   uint32_t number;
-  /**
-   * The window's name, NUL-terminated.
-   */
-  char name[WL_WINDOW_NAME_BUFFER];
-  /**
-   * Start, ns.
-   */
-  uint64_t start_ns;
-  /**
-   * End, ns.
-   */
-  uint64_t end_ns;
-  /**
-   * `end_ns − start_ns`.
-   */
-  uint64_t duration_ns;
-  /**
-   * Time covered by data, ns.
-   */
-  uint64_t covered_ns;
-  /**
-   * Energy, J.
-   */
-  double energy_j;
-  /**
-   * `covered_ns / duration_ns`.
-   */
-  double coverage;
   /**
    * A `WL_METHOD_*` value.
    */
@@ -988,6 +1099,42 @@ typedef struct wl_window_report {
    */
   uint32_t has_split;
   /**
+   * Whether the unit-seconds are set.
+   */
+  uint32_t has_units;
+  /**
+   * Whether the device is a MIG instance (energy is the parent's).
+   */
+  uint32_t is_mig;
+  /**
+   * Reserved (0).
+   */
+  uint32_t reserved;
+  /**
+   * Start, ns.
+   */
+  uint64_t start_ns;
+  /**
+   * End, ns.
+   */
+  uint64_t end_ns;
+  /**
+   * `end_ns − start_ns`.
+   */
+  uint64_t duration_ns;
+  /**
+   * Time covered by data, ns.
+   */
+  uint64_t covered_ns;
+  /**
+   * Energy, J.
+   */
+  double energy_j;
+  /**
+   * `covered_ns / duration_ns`.
+   */
+  double coverage;
+  /**
    * Power × duration estimate, J.
    */
   double power_estimate_j;
@@ -1000,14 +1147,6 @@ typedef struct wl_window_report {
    */
   double dynamic_j;
   /**
-   * Whether the unit-seconds are set.
-   */
-  uint32_t has_units;
-  /**
-   * Whether the device is a MIG instance (energy is the parent's).
-   */
-  uint32_t is_mig;
-  /**
    * Gated unit-seconds.
    */
   double gated_unit_s;
@@ -1019,6 +1158,10 @@ typedef struct wl_window_report {
    * Time the gating state was known, s.
    */
   double known_s;
+  /**
+   * The window's name, NUL-terminated.
+   */
+  char name[WL_WINDOW_NAME_BUFFER];
   /**
    * UUID of the measured device.
    */
@@ -1145,8 +1288,9 @@ typedef struct wl_mig_profile_spec {
 typedef uint32_t wl_mig_support;
 
 /**
- * One measured result for [`wl_mig_check`] (input struct). Text pointers
- * are borrowed for the call; `parent_gpu_uuid` and `profile` may be NULL.
+ * One measured result for [`wl_mig_check`] (input struct, versioned: see
+ * [`WL_MIG_RESULT_SIZE_V1`]). Text pointers are borrowed for the call;
+ * `parent_gpu_uuid` and `profile` may be NULL.
  */
 typedef struct wl_mig_result {
   /**
@@ -1210,9 +1354,15 @@ typedef struct wl_mig_result {
 typedef uint32_t wl_mig_shares;
 
 /**
- * One warning (output struct).
+ * One warning (output struct, versioned: set `struct_size` in the first
+ * element of the array to `sizeof(wl_mig_warning)`; it is the stride).
  */
 typedef struct wl_mig_warning {
+  /**
+   * Set by the caller in the first element (the array's stride); the
+   * library writes no more per element and sets it to the bytes written.
+   */
+  uint32_t struct_size;
   /**
    * The code's number: `n` of `WL-MIG-00n`, never reused.
    */
@@ -1225,10 +1375,6 @@ typedef struct wl_mig_warning {
    * `WL-MIG-002`: the most results of one parent overlapping at once; else 0.
    */
   uint32_t overcount_factor;
-  /**
-   * Reserved (0).
-   */
-  uint32_t reserved;
   /**
    * `WL-MIG-007`: the estimated fraction of the parent's energy; else 0.
    */
@@ -1283,20 +1429,23 @@ typedef struct wl_cuda_token {
 } wl_cuda_token;
 
 /**
- * One device's report on one window (output struct of [`wl_monitor_end`]).
+ * One device's report on one window (output struct of [`wl_monitor_end`],
+ * versioned: set `struct_size` in the first element of the array; it is
+ * the stride). The struct grows only at its end, inside `window`.
  */
 typedef struct wl_device_window_report {
   /**
-   * What the device's meter measured.
+   * Set by the caller in the first element (the array's stride); the
+   * library writes no more per element and sets it to the bytes written.
    */
-  struct wl_window_report window;
+  uint32_t struct_size;
   /**
    * The sensor's index of the device.
    */
   uint32_t device_index;
   /**
    * NVML architecture number (7 Ampere, 9 Hopper, 10 Blackwell), or
-   * 0xffffffff when unknown.
+   * `WL_ARCHITECTURE_UNKNOWN`.
    */
   uint32_t architecture;
   /**
@@ -1312,9 +1461,10 @@ typedef struct wl_device_window_report {
    */
   uint32_t mig_instances;
   /**
-   * Whether this process's `CUDA_VISIBLE_DEVICES` names a MIG instance of
-   * this GPU (its UUID and profile follow): the energy is then the whole
-   * GPU's, shared with the other instances.
+   * How many MIG instances of this GPU this process's
+   * `CUDA_VISIBLE_DEVICES` names. The energy is the whole GPU's, measured
+   * once however many there are; with exactly one, its UUID and profile
+   * follow.
    */
   uint32_t visible_mig;
   /**
@@ -1334,15 +1484,15 @@ typedef struct wl_device_window_report {
    */
   char source[WL_SOURCE_BUFFER];
   /**
-   * Device name as the driver reports it.
+   * Name of the physical GPU as the driver reports it.
    */
   char name[WL_DEVICE_NAME_BUFFER];
   /**
-   * Device UUID.
+   * UUID of the physical GPU.
    */
   char uuid[WL_UUID_BUFFER];
   /**
-   * UUID of the visible MIG instance (`visible_mig`).
+   * UUID of the visible MIG instance (when `visible_mig` is 1).
    */
   char visible_mig_uuid[WL_UUID_BUFFER];
   /**
@@ -1354,6 +1504,10 @@ typedef struct wl_device_window_report {
    * character boundary.
    */
   char last_error[WL_ERROR_BUFFER];
+  /**
+   * What the device's meter measured (its own `struct_size` is set).
+   */
+  struct wl_window_report window;
 } wl_device_window_report;
 
 /**
@@ -1577,7 +1731,7 @@ typedef struct wl_device_window_report {
 #define WL_ERR_NOT_A_NUMBER 2
 
 /**
- * A floating-point input is +infinity or -infinity.
+ * A floating-point input is infinite.
  */
 #define WL_ERR_INFINITE 3
 
@@ -1587,7 +1741,7 @@ typedef struct wl_device_window_report {
 #define WL_ERR_NEGATIVE 4
 
 /**
- * A string input is not valid UTF-8.
+ * A string is not valid UTF-8.
  */
 #define WL_ERR_BAD_UTF8 5
 
@@ -1597,27 +1751,27 @@ typedef struct wl_device_window_report {
 #define WL_ERR_CAPACITY 6
 
 /**
- * An input struct's `struct_size` is smaller than the first version of that struct.
+ * A struct_size is smaller than the first version of its struct, or an array's stride is not a multiple of its alignment.
  */
 #define WL_ERR_STRUCT_SIZE 7
 
 /**
- * The handle is not a live object of the expected type: freed, released, of another type, or never initialised.
+ * The handle is not a live object of the expected type: freed, released, of another type, or never made.
  */
 #define WL_ERR_BAD_HANDLE 8
 
 /**
- * `*_free` on an object in caller storage, or `*_release` on a heap object.
+ * A free of an object in caller storage, or a release of a heap object.
  */
 #define WL_ERR_WRONG_STORAGE 9
 
 /**
- * Caller-provided storage is smaller than `*_size()`.
+ * The caller's storage is smaller than the object's size.
  */
 #define WL_ERR_STORAGE_TOO_SMALL 10
 
 /**
- * Caller-provided storage is not aligned to `*_align()`.
+ * The caller's storage is not aligned to the object's alignment.
  */
 #define WL_ERR_STORAGE_MISALIGNED 11
 
@@ -1627,12 +1781,12 @@ typedef struct wl_device_window_report {
 #define WL_ERR_BUSY 12
 
 /**
- * An internal error (a bug): the library panicked; the object may be left as it was before the call.
+ * Internal error: the library panicked; the object is as it was before the call.
  */
 #define WL_ERR_PANIC 13
 
 /**
- * An enumeration value (policy, precision, preset, state) or an index is out of range.
+ * An enumeration value (policy, precision, preset, shares) or an index is out of range.
  */
 #define WL_ERR_OUT_OF_RANGE 14
 
@@ -1642,32 +1796,32 @@ typedef struct wl_device_window_report {
 #define WL_ERR_UNKNOWN_NAME 15
 
 /**
- * A text input is longer than its capacity, or a fixed text buffer has no NUL.
+ * A text is longer than its capacity, or a fixed text buffer has no NUL.
  */
 #define WL_ERR_NAME_TOO_LONG 16
 
 /**
- * A hardware spec is inconsistent: zero units, gating domain or threads per unit, a domain that does not divide the units, or a clock fraction above 1.
+ * The hardware spec is inconsistent: zero units, domain or threads per unit, a domain that does not divide the units, or a clock fraction above 1.
  */
 #define WL_ERR_HARDWARE_INVALID 17
 
 /**
- * The hardware has more units than the composer can hold.
+ * The hardware has more units than a composer can hold.
  */
 #define WL_ERR_TOO_MANY_UNITS 18
 
 /**
- * A gating policy other than off on hardware that cannot gate.
+ * A gating policy other than off needs hardware that can gate.
  */
 #define WL_ERR_GATING_UNSUPPORTED 19
 
 /**
- * A subgraph has `units_allocated` set to 0.
+ * A subgraph is allocated zero units.
  */
 #define WL_ERR_ZERO_ALLOCATION 20
 
 /**
- * The hardware model has no energy figure for the precision.
+ * The hardware has no energy figure for the precision.
  */
 #define WL_ERR_UNSUPPORTED_PRECISION 21
 
@@ -1677,7 +1831,7 @@ typedef struct wl_device_window_report {
 #define WL_ERR_STAGE_OUT_OF_ORDER 22
 
 /**
- * The open stage already holds `WL_STAGE_CAPACITY` subgraphs.
+ * The open stage already holds WL_STAGE_CAPACITY subgraphs.
  */
 #define WL_ERR_STAGE_FULL 23
 
@@ -1687,17 +1841,17 @@ typedef struct wl_device_window_report {
 #define WL_ERR_LEGACY_SHARES_STAGE 24
 
 /**
- * An energy or a duration came out infinite.
+ * An energy or a duration is too large to represent.
  */
 #define WL_ERR_OVERFLOW 25
 
 /**
- * A sample's timestamp is earlier than the previous sample's.
+ * A sample is older than the previous one.
  */
 #define WL_ERR_TIME_WENT_BACK 26
 
 /**
- * A sample reports more gated units than the configured total.
+ * A sample reports more gated units than the device has.
  */
 #define WL_ERR_GATED_EXCEEDS_TOTAL 27
 
@@ -1722,27 +1876,28 @@ typedef struct wl_device_window_report {
 #define WL_ERR_MIG_PROFILE 31
 
 /**
- * A `CUDA_VISIBLE_DEVICES` token is malformed.
+ * A CUDA_VISIBLE_DEVICES token is malformed.
  */
 #define WL_ERR_DEVICE_TOKEN 32
 
 /**
- * A MIG result's end is before its start.
+ * A MIG result ends before it starts.
  */
 #define WL_ERR_END_BEFORE_START 33
 
 /**
- * Activity-based shares were asked for and a MIG result has no activity.
+ * Activity shares were asked for and a MIG result has no activity.
  */
 #define WL_ERR_MISSING_ACTIVITY 34
 
 /**
- * A MIG warning would list more distinct profiles than it can hold.
+ * Reserved: a MIG warning listed more distinct profiles than it could hold
+ * (0.1). Since 1.0 profile lists have no limit and this is never returned.
  */
 #define WL_ERR_TOO_MANY_PROFILES 35
 
 /**
- * The power source is not available (no NVML library, no driver, no GPU); see the message of the log.
+ * The power source is not available (no NVML library, no driver).
  */
 #define WL_ERR_UNAVAILABLE 36
 
@@ -1752,7 +1907,7 @@ typedef struct wl_device_window_report {
 #define WL_ERR_IO 37
 
 /**
- * The library was built without `std` and the call needs it.
+ * This build of the library has no std, which the call needs.
  */
 #define WL_ERR_NOT_SUPPORTED 38
 
@@ -1772,7 +1927,7 @@ typedef struct wl_device_window_report {
 #define WL_ERR_ZERO 41
 
 /**
- * An INA3221 reading's conversion-ready flag (CVRF, bit 0 of the mask/enable register) is clear: no new conversion since the last read.
+ * An INA3221 reading's conversion-ready flag (CVRF) is clear: no new conversion since the last read.
  */
 #define WL_ERR_NOT_READY 42
 
@@ -1782,14 +1937,85 @@ typedef struct wl_device_window_report {
 #define WL_ERR_REGISTER_RANGE 43
 
 /**
- * An INA3221 voltage register has bits 2-0 set, which the chip never does (usually an I2C read nobody answered).
+ * An INA3221 voltage register has bits the chip never sets (usually an I2C read nobody answered).
  */
 #define WL_ERR_BAD_REGISTER 44
 
 /**
+ * More input results than one call takes (WL_MIG_MAX_RESULTS).
+ */
+#define WL_ERR_TOO_MANY_RESULTS 45
+
+/**
+ * A rendered message is longer than its buffer (WL_MIG_MESSAGE_BUFFER).
+ */
+#define WL_ERR_MESSAGE_TOO_LONG 46
+
+/**
+ * The library already holds as many live objects as its handle table has room for.
+ */
+#define WL_ERR_TOO_MANY_OBJECTS 47
+
+/**
+ * No window of that name has ended on this monitor.
+ */
+#define WL_ERR_NO_SUCH_WINDOW 48
+
+/**
  * The highest status value this version of the library returns.
  */
-#define WL_STATUS_MAX 44
+#define WL_STATUS_MAX 48
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Every policy.
+ */
+#define TimelinePolicy_ALL { Off, Always, Timeout, Oracle, }
 
 #ifdef __cplusplus
 extern "C" {
@@ -1805,8 +2031,10 @@ const char *wl_version(void);
 /**
  * The ABI version this library implements ([`WL_ABI_VERSION`]).
  *
- * Compare it with the header's `WL_ABI_VERSION` at start-up to catch a
- * program linked against a library built from another header. Never fails.
+ * At start-up, check that `wl_abi_version() >> 16 == WL_ABI_VERSION_MAJOR`
+ * and `(wl_abi_version() & 0xffff) >= WL_ABI_VERSION_MINOR`: the library
+ * is then at least as new as the header the program was built with.
+ * Never fails.
  */
 uint32_t wl_abi_version(void);
 
@@ -1825,14 +2053,16 @@ size_t wl_composer_align(void);
  *
  * Ownership: `memory` stays the caller's; it must hold [`wl_composer_size`]
  * bytes aligned to [`wl_composer_align`] and stay valid until
- * [`wl_composer_release`]. The handle written to `out` points into it.
- * `hw` is copied.
+ * [`wl_composer_release`]. `hw` is copied. The handle written to `out` is
+ * a number, not an address inside `memory`.
  *
  * # Errors
- * [`WL_ERR_NULL_POINTER`], [`WL_ERR_STORAGE_TOO_SMALL`],
- * [`WL_ERR_STORAGE_MISALIGNED`], [`WL_ERR_BAD_HANDLE`] (`hw`),
+ * In this order: [`WL_ERR_NULL_POINTER`] or [`WL_ERR_BAD_HANDLE`] (`hw`),
  * [`WL_ERR_OUT_OF_RANGE`] (`policy`), [`WL_ERR_TOO_MANY_UNITS`],
- * [`WL_ERR_GATING_UNSUPPORTED`]. `memory` is untouched on error.
+ * [`WL_ERR_GATING_UNSUPPORTED`]; then for `memory`
+ * [`WL_ERR_NULL_POINTER`], [`WL_ERR_STORAGE_TOO_SMALL`],
+ * [`WL_ERR_STORAGE_MISALIGNED`]; [`WL_ERR_NULL_POINTER`] (`out`);
+ * [`WL_ERR_TOO_MANY_OBJECTS`]. `memory` is untouched on error.
  *
  * # Safety
  * `memory` is NULL or has `len` writable bytes; `hw` is NULL or readable;
@@ -1845,7 +2075,7 @@ wl_status wl_composer_init(void *memory, size_t len, const struct wl_hardware *h
  *
  * # Errors
  * As [`wl_composer_init`] without the storage errors;
- * [`WL_ERR_NOT_SUPPORTED`] without `std`.
+ * [`WL_ERR_NOT_SUPPORTED`] without `std`, after the checks.
  *
  * # Safety
  * `hw` is NULL or readable; `out` is NULL or writable.
@@ -1858,11 +2088,10 @@ wl_status wl_composer_new(const struct wl_hardware *hw, wl_policy policy, struct
  * # Errors
  * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`] (already freed, or not a
  * composer), [`WL_ERR_WRONG_STORAGE`] (made by [`wl_composer_init`]: use
- * [`wl_composer_release`]), [`WL_ERR_BUSY`], [`WL_ERR_NOT_SUPPORTED`]
- * without `std`.
+ * [`wl_composer_release`]), [`WL_ERR_BUSY`].
  *
  * # Safety
- * `c` is NULL or a handle from this library (live or freed).
+ * No other call may be using `c`.
  */
 wl_status wl_composer_free(struct wl_composer *c);
 
@@ -1875,7 +2104,7 @@ wl_status wl_composer_free(struct wl_composer *c);
  * (a heap composer: use [`wl_composer_free`]), [`WL_ERR_BUSY`].
  *
  * # Safety
- * `c` is NULL, a handle from this library, or 8 readable bytes.
+ * No other call may be using `c`.
  */
 wl_status wl_composer_release(struct wl_composer *c);
 
@@ -1888,8 +2117,8 @@ wl_status wl_composer_release(struct wl_composer *c);
  * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BUSY`].
  *
  * # Safety
- * `c` as for [`wl_composer_release`]; `callback`, if set, must be safe to
- * call with `user_data` whenever the composer closes a stage.
+ * `callback`, if set, must be safe to call with `user_data` whenever the
+ * composer closes a stage.
  */
 wl_status wl_composer_set_callback(struct wl_composer *c, wl_record_callback callback, void *user_data);
 
@@ -1915,11 +2144,11 @@ wl_status wl_subgraph_init(struct wl_subgraph *out, uint32_t id, uint32_t stage)
  * (precision), [`WL_ERR_NOT_A_NUMBER`], [`WL_ERR_INFINITE`],
  * [`WL_ERR_NEGATIVE`], [`WL_ERR_ZERO_ALLOCATION`],
  * [`WL_ERR_UNSUPPORTED_PRECISION`], [`WL_ERR_STAGE_OUT_OF_ORDER`],
- * [`WL_ERR_STAGE_FULL`], [`WL_ERR_LEGACY_SHARES_STAGE`], [`WL_ERR_OVERFLOW`].
+ * [`WL_ERR_STAGE_FULL`], [`WL_ERR_LEGACY_SHARES_STAGE`], [`WL_ERR_OVERFLOW`]
+ * (then [`wl_composer_discard_pending`] drops the stage that overflowed).
  *
  * # Safety
- * `c` as for [`wl_composer_release`]; `sg` is NULL or has
- * `sg->struct_size` readable bytes.
+ * `sg` is NULL or has `sg->struct_size` readable bytes.
  */
 wl_status wl_composer_push(struct wl_composer *c, const struct wl_subgraph *sg);
 
@@ -1929,10 +2158,12 @@ wl_status wl_composer_push(struct wl_composer *c, const struct wl_subgraph *sg);
  *
  * # Errors
  * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BUSY`],
- * [`WL_ERR_OVERFLOW`]; nothing changes then.
+ * [`WL_ERR_STRUCT_SIZE`] (`out->struct_size`), [`WL_ERR_OVERFLOW`]; nothing
+ * changes then. After an overflow, [`wl_composer_discard_pending`] drops
+ * the stage and the composer goes on.
  *
  * # Safety
- * `c` as for [`wl_composer_release`]; `out` is NULL or writable.
+ * `out` is NULL or has `out->struct_size` writable bytes, `struct_size` set.
  */
 wl_status wl_composer_finish(struct wl_composer *c, struct wl_report *out);
 
@@ -1940,10 +2171,11 @@ wl_status wl_composer_finish(struct wl_composer *c, struct wl_report *out);
  * Writes the totals of the stages closed so far (not the open one) to `out`.
  *
  * # Errors
- * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BUSY`].
+ * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BUSY`],
+ * [`WL_ERR_STRUCT_SIZE`].
  *
  * # Safety
- * `c` as for [`wl_composer_release`]; `out` is NULL or writable.
+ * As [`wl_composer_finish`].
  */
 wl_status wl_composer_report(struct wl_composer *c, struct wl_report *out);
 
@@ -1954,9 +2186,26 @@ wl_status wl_composer_report(struct wl_composer *c, struct wl_report *out);
  * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BUSY`].
  *
  * # Safety
- * `c` as for [`wl_composer_release`]; `out` is NULL or writable.
+ * `out` is NULL or writable.
  */
 wl_status wl_composer_pending(struct wl_composer *c, size_t *out);
+
+/**
+ * Drops the subgraphs of the open stage without closing it, and writes how
+ * many there were to `out_count` (which may be NULL). The closed stages
+ * and their totals stay, and the dropped stage's number may be used again.
+ *
+ * This is the way on after a stage is refused at close with
+ * [`WL_ERR_OVERFLOW`]: without it every later push and finish would fail
+ * on the same stage.
+ *
+ * # Errors
+ * [`WL_ERR_NULL_POINTER`] (`c`), [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BUSY`].
+ *
+ * # Safety
+ * `out_count` is NULL or writable.
+ */
+wl_status wl_composer_discard_pending(struct wl_composer *c, size_t *out_count);
 
 /**
  * Forgets every stage and powers every domain again; keeps the hardware,
@@ -1966,7 +2215,7 @@ wl_status wl_composer_pending(struct wl_composer *c, size_t *out);
  * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BUSY`].
  *
  * # Safety
- * `c` as for [`wl_composer_release`].
+ * No other thread ends `c` during the call.
  */
 wl_status wl_composer_reset(struct wl_composer *c);
 
@@ -2002,8 +2251,7 @@ const char *wl_state_name(wl_power_state state);
  * written only on success.
  *
  * # Errors
- * [`WL_ERR_NULL_POINTER`] (`name` or `out`), [`WL_ERR_BAD_UTF8`],
- * [`WL_ERR_UNKNOWN_NAME`].
+ * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_UTF8`], [`WL_ERR_UNKNOWN_NAME`].
  *
  * # Safety
  * `name` is NULL or a NUL-terminated string; `out` is NULL or writable.
@@ -2014,7 +2262,7 @@ wl_status wl_hardware_from_preset(const char *name, struct wl_hardware *out);
  * Fills `out` with the preset `id` (a `WL_PRESET_*` value).
  *
  * # Errors
- * [`WL_ERR_NULL_POINTER`], [`WL_ERR_OUT_OF_RANGE`] for an unknown id.
+ * [`WL_ERR_OUT_OF_RANGE`] for an unknown id, [`WL_ERR_NULL_POINTER`].
  *
  * # Safety
  * `out` is NULL or writable.
@@ -2046,11 +2294,13 @@ wl_status wl_hardware_new(const struct wl_hardware_spec *spec, struct wl_hardwar
  * Copies the values a model was built from into `out`, to change some and
  * build again with [`wl_hardware_new`].
  *
- * Set `out->struct_size` first; it is set to the size written.
+ * Set `out->struct_size` first: at most that many bytes are written, and
+ * it is set to the size written.
  *
  * # Errors
  * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`] (`hw` not filled by the
- * library), [`WL_ERR_STRUCT_SIZE`] (`out->struct_size` too small).
+ * library), [`WL_ERR_STRUCT_SIZE`] (`out->struct_size` below
+ * [`WL_HARDWARE_SPEC_SIZE_V1`]).
  *
  * # Safety
  * `hw` is NULL or readable; `out` is NULL or points to `out->struct_size`
@@ -2119,7 +2369,7 @@ uint32_t wl_preset_count(void);
  * Ownership: the string is static; do not free it.
  *
  * # Errors
- * [`WL_ERR_NULL_POINTER`], [`WL_ERR_OUT_OF_RANGE`].
+ * [`WL_ERR_OUT_OF_RANGE`], [`WL_ERR_NULL_POINTER`].
  *
  * # Safety
  * `out` is NULL or writable.
@@ -2145,9 +2395,9 @@ wl_status wl_preset_find(const char *name, wl_preset *out);
  * Pass `buf = NULL, capacity = 0` to learn the length only.
  *
  * # Errors
- * [`WL_ERR_NULL_POINTER`] (`out_len`, or `buf` with a capacity),
- * [`WL_ERR_OUT_OF_RANGE`], [`WL_ERR_CAPACITY`] when `capacity` is less than
- * the length + 1 (nothing written).
+ * [`WL_ERR_OUT_OF_RANGE`], [`WL_ERR_NULL_POINTER`] (`out_len`, or `buf`
+ * with a capacity), [`WL_ERR_CAPACITY`] when `capacity` is less than the
+ * length + 1 (nothing written).
  *
  * # Safety
  * `buf` is NULL or has `capacity` writable bytes; `out_len` is NULL or writable.
@@ -2175,8 +2425,9 @@ wl_status wl_precision_from_name(const char *name, wl_precision *out);
  * Decodes one channel's registers for a shunt of `shunt_micro_ohms` µΩ.
  *
  * # Errors
- * [`WL_ERR_NULL_POINTER`], [`WL_ERR_ZERO`] (shunt), [`WL_ERR_NOT_READY`]
- * (CVRF clear), [`WL_ERR_BAD_REGISTER`], [`WL_ERR_REGISTER_RANGE`].
+ * The registers first: [`WL_ERR_ZERO`] (shunt), [`WL_ERR_NOT_READY`]
+ * (CVRF clear), [`WL_ERR_BAD_REGISTER`], [`WL_ERR_REGISTER_RANGE`],
+ * [`WL_ERR_OVERFLOW`]; then [`WL_ERR_NULL_POINTER`] (`out`).
  *
  * # Safety
  * `out` is NULL or writable.
@@ -2211,7 +2462,7 @@ uint32_t wl_ina3221_channel_enabled(uint16_t config, uint32_t channel);
  * [`WL_ERR_TIME_WENT_BACK`].
  *
  * # Safety
- * `m` is NULL, a meter handle from this library, or 8 readable bytes.
+ * No other thread ends `m` during the call.
  */
 wl_status wl_meter_ingest_ina3221(struct wl_meter *m, uint64_t t_ns, uint16_t mask_enable, uint16_t shunt, uint16_t bus, uint32_t shunt_micro_ohms);
 
@@ -2219,7 +2470,7 @@ wl_status wl_meter_ingest_ina3221(struct wl_meter *m, uint64_t t_ns, uint16_t ma
  * Number of monitored rails of board `board` (a `WL_JETSON_*` index).
  *
  * # Errors
- * [`WL_ERR_NULL_POINTER`], [`WL_ERR_OUT_OF_RANGE`] (no such board).
+ * [`WL_ERR_OUT_OF_RANGE`] (no such board), [`WL_ERR_NULL_POINTER`].
  *
  * # Safety
  * `out` is NULL or writable.
@@ -2232,7 +2483,7 @@ wl_status wl_jetson_rail_count(uint32_t board, uint32_t *out);
  * board's total: never a rail and its own part.
  *
  * # Errors
- * [`WL_ERR_NULL_POINTER`], [`WL_ERR_OUT_OF_RANGE`] (no such board or rail).
+ * [`WL_ERR_OUT_OF_RANGE`] (no such board or rail), [`WL_ERR_NULL_POINTER`].
  *
  * # Safety
  * `out` is NULL or writable.
@@ -2266,9 +2517,11 @@ size_t wl_meter_align(void);
  * to [`wl_meter_align`], valid until [`wl_meter_release`]).
  *
  * # Errors
- * [`WL_ERR_NULL_POINTER`], [`WL_ERR_STORAGE_TOO_SMALL`],
- * [`WL_ERR_STORAGE_MISALIGNED`], [`WL_ERR_STRUCT_SIZE`],
- * [`WL_ERR_BAD_UTF8`], [`WL_ERR_NAME_TOO_LONG`] (a UUID or profile).
+ * In this order: for `config` [`WL_ERR_NULL_POINTER`],
+ * [`WL_ERR_STRUCT_SIZE`], [`WL_ERR_BAD_UTF8`], [`WL_ERR_NAME_TOO_LONG`] (a
+ * UUID or profile); for `memory` [`WL_ERR_NULL_POINTER`],
+ * [`WL_ERR_STORAGE_TOO_SMALL`], [`WL_ERR_STORAGE_MISALIGNED`];
+ * [`WL_ERR_NULL_POINTER`] (`out`); [`WL_ERR_TOO_MANY_OBJECTS`].
  *
  * # Safety
  * `memory` is NULL or has `len` writable bytes; `config` is NULL or has
@@ -2282,7 +2535,7 @@ wl_status wl_meter_init(void *memory, size_t len, const struct wl_meter_config *
  *
  * # Errors
  * As [`wl_meter_init`] without the storage errors; [`WL_ERR_NOT_SUPPORTED`]
- * without `std`.
+ * without `std`, after the checks.
  *
  * # Safety
  * As [`wl_meter_init`].
@@ -2294,11 +2547,10 @@ wl_status wl_meter_new(const struct wl_meter_config *config, struct wl_meter **o
  *
  * # Errors
  * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`] (freed already or not a
- * meter), [`WL_ERR_WRONG_STORAGE`] (use [`wl_meter_release`]),
- * [`WL_ERR_NOT_SUPPORTED`] without `std`.
+ * meter), [`WL_ERR_WRONG_STORAGE`] (use [`wl_meter_release`]).
  *
  * # Safety
- * `m` is NULL or a handle from this library (live or freed).
+ * No other call may be using `m`.
  */
 wl_status wl_meter_free(struct wl_meter *m);
 
@@ -2309,7 +2561,7 @@ wl_status wl_meter_free(struct wl_meter *m);
  * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_WRONG_STORAGE`].
  *
  * # Safety
- * `m` is NULL, a handle from this library, or 8 readable bytes.
+ * No other call may be using `m`.
  */
 wl_status wl_meter_release(struct wl_meter *m);
 
@@ -2322,8 +2574,7 @@ wl_status wl_meter_release(struct wl_meter *m);
  * [`WL_ERR_GATED_EXCEEDS_TOTAL`].
  *
  * # Safety
- * `m` as for [`wl_meter_release`]; `sample` is NULL or has
- * `sample->struct_size` readable bytes.
+ * `sample` is NULL or has `sample->struct_size` readable bytes.
  */
 wl_status wl_meter_ingest(struct wl_meter *m, const struct wl_sample *sample);
 
@@ -2334,7 +2585,7 @@ wl_status wl_meter_ingest(struct wl_meter *m, const struct wl_sample *sample);
  * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`].
  *
  * # Safety
- * `m` as for [`wl_meter_release`].
+ * No other thread ends `m` during the call.
  */
 wl_status wl_meter_mark_device_lost(struct wl_meter *m);
 
@@ -2347,7 +2598,7 @@ wl_status wl_meter_mark_device_lost(struct wl_meter *m);
  * [`WL_ERR_TOO_MANY_WINDOWS`].
  *
  * # Safety
- * `m` as for [`wl_meter_release`]; `name` is NULL or NUL-terminated.
+ * `name` is NULL or NUL-terminated.
  */
 wl_status wl_meter_begin(struct wl_meter *m, const char *name);
 
@@ -2359,7 +2610,7 @@ wl_status wl_meter_begin(struct wl_meter *m, const char *name);
  * [`WL_ERR_WINDOW_ALREADY_OPEN`], [`WL_ERR_TOO_MANY_WINDOWS`].
  *
  * # Safety
- * `m` as for [`wl_meter_release`].
+ * No other thread ends `m` during the call.
  */
 wl_status wl_meter_begin_id(struct wl_meter *m, uint32_t number);
 
@@ -2368,10 +2619,11 @@ wl_status wl_meter_begin_id(struct wl_meter *m, uint32_t number);
  *
  * # Errors
  * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BAD_UTF8`],
- * [`WL_ERR_WINDOW_NOT_OPEN`]; the window stays open on error.
+ * [`WL_ERR_STRUCT_SIZE`] (`out->struct_size`), [`WL_ERR_WINDOW_NOT_OPEN`];
+ * the window stays open on error.
  *
  * # Safety
- * `m` as for [`wl_meter_release`]; `name` NUL-terminated; `out` writable.
+ * `name` NUL-terminated; `out` has `out->struct_size` writable bytes.
  */
 wl_status wl_meter_end(struct wl_meter *m, const char *name, struct wl_window_report *out);
 
@@ -2379,10 +2631,11 @@ wl_status wl_meter_end(struct wl_meter *m, const char *name, struct wl_window_re
  * Ends the numbered window `number`; as [`wl_meter_end`].
  *
  * # Errors
- * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_WINDOW_NOT_OPEN`].
+ * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_STRUCT_SIZE`],
+ * [`WL_ERR_WINDOW_NOT_OPEN`].
  *
  * # Safety
- * `m` as for [`wl_meter_release`]; `out` writable.
+ * `out` has `out->struct_size` writable bytes.
  */
 wl_status wl_meter_end_id(struct wl_meter *m, uint32_t number, struct wl_window_report *out);
 
@@ -2489,19 +2742,20 @@ uint32_t wl_mig_with_nvlink_fabric(uint32_t architecture);
  * apportioned between instances when the caller asks.
  *
  * # Errors
- * [`WL_ERR_NULL_POINTER`]; [`WL_ERR_CAPACITY`] (more than
- * [`WL_MIG_MAX_RESULTS`] results, or `capacity` too small, or a message
- * longer than its buffer); [`WL_ERR_STRUCT_SIZE`]; [`WL_ERR_OUT_OF_RANGE`]
- * (`shares`); [`WL_ERR_BAD_UTF8`]; for a result's numbers
- * [`WL_ERR_NOT_A_NUMBER`], [`WL_ERR_INFINITE`], [`WL_ERR_NEGATIVE`],
- * [`WL_ERR_END_BEFORE_START`]; [`WL_ERR_MISSING_ACTIVITY`];
- * [`WL_ERR_TOO_MANY_PROFILES`].
+ * Inputs first: [`WL_ERR_NULL_POINTER`], [`WL_ERR_TOO_MANY_RESULTS`] (more
+ * than [`WL_MIG_MAX_RESULTS`]), [`WL_ERR_STRUCT_SIZE`], [`WL_ERR_BAD_UTF8`],
+ * [`WL_ERR_OUT_OF_RANGE`] (`shares`); for a result's numbers [`WL_ERR_NOT_A_NUMBER`], [`WL_ERR_INFINITE`],
+ * [`WL_ERR_NEGATIVE`], [`WL_ERR_END_BEFORE_START`];
+ * [`WL_ERR_MISSING_ACTIVITY`]; then the
+ * outputs: [`WL_ERR_NULL_POINTER`], [`WL_ERR_STRUCT_SIZE`]
+ * (`out->struct_size`), [`WL_ERR_CAPACITY`] (`capacity` too small);
+ * [`WL_ERR_MESSAGE_TOO_LONG`] (a message longer than its buffer).
  *
  * # Safety
  * `results` is NULL (only with `count == 0`) or points to `count`
  * elements of stride `results->struct_size`, with NUL-terminated text;
- * `out` has `capacity` writable elements (may be NULL when 0);
- * `out_count` is NULL or writable.
+ * `out` has `capacity` writable elements of stride `out->struct_size`
+ * (may be NULL when 0); `out_count` is NULL or writable.
  */
 wl_status wl_mig_check(const struct wl_mig_result *results, size_t count, wl_mig_shares shares, struct wl_mig_warning *out, size_t capacity, size_t *out_count);
 
@@ -2509,7 +2763,7 @@ wl_status wl_mig_check(const struct wl_mig_result *results, size_t count, wl_mig
  * How many warnings [`wl_mig_check`] would write for these results.
  *
  * # Errors
- * As [`wl_mig_check`], without the output capacity.
+ * As [`wl_mig_check`], without those of the output array.
  *
  * # Safety
  * As [`wl_mig_check`] for `results`; `out_count` is NULL or writable.
@@ -2553,9 +2807,10 @@ wl_status wl_cuda_visible_devices(const char *value, struct wl_cuda_token *out, 
  * name from any thread.
  *
  * # Errors
- * [`WL_ERR_NULL_POINTER`] (`out`), [`WL_ERR_BAD_UTF8`],
+ * [`WL_ERR_BAD_UTF8`], [`WL_ERR_NULL_POINTER`] (`out`),
  * [`WL_ERR_UNAVAILABLE`] (no library, no driver), [`WL_ERR_NO_DEVICES`],
- * [`WL_ERR_SENSOR`], [`WL_ERR_NOT_SUPPORTED`] without `std`.
+ * [`WL_ERR_SENSOR`], [`WL_ERR_TOO_MANY_OBJECTS`], [`WL_ERR_NOT_SUPPORTED`]
+ * without `std`.
  *
  * # Safety
  * `lib_path` is NULL or NUL-terminated; `out` is NULL or writable.
@@ -2569,7 +2824,7 @@ wl_status wl_monitor_new_nvml(const char *lib_path, struct wl_monitor **out);
  * # Errors
  * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_UTF8`], [`WL_ERR_IO`] (cannot read
  * or parse), [`WL_ERR_NO_DEVICES`], [`WL_ERR_SENSOR`],
- * [`WL_ERR_NOT_SUPPORTED`] without `std`.
+ * [`WL_ERR_TOO_MANY_OBJECTS`], [`WL_ERR_NOT_SUPPORTED`] without `std`.
  *
  * # Safety
  * `path` is NULL or NUL-terminated; `out` is NULL or writable.
@@ -2585,7 +2840,7 @@ wl_status wl_monitor_new_replay(const char *path, struct wl_monitor **out);
  * monitor), [`WL_ERR_NOT_SUPPORTED`] without `std`.
  *
  * # Safety
- * `m` is NULL or a handle from this library (live or freed).
+ * No other thread is inside a call on `m`.
  */
 wl_status wl_monitor_free(struct wl_monitor *m);
 
@@ -2597,7 +2852,7 @@ wl_status wl_monitor_free(struct wl_monitor *m);
  * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_NOT_SUPPORTED`].
  *
  * # Safety
- * `m` as for [`wl_monitor_free`]; `out` is NULL or writable.
+ * `out` is NULL or writable; no other thread frees `m` during the call.
  */
 wl_status wl_monitor_device_count(const struct wl_monitor *m, size_t *out);
 
@@ -2611,7 +2866,7 @@ wl_status wl_monitor_device_count(const struct wl_monitor *m, size_t *out);
  * [`WL_ERR_TOO_MANY_WINDOWS`], [`WL_ERR_NOT_SUPPORTED`].
  *
  * # Safety
- * `m` as for [`wl_monitor_free`]; `name` is NULL or NUL-terminated.
+ * `name` is NULL or NUL-terminated; no other thread frees `m` during the call.
  */
 wl_status wl_monitor_begin(struct wl_monitor *m, const char *name);
 
@@ -2620,37 +2875,44 @@ wl_status wl_monitor_begin(struct wl_monitor *m, const char *name);
  * writes one report per device (in device order) to `out` and their number
  * to `out_count`. Thread-safe.
  *
- * Ownership: `out` is the caller's array of `capacity` reports.
+ * Ownership: `out` is the caller's array of `capacity` reports; set
+ * `struct_size` in its first element.
  *
  * # Errors
  * The window stays open on every error: [`WL_ERR_NULL_POINTER`],
  * [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BAD_UTF8`], [`WL_ERR_NAME_TOO_LONG`],
- * [`WL_ERR_WINDOW_NOT_OPEN`], [`WL_ERR_CAPACITY`] (`capacity` below
- * [`wl_monitor_device_count`]), [`WL_ERR_NOT_SUPPORTED`].
+ * [`WL_ERR_STRUCT_SIZE`], [`WL_ERR_WINDOW_NOT_OPEN`], [`WL_ERR_CAPACITY`]
+ * (`capacity` below [`wl_monitor_device_count`]), [`WL_ERR_NOT_SUPPORTED`].
  *
  * # Safety
- * `m` as for [`wl_monitor_free`]; `name` is NULL or NUL-terminated; `out`
- * has `capacity` writable elements; `out_count` is NULL or writable.
+ * `name` is NULL or NUL-terminated; `out` has `capacity` writable elements
+ * of stride `out->struct_size`; `out_count` is NULL or writable; no other
+ * thread frees `m` during the call.
  */
 wl_status wl_monitor_end(struct wl_monitor *m, const char *name, struct wl_device_window_report *out, size_t capacity, size_t *out_count);
 
 /**
- * Applies the MIG rules to reports from [`wl_monitor_end`] (of one or more
- * windows), the way the `wattledger` command does: a GPU whose MIG
- * instance this process sees (`CUDA_VISIBLE_DEVICES`) is a MIG result of
- * that instance carrying the parent GPU's energy; a GPU in MIG mode with no
- * instance named is a MIG result without a profile; other GPUs are
- * whole-GPU results. Writes the warnings as [`crate::wl_mig_check`] does.
+ * Applies the MIG rules to the latest end of window `name`, exactly as the
+ * `wattledger` command does (both go through `wattledger_std::mig_warnings`):
+ * a GPU measured for one visible MIG instance is that instance's result,
+ * carrying the parent GPU's energy; a GPU measured once for several visible
+ * instances is one result of the parent, so nothing is counted twice; a GPU
+ * in MIG mode with no instance named is a MIG result without a profile;
+ * other GPUs are whole-GPU results. Writes the warnings as
+ * [`crate::wl_mig_check`] does.
  *
  * # Errors
- * As [`crate::wl_mig_check`]; [`WL_ERR_CAPACITY`] for more than
- * `WL_MIG_MAX_RESULTS` reports; [`WL_ERR_NOT_SUPPORTED`] without `std`.
+ * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BAD_UTF8`],
+ * [`WL_ERR_NAME_TOO_LONG`], [`WL_ERR_NO_SUCH_WINDOW`] (no window of that
+ * name has ended), then as [`crate::wl_mig_check`];
+ * [`WL_ERR_NOT_SUPPORTED`] without `std`.
  *
  * # Safety
- * `reports` has `count` readable reports (NULL when 0); `out` has
- * `capacity` writable warnings; `out_count` is NULL or writable.
+ * `name` is NULL or NUL-terminated; `out` has `capacity` writable warnings
+ * of stride `out->struct_size`; `out_count` is NULL or writable; no other
+ * thread frees `m` during the call.
  */
-wl_status wl_monitor_mig_warnings(const struct wl_device_window_report *reports, size_t count, wl_mig_shares shares, struct wl_mig_warning *out, size_t capacity, size_t *out_count);
+wl_status wl_monitor_mig_warnings(const struct wl_monitor *m, const char *name, wl_mig_shares shares, struct wl_mig_warning *out, size_t capacity, size_t *out_count);
 
 /**
  * A short English description of `status`, for logs.

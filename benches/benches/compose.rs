@@ -28,7 +28,7 @@ fn run_composer(c: &mut Composer, stream: &[Subgraph]) -> f64 {
         c.push(sg, &mut sink).expect("benchmark stream is valid");
     }
     let report = c.finish(&mut sink).expect("benchmark stream is valid");
-    report.total_energy_j + charged
+    report.energy.total_j + charged
 }
 
 fn bench_pair(

@@ -1,6 +1,7 @@
 //! MIG: profile parsing (ns per profile) against a `split` + `String`
-//! parser, `CUDA_VISIBLE_DEVICES` classification, and the rules engine over
-//! 1 000 results against a hash-map baseline.
+//! parser, `CUDA_VISIBLE_DEVICES` classification, and the rules engine
+//! against a hash-map baseline over 1 000 results and over a fleet (100 000
+//! results, 100 distinct profiles, 1 000 parents).
 //!
 //! Run: `cargo bench -p wattledger-benches --bench mig -- --warm-up-time 1 --measurement-time 2`.
 
@@ -8,8 +9,10 @@ use std::fmt::Write as _;
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use wattledger_benches::{PROFILE_NAMES, RulesInput, baseline};
-use wattledger_core::mig::{CheckOptions, Profile, classify_token, for_each_warning};
+use wattledger_benches::{FleetInput, PROFILE_NAMES, RulesInput, baseline};
+use wattledger_core::mig::{
+    CheckOptions, Profile, ResultRecord, classify_token, for_each_warning, scratch_len,
+};
 
 /// Counts the bytes of a rendered message without storing them.
 struct ByteCount(usize);
@@ -72,27 +75,37 @@ fn classify(c: &mut Criterion) {
     group.finish();
 }
 
+/// The engine as the `std` path runs it: scratch allocated per check,
+/// every message rendered (counted, not stored).
+fn engine(records: &[ResultRecord<'_>], options: &CheckOptions) -> usize {
+    let mut bytes = ByteCount(0);
+    let mut scratch = vec![0usize; scratch_len(records.len())];
+    for_each_warning(records, options, &mut scratch, |w| {
+        let _ = write!(bytes, "{w}");
+        Ok(())
+    })
+    .expect("valid records");
+    bytes.0
+}
+
 fn rules(c: &mut Criterion) {
     let mut group = c.benchmark_group("mig_rules");
     group.sample_size(10);
-    let input = RulesInput::new(1_000);
-    let records = input.records();
-    group.throughput(Throughput::Elements(records.len() as u64));
     let options = CheckOptions::default();
-    group.bench_function(BenchmarkId::new("wattledger", "1000-results"), |b| {
-        b.iter(|| {
-            let mut bytes = ByteCount(0);
-            for_each_warning(black_box(&records), &options, |w| {
-                let _ = write!(bytes, "{w}");
-                Ok(())
-            })
-            .expect("valid records");
-            bytes.0
+    let small = RulesInput::new(1_000);
+    let fleet = FleetInput::new(100_000, 1_000, 100);
+    for (name, records) in [
+        ("1000-results", small.records()),
+        ("100000-results-100-profiles-1000-parents", fleet.records()),
+    ] {
+        group.throughput(Throughput::Elements(records.len() as u64));
+        group.bench_function(BenchmarkId::new("wattledger", name), |b| {
+            b.iter(|| engine(black_box(&records), &options));
         });
-    });
-    group.bench_function(BenchmarkId::new("baseline", "1000-results"), |b| {
-        b.iter(|| baseline::mig_rules_naive(black_box(&records)).len());
-    });
+        group.bench_function(BenchmarkId::new("baseline", name), |b| {
+            b.iter(|| baseline::mig_rules_naive(black_box(&records)).len());
+        });
+    }
     group.finish();
 }
 

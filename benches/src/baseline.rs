@@ -367,8 +367,8 @@ pub type NaiveWarnings = Vec<(&'static str, String)>;
 
 /// The parent-power, shared-parent, mixed-scope and mixed-profile rules
 /// (`WL-MIG-001` to `004`) the obvious way: hash maps and sets of owned
-/// `String`s, a sorted sweep for the overlap, and `format!` for every
-/// message. It does not look profiles up in the catalog (`005`/`006`), so it
+/// `String`s, a sorted sweep for the overlap (MIG results of a parent and
+/// whole-GPU results of the same GPU), and `format!` for every message. It does not look profiles up in the catalog (`005`/`006`), so it
 /// does less work than the library's engine.
 pub fn mig_rules_naive(records: &[wattledger_core::mig::ResultRecord<'_>]) -> NaiveWarnings {
     use std::collections::{BTreeSet, HashMap, HashSet};
@@ -405,13 +405,27 @@ pub fn mig_rules_naive(records: &[wattledger_core::mig::ResultRecord<'_>]) -> Na
                 .push(i);
         }
     }
+    // Whole-GPU results by GPU: they carry the parent's energy too.
+    let mut whole_by_gpu: HashMap<&str, Vec<(f64, f64)>> = HashMap::new();
+    for r in records.iter().filter(|r| !r.is_mig) {
+        whole_by_gpu
+            .entry(r.gpu_uuid)
+            .or_default()
+            .push((r.start_s, r.end_s));
+    }
     for parent in &order {
         let group = &by_parent[parent];
+        let whole_here = whole_by_gpu
+            .get(parent.as_str())
+            .map_or(&[][..], Vec::as_slice);
         // Sweep: +1 at a start, −1 at an end; ends sort before starts at
         // the same instant (windows are half-open).
         let mut events: Vec<(f64, i32)> = group
             .iter()
-            .flat_map(|&i| [(migs[i].start_s, 1), (migs[i].end_s, -1)])
+            .map(|&i| (migs[i].start_s, migs[i].end_s))
+            .chain(whole_here.iter().copied())
+            .filter(|(s, e)| e > s)
+            .flat_map(|(s, e)| [(s, 1), (e, -1)])
             .collect();
         events.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let (mut now, mut factor) = (0i32, 0i32);
@@ -430,12 +444,17 @@ pub fn mig_rules_naive(records: &[wattledger_core::mig::ResultRecord<'_>]) -> Na
             .iter()
             .filter_map(|&i| migs[i].profile.map(str::to_string))
             .collect();
+        let whole_text = if whole_here.is_empty() {
+            String::new()
+        } else {
+            format!(" and {} whole-GPU result(s)", whole_here.len())
+        };
         out.push((
             "WL-MIG-002",
             format!(
-                "{} result(s) on {} MIG instance(s) ({}) of parent GPU {parent} overlap in \
-                 time, up to {factor} at once; adding their energies counts the parent's \
-                 energy up to {factor} times over the overlap",
+                "{} result(s) on {} MIG instance(s) ({}){whole_text} of parent GPU {parent} \
+                 overlap in time, up to {factor} at once; adding their energies counts the \
+                 parent's energy up to {factor} times over the overlap",
                 group.len(),
                 instances.len(),
                 names.into_iter().collect::<Vec<_>>().join(", ")

@@ -16,6 +16,7 @@ use wattledger_core::meter::{MeterConfig, Sample};
 use wattledger_core::presets::Preset;
 
 pub mod baseline;
+pub mod timeline_baseline;
 
 /// The hardware every composition benchmark runs on: H100 SXM5 (132 SMs in
 /// 66 TPC gating domains, gating at 2 µJ and 10 µs), so all three gating
@@ -254,4 +255,175 @@ impl RulesInput {
             })
             .collect()
     }
+}
+
+/// Owned data behind a fleet-sized rules input: `results` results on
+/// `parents` GPUs of the MIG catalog's models, using `profiles` distinct
+/// profiles valid on their GPUs.
+#[derive(Debug, Clone)]
+pub struct FleetInput {
+    ids: Vec<String>,
+    instances: Vec<String>,
+    parents: Vec<String>,
+    /// Per record: instance index (`None`: a whole-GPU result), parent
+    /// index, profile, GPU model, start and end.
+    layout: Vec<FleetSlot>,
+}
+
+type FleetSlot = (
+    Option<usize>,
+    usize,
+    &'static str,
+    &'static wattledger_core::mig::GpuModel,
+    f64,
+    f64,
+);
+
+impl FleetInput {
+    /// Every GPU of the catalog with its valid profile names (the rows, and
+    /// compute-instance profiles `<c>c.<row>` of rows without attributes),
+    /// keeping the first `profiles` distinct names across the fleet.
+    fn profile_table(
+        profiles: usize,
+    ) -> Vec<(&'static wattledger_core::mig::GpuModel, Vec<&'static str>)> {
+        use wattledger_core::mig::{Profile, catalog};
+        let mut seen: Vec<Profile> = Vec::new();
+        let mut table = Vec::new();
+        for gpu in catalog::gpus() {
+            let mut names: Vec<&'static str> = Vec::new();
+            for spec in gpu.profiles() {
+                let mut candidates = vec![spec.name().to_string()];
+                if let Ok(p) = Profile::parse(spec.name()) {
+                    if p.attributes().is_empty() {
+                        candidates
+                            .extend((1..p.gpu_slices()).map(|c| format!("{c}c.{}", spec.name())));
+                    }
+                }
+                for name in candidates {
+                    let Ok(p) = Profile::parse(&name) else {
+                        continue;
+                    };
+                    if seen.len() < profiles && gpu.is_valid_profile(&p) && !seen.contains(&p) {
+                        seen.push(p);
+                        names.push(name.leak());
+                    }
+                }
+            }
+            if !names.is_empty() {
+                table.push((gpu, names));
+            }
+        }
+        table
+    }
+
+    /// `results` results on `parents` GPUs with `profiles` distinct
+    /// profiles. Parent `p` is the `p mod M`-th GPU model that got profiles;
+    /// its `k`-th result has its model's `k mod L`-th profile, on the
+    /// instance of that profile (one instance per profile and parent, so
+    /// never more instances than the GPU holds), window `[10k, 10k + 12)`
+    /// s: each result overlaps the next on its parent. Every tenth result
+    /// of a parent (`k mod 10 = 9`) is a whole-GPU result of that parent.
+    pub fn new(results: usize, parents: usize, profiles: usize) -> Self {
+        let table = Self::profile_table(profiles);
+        let parent_ids: Vec<String> = (0..parents)
+            .map(|p| format!("GPU-00000000-0000-0000-0000-{p:012x}"))
+            .collect();
+        let mut instances = Vec::new();
+        let mut first_instance = Vec::new();
+        for p in 0..parents {
+            first_instance.push(instances.len());
+            let (_, names) = &table[p % table.len()];
+            for j in 0..names.len() {
+                instances.push(format!("MIG-{p:08x}-0000-0000-0000-{j:012x}"));
+            }
+        }
+        let layout = (0..results)
+            .map(|i| {
+                let p = i % parents;
+                let k = i / parents;
+                let (gpu, names) = &table[p % table.len()];
+                let j = k % names.len();
+                let start = k as f64 * 10.0;
+                let inst = (k % 10 != 9).then_some(first_instance[p] + j);
+                (inst, p, names[j], *gpu, start, start + 12.0)
+            })
+            .collect();
+        FleetInput {
+            ids: (0..results).map(|i| format!("job-{i}")).collect(),
+            instances,
+            parents: parent_ids,
+            layout,
+        }
+    }
+
+    /// The records, borrowing from `self`.
+    pub fn records(&self) -> Vec<wattledger_core::mig::ResultRecord<'_>> {
+        use wattledger_core::mig::ResultRecord;
+        self.layout
+            .iter()
+            .zip(&self.ids)
+            .map(|(&(inst, p, profile, gpu, start, end), id)| match inst {
+                Some(inst) => ResultRecord::mig(
+                    id,
+                    &self.instances[inst],
+                    &self.parents[p],
+                    profile,
+                    gpu.architecture(),
+                    gpu.name(),
+                    100.0,
+                    start,
+                    end,
+                ),
+                None => ResultRecord::whole_gpu(
+                    id,
+                    &self.parents[p],
+                    gpu.architecture(),
+                    gpu.name(),
+                    100.0,
+                    start,
+                    end,
+                ),
+            })
+            .collect()
+    }
+}
+
+/// A kernel timeline like a profiler's: `len` kernels on `streams` streams,
+/// each stream's kernels back to back with short gaps (0–4 µs), durations
+/// 2–60 µs, 1–132 SMs, one in eight a copy; merged in start order. Every
+/// fourth kernel carries FP16 FLOPs, the rest are charged by active power.
+pub fn timeline_stream(len: usize, streams: usize) -> Vec<wattledger_core::timeline::Interval> {
+    use wattledger_core::timeline::{Engine, Interval, Work};
+    let mut rng = Lcg::new(0x7431_11e5);
+    let streams = streams.max(1);
+    let mut clocks = vec![0u64; streams];
+    let mut out: Vec<Interval> = (0..len)
+        .map(|i| {
+            let s = i % streams;
+            let start = clocks[s] + u64::from(rng.range(0, 4_000));
+            let end = start + u64::from(rng.range(2_000, 60_000));
+            clocks[s] = end;
+            let copy = rng.range(0, 7) == 0;
+            Interval {
+                id: i as u64,
+                stream: s as u32,
+                start_ns: start,
+                end_ns: end,
+                engine: if copy {
+                    Engine::Copy
+                } else {
+                    Engine::Compute {
+                        units: rng.range(1, 132),
+                    }
+                },
+                work: (!copy && i % 4 == 0).then(|| Work {
+                    flops: f64::from(rng.range(1, 1 << 20)) * 1e3,
+                    precision: Precision::Fp16,
+                }),
+                bytes: f64::from(rng.range(0, 1 << 20)),
+            }
+        })
+        .collect();
+    out.sort_by_key(|iv| (iv.start_ns, iv.id));
+    out
 }

@@ -3,11 +3,13 @@
 
 use wattledger_benches::baseline::{self, SampleLog};
 use wattledger_benches::{
-    PROFILE_NAMES, RulesInput, SampleKind, compose_stream, h100, meter_config, samples,
+    FleetInput, PROFILE_NAMES, RulesInput, SampleKind, compose_stream, h100, meter_config, samples,
 };
 use wattledger_core::compose::{Composer, FnSink, GatingPolicy, Record};
 use wattledger_core::meter::{Meter, MigContext};
-use wattledger_core::mig::{CheckOptions, Profile, WarningCode, WarningDetail, for_each_warning};
+use wattledger_core::mig::{
+    CheckOptions, Profile, ResultRecord, WarningCode, WarningDetail, for_each_warning, scratch_len,
+};
 use wattledger_core::scenario::RESNET18_H100;
 
 fn close(a: f64, b: f64) -> bool {
@@ -39,10 +41,10 @@ fn composition_baseline_matches_the_composer() {
             assert_eq!(base.transitions, report.transitions, "{policy}");
             assert!(close(base.latency_s, report.latency_s));
             assert!(
-                close(base.total_energy_j, report.total_energy_j),
+                close(base.total_energy_j, report.energy.total_j),
                 "{policy}: {} vs {}",
                 base.total_energy_j,
-                report.total_energy_j
+                report.energy.total_j
             );
             assert!(close(base.unit_seconds, report.states.unit_seconds()));
             assert!((base.charged_j - charged).abs() <= 1e-9 * charged);
@@ -111,13 +113,12 @@ fn naive_profile_parser_agrees_with_the_library() {
     }
 }
 
-#[test]
-fn naive_rules_find_the_same_warnings_as_the_engine() {
-    let input = RulesInput::new(1_000);
-    let records = input.records();
+/// The engine's codes and overcount factors, with its own scratch.
+fn engine_codes(records: &[ResultRecord<'_>]) -> (Vec<String>, Vec<usize>) {
     let mut codes = Vec::new();
     let mut factors = Vec::new();
-    for_each_warning(&records, &CheckOptions::default(), |w| {
+    let mut scratch = vec![0; scratch_len(records.len())];
+    for_each_warning(records, &CheckOptions::default(), &mut scratch, |w| {
         codes.push(w.code().as_str().to_string());
         if let WarningDetail::SharedParent {
             overcount_factor, ..
@@ -128,21 +129,111 @@ fn naive_rules_find_the_same_warnings_as_the_engine() {
         Ok(())
     })
     .unwrap();
+    (codes, factors)
+}
+
+/// The factors the baseline printed ("up to N at once").
+fn naive_factors(naive: &baseline::NaiveWarnings) -> Vec<usize> {
+    naive
+        .iter()
+        .filter(|w| w.0 == "WL-MIG-002")
+        .map(|w| {
+            let tail = w.1.split("up to ").nth(1).unwrap();
+            tail.split(' ').next().unwrap().parse().unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn naive_rules_find_the_same_warnings_as_the_engine() {
+    let input = RulesInput::new(1_000);
+    let records = input.records();
+    let (codes, mut factors) = engine_codes(&records);
     let naive = baseline::mig_rules_naive(&records);
     let naive_codes: Vec<String> = naive.iter().map(|w| w.0.to_string()).collect();
     assert_eq!(codes, naive_codes);
     // 16 parents with four instances each; a result's 12 s window overlaps
-    // the next block's (every 10 s), so up to 4 × 2 = 8 results of one parent
-    // run at once.
-    assert_eq!(factors, vec![8; 16]);
-    assert!(
-        naive
-            .iter()
-            .filter(|w| w.0 == "WL-MIG-002")
-            .all(|w| w.1.contains("up to 8 at once"))
-    );
+    // the next block's (every 10 s), so up to 4 × 2 = 8 MIG results of one
+    // parent run at once; one result in ten is a whole-GPU result of
+    // parent i mod 16 instead, which takes an instance's place on one
+    // parent and adds one to another, so the factors (the same both ways)
+    // lie in 8..=10.
+    let mut want = naive_factors(&naive);
+    factors.sort_unstable();
+    want.sort_unstable();
+    assert_eq!(factors, want);
+    assert_eq!(factors.len(), 16);
+    assert!(factors.iter().all(|f| (8..=10).contains(f)), "{factors:?}");
     assert_eq!(
         codes.first().map(String::as_str),
         Some(WarningCode::ParentPower.as_str())
     );
+}
+
+#[test]
+fn fleet_input_has_the_profiles_and_parents_it_promises() {
+    // 10 000 results on 100 parents with 100 distinct profiles: the engine
+    // and the baseline agree, and WL-MIG-001 lists all 100 profiles.
+    let fleet = FleetInput::new(10_000, 100, 100);
+    let records = fleet.records();
+    let distinct: std::collections::BTreeSet<Profile> = records
+        .iter()
+        .filter_map(|r| r.profile)
+        .map(|p| Profile::parse(p).unwrap())
+        .collect();
+    assert_eq!(distinct.len(), 100);
+    let (codes, mut factors) = engine_codes(&records);
+    let naive = baseline::mig_rules_naive(&records);
+    let mut want = naive_factors(&naive);
+    factors.sort_unstable();
+    want.sort_unstable();
+    // Every parent's results overlap their next: one WL-MIG-002 per
+    // parent, with a factor of 2 (MIG and whole-GPU results alike).
+    assert_eq!(factors, want);
+    assert_eq!(factors, vec![2; 100]);
+    // Only profiles valid on their GPUs, one instance per profile and
+    // parent: no 005, no 009.
+    assert_eq!(codes.iter().filter(|c| *c == "WL-MIG-002").count(), 100);
+    assert!(!codes.iter().any(|c| c == "WL-MIG-005" || c == "WL-MIG-009"));
+    let mut scratch = vec![0; scratch_len(records.len())];
+    let mut listed = 0;
+    for_each_warning(&records, &CheckOptions::default(), &mut scratch, |w| {
+        if let WarningDetail::ParentPower { profiles, .. } = w.detail() {
+            listed = profiles.len();
+        }
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(listed, 100);
+}
+
+#[test]
+fn timeline_baseline_matches_the_timeline_composer() {
+    use wattledger_benches::timeline_baseline::timeline_off;
+    use wattledger_benches::timeline_stream;
+    use wattledger_core::timeline::{KernelRecord, Timeline, TimelinePolicy};
+    for streams in [1, 4, 16] {
+        let intervals = timeline_stream(5_000, streams);
+        let mut t: Timeline = Timeline::new(h100(), TimelinePolicy::Off, 0).unwrap();
+        let mut charged = 0.0;
+        let mut sink = FnSink(|r: &KernelRecord| charged += r.total_energy_j);
+        for iv in &intervals {
+            t.push(iv, &mut sink).unwrap();
+        }
+        let r = t.finish(None, &mut sink).unwrap();
+        let b = timeline_off(&h100(), &intervals);
+        let near = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs());
+        assert!(
+            near(r.total_energy_j, b.total_energy_j),
+            "{} vs {}",
+            r.total_energy_j,
+            b.total_energy_j
+        );
+        assert!(
+            near(charged + r.idle.energy_j, b.charged_j),
+            "{} vs {}",
+            charged + r.idle.energy_j,
+            b.charged_j
+        );
+    }
 }

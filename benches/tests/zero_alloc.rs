@@ -110,11 +110,11 @@ fn composing_resnet18_a_thousand_times_allocates_nothing() {
         assert_eq!(records, 22_000);
         assert_eq!(report.subgraphs, 22_000);
         assert_eq!(report.stages, 19_000);
-        let rel = (charged - report.total_energy_j).abs() / report.total_energy_j;
+        let rel = (charged - report.energy.total_j).abs() / report.energy.total_j;
         assert!(
             rel < 1e-9,
             "{policy}: charges {charged} vs total {}",
-            report.total_energy_j
+            report.energy.total_j
         );
     }
 }

@@ -38,6 +38,9 @@ pub mod exit {
     /// `measure`: the command succeeded, but a measurement is incomplete
     /// (a device was lost part-way; the total leaves it out).
     pub const INCOMPLETE: i32 = 5;
+    /// `mig-check`: a warning at or above `--fail-on` (default: an error)
+    /// was reported.
+    pub const FINDINGS: i32 = 6;
     /// `measure`: the command could not be started (as a shell says).
     pub const NOT_FOUND: i32 = 127;
 }
@@ -120,7 +123,11 @@ enum Command {
     Estimate(estimate::Args),
     /// Run a command and measure the energy of every visible GPU while it runs.
     Measure(measure::Args),
-    /// Check results from any tool against the MIG rules (WL-MIG-001…007).
+    /// Check results from any tool against the MIG rules (WL-MIG-001…009).
+    ///
+    /// Exit status: 0 when nothing at or above --fail-on was found, 6 when
+    /// something was, 2 for bad usage, 3 for an unreadable or invalid
+    /// results file.
     MigCheck(mig::CheckArgs),
     /// List the MIG profiles of every GPU in the catalog, or of one.
     MigProfiles(mig::ProfilesArgs),

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use wattledger_core::mig::catalog::{gpu_by_catalog_name, gpus};
 use wattledger_core::mig::{
-    Architecture, CheckOptions, GpuModel, ResultRecord, ShareBasis, find_gpu,
+    Architecture, CheckOptions, GpuModel, ResultRecord, Severity, ShareBasis, WarningCode, find_gpu,
 };
 
 use crate::{CliError, CliResult, exit, out, outln, print_json};
@@ -24,6 +24,45 @@ pub struct CheckArgs {
     /// (WL-MIG-007), by compute slices or by the results' `activity`.
     #[arg(long, value_name = "BASIS", num_args = 0..=1, default_missing_value = "compute-slices")]
     estimate_shares: Option<String>,
+    /// Exit 6 when a warning of this severity or worse is reported: `error`
+    /// (the default: WL-MIG-002, WL-MIG-006), `warning` (any warning or
+    /// error; info-only WL-MIG-007 shares never count), or `never` (exit 0
+    /// whatever is found, for reports).
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOn::Error)]
+    fail_on: FailOn,
+}
+
+/// The least severity that makes `mig-check` fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Never fail on findings.
+    Never,
+    /// Fail on an error-severity warning.
+    Error,
+    /// Fail on any warning or error.
+    Warning,
+}
+
+impl FailOn {
+    /// The least severity that fails, if any.
+    fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Never => None,
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+        }
+    }
+}
+
+/// The exit status for `warnings` under `fail_on`: [`exit::FINDINGS`] when
+/// one is at or above the threshold, else [`exit::OK`].
+fn findings_status(warnings: &[mig_warnings::MigWarning], fail_on: FailOn) -> i32 {
+    let failing = fail_on.threshold().is_some_and(|least| {
+        warnings
+            .iter()
+            .any(|w| WarningCode::from_number(w.number).is_some_and(|c| c.severity() >= least))
+    });
+    if failing { exit::FINDINGS } else { exit::OK }
 }
 
 #[derive(Debug, clap::Args)]
@@ -156,8 +195,9 @@ pub fn check(args: &CheckArgs) -> CliResult {
         for w in &warnings {
             outln!(s, "{} {}: {}", w.code, w.severity, w.message);
         }
+        out::stdout(&s)?;
     }
-    Ok(exit::OK)
+    Ok(findings_status(&warnings, args.fail_on))
 }
 
 #[derive(Debug, Serialize)]

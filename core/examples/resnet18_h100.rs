@@ -39,28 +39,28 @@ fn print(policy: GatingPolicy, r: &ModelReport, charges: &[(u32, f64)]) {
             s.name(),
             t.unit_seconds,
             t.energy_j * 1e3,
-            100.0 * t.energy_j / r.total_energy_j
+            100.0 * t.energy_j / r.energy.total_j
         );
     }
     println!(
         "{:<18} {:>14} {:>12.4}",
         "uncore",
         "",
-        r.uncore_energy_j * 1e3
+        r.energy.uncore_j * 1e3
     );
     println!(
         "total {:.4} mJ over {:.1} us: compute {:.4}, memory {:.4}, static {:.4}, uncore {:.4}, transitions {:.4} mJ",
-        r.total_energy_j * 1e3,
+        r.energy.total_j * 1e3,
         r.latency_s * 1e6,
-        r.compute_energy_j * 1e3,
-        r.memory_energy_j * 1e3,
-        r.static_energy_j * 1e3,
-        r.uncore_energy_j * 1e3,
-        r.transition_energy_j * 1e3
+        r.energy.compute_j * 1e3,
+        r.energy.memory_j * 1e3,
+        r.energy.static_j * 1e3,
+        r.energy.uncore_j * 1e3,
+        r.energy.transition_j * 1e3
     );
     println!(
         "gating saved {:.4} mJ; wasted {:.4} mJ; utilisation {:.1}%; {} transitions; peak {} / average {:.1} SMs",
-        r.gating_savings_j * 1e3,
+        r.energy.savings_j * 1e3,
         r.wasted_energy_j * 1e3,
         100.0 * r.utilization,
         r.transitions,

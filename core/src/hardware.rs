@@ -8,11 +8,17 @@
 
 use core::fmt;
 
+// `heapless::String` is used under another name: cbindgen reads this crate
+// for the structs the C header shares, and takes any `String` for Rust's.
+use heapless::String as Text;
+
+use crate::float::FloatError;
+
 /// Longest hardware or unit name a model can carry, in bytes.
 pub const NAME_CAPACITY: usize = 48;
 
 /// A fixed-capacity name, so that models stay `Copy`-free of the heap.
-pub type Name = heapless::String<NAME_CAPACITY>;
+pub type Name = Text<NAME_CAPACITY>;
 
 /// Number of [`Precision`] variants; the length of per-precision tables.
 pub const PRECISIONS: usize = 9;
@@ -222,6 +228,14 @@ pub struct HardwareSpec {
     /// Power no unit owns and gating cannot remove (memory, fabric, board), in watts.
     #[cfg_attr(feature = "serde", serde(default))]
     pub uncore_power_w: f64,
+    /// Dynamic power of all `N` units running kernels, at the nominal point, in watts.
+    ///
+    /// Kernel traces rarely carry operation counts, so a kernel without
+    /// FLOPs is charged `active_power_w / N` per active unit-second instead of
+    /// an energy per operation. Default 0, so model files written before the
+    /// field existed still load and mean what they meant.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub active_power_w: f64,
     /// Dynamic energy per operation for each precision, in joules.
     pub energy_per_op_j: PrecisionTable,
     /// Energy per byte moved to or from memory, in joules.
@@ -242,6 +256,8 @@ pub enum HardwareField {
     IdlePower,
     /// `uncore_power_w`.
     UncorePower,
+    /// `active_power_w`.
+    ActivePower,
     /// `energy_per_op_j` for one precision.
     EnergyPerOp(Precision),
     /// `energy_per_byte_j`.
@@ -270,6 +286,7 @@ impl HardwareField {
         match self {
             HardwareField::IdlePower => "idle_power_w",
             HardwareField::UncorePower => "uncore_power_w",
+            HardwareField::ActivePower => "active_power_w",
             HardwareField::EnergyPerOp(_) => "energy_per_op_j",
             HardwareField::EnergyPerByte => "energy_per_byte_j",
             HardwareField::TransitionEnergy => "gating.transition_energy_j",
@@ -359,17 +376,11 @@ impl fmt::Display for HardwareError {
 
 impl core::error::Error for HardwareError {}
 
-/// Checks that `x` is a finite number ≥ 0.
+/// Checks that `x` is a finite number ≥ 0, naming `field` when it is not.
 fn non_negative(x: f64, field: HardwareField) -> Result<(), HardwareError> {
-    if x.is_nan() {
-        Err(HardwareError::NotANumber(field))
-    } else if x.is_infinite() {
-        Err(HardwareError::Infinite(field))
-    } else if x < 0.0 {
-        Err(HardwareError::Negative(field))
-    } else {
-        Ok(())
-    }
+    crate::float::non_negative(x)
+        .map(drop)
+        .map_err(|e| HardwareError::from_float(e, field))
 }
 
 /// Checks that `x` is a finite number > 0.
@@ -379,6 +390,17 @@ fn positive(x: f64, field: HardwareField) -> Result<(), HardwareError> {
         Err(HardwareError::Zero(field))
     } else {
         Ok(())
+    }
+}
+
+impl HardwareError {
+    /// The error for a bad number in `field`.
+    pub const fn from_float(e: FloatError, field: HardwareField) -> HardwareError {
+        match e {
+            FloatError::NotANumber => HardwareError::NotANumber(field),
+            FloatError::Infinite => HardwareError::Infinite(field),
+            FloatError::Negative => HardwareError::Negative(field),
+        }
     }
 }
 
@@ -437,6 +459,7 @@ impl HardwareModel {
         }
         non_negative(spec.idle_power_w, HardwareField::IdlePower)?;
         non_negative(spec.uncore_power_w, HardwareField::UncorePower)?;
+        non_negative(spec.active_power_w, HardwareField::ActivePower)?;
         for p in Precision::ALL {
             if let Some(e) = spec.energy_per_op_j.get(p) {
                 non_negative(e, HardwareField::EnergyPerOp(p))?;
@@ -525,6 +548,17 @@ impl HardwareModel {
     /// Uncore power, in watts. It does not follow the core's operating point.
     pub fn uncore_power_w(&self) -> f64 {
         self.spec.uncore_power_w
+    }
+
+    /// Dynamic power of all `N` units running, at the current operating point, in watts.
+    ///
+    /// Dynamic power is `C·V²·f`, so the nominal figure scales by `v²·f`
+    /// (exactly 1 at the nominal point). Kernels without FLOPs are charged
+    /// this divided by `N` per active unit-second.
+    pub fn active_power_w(&self) -> f64 {
+        let d = &self.spec.dvfs;
+        let f = d.frequency_mhz / d.nominal_frequency_mhz;
+        self.spec.active_power_w * d.dynamic_factor() * f
     }
 
     /// Dynamic energy of one `precision` operation at the current operating point.

@@ -39,10 +39,19 @@
 extern crate std;
 
 pub mod compose;
+pub mod devices;
+pub mod float;
 pub mod hardware;
 pub mod ina3221;
+pub mod launch;
 pub mod meter;
 pub mod mig;
 pub mod presets;
 pub mod scenario;
 pub mod state;
+pub mod timeline;
+
+/// A sink's refusal to take more: the composer's record sinks and the MIG
+/// rules' warning sinks answer with this one type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct SinkFull;

@@ -19,6 +19,13 @@
 //! 3.9 pJ/bit, HBM3 about 3.5 pJ/bit, HBM3e about 3 pJ/bit, LPDDR5 about
 //! 4 pJ/bit).
 //!
+//! # Active power
+//!
+//! `active_power_w`, the dynamic power of all units running kernels whose
+//! FLOPs are unknown, is **assumed** to be `TDP − idle` on the data-centre
+//! parts: an upper bound, since a kernel drawing the rated power also moves
+//! data. Orin uses the assumed GPU dynamic power of its per-op derivation.
+//!
 //! # Gating costs
 //!
 //! Vendors publish neither the energy of powering a TPC down and up nor the
@@ -99,34 +106,36 @@ impl Preset {
                 "Worked example of the functional-energy-composition design: 132 SMs, 300 W \
                  idle for the whole chip, 2048 threads per SM (all from that document). Gating \
                  per SM, free and instant, as the document models it. No uncore. Per-operation \
-                 and per-byte energies are those of the h100-sxm5 preset (assumed)."
+                 and per-byte energies and the 630 W active power are those of the h100-sxm5 \
+                 preset (assumed)."
             }
             Preset::H100Sxm5 => {
                 "H100 SXM5 80 GB. Published: 132 SMs, 2 SMs per TPC, 700 W TDP, 1980 MHz boost, \
                  dense peaks FP64 67, FP32 67, TF32 495, FP16/BF16 989, FP8/INT8 1979 T/s, \
                  HBM3. Measured: about 70 W idle at P0 (a tenth of TDP). Assumed: 40 W of that \
                  is SM leakage and 30 W uncore (HBM refresh, NVLink, board); energy per op \
-                 (TDP-idle)/peak; 3.5 pJ/bit HBM3; 0.9 V nominal; TPC gating at 2 uJ and 10 us."
+                 (TDP-idle)/peak; active power TDP-idle = 630 W (an upper bound); 3.5 pJ/bit \
+                 HBM3; 0.9 V nominal; TPC gating at 2 uJ and 10 us."
             }
             Preset::A100_40gb => {
                 "A100 SXM4 40 GB. Published: 108 SMs, 2 SMs per TPC, 400 W TDP, 1410 MHz boost, \
                  dense peaks FP64 19.5, FP32 19.5, TF32 156, FP16/BF16 312, INT8 624, INT4 \
                  1248 T/s, HBM2. Assumed: 50 W idle at P0 (a tenth of TDP, as measured on \
                  H100), split 30 W SM leakage and 20 W uncore; energy per op (TDP-idle)/peak; \
-                 3.9 pJ/bit HBM2; 0.9 V nominal; TPC gating at 2 uJ and 10 us."
+                 active power TDP-idle = 350 W (an upper bound); 3.9 pJ/bit HBM2; 0.9 V nominal; TPC gating at 2 uJ and 10 us."
             }
             Preset::H200 => {
                 "H200 SXM 141 GB. Published: 132 SMs, 700 W TDP, 1980 MHz boost, the same dense \
                  peaks as H100 SXM5, HBM3e. Assumed: 75 W idle at P0 (H100's 70 W plus more \
                  HBM), split 40 W SM leakage and 35 W uncore; energy per op (TDP-idle)/peak; \
-                 3 pJ/bit HBM3e; 0.9 V nominal; TPC gating at 2 uJ and 10 us."
+                 active power TDP-idle = 625 W (an upper bound); 3 pJ/bit HBM3e; 0.9 V nominal; TPC gating at 2 uJ and 10 us."
             }
             Preset::B200 => {
                 "B200 (one GPU of an HGX B200). Published: 1000 W TDP, dense peaks FP64 40, \
                  FP32 80, TF32 1100, FP16/BF16 2250, FP8/INT8 4500, FP4 9000 T/s, HBM3e. \
                  Commonly reported: 148 SMs. Assumed: 100 W idle at P0 (a tenth of TDP), split \
-                 55 W SM leakage and 45 W uncore; energy per op (TDP-idle)/peak; 3 pJ/bit \
-                 HBM3e; 1965 MHz and 0.9 V nominal; TPC gating at 2 uJ and 10 us."
+                 55 W SM leakage and 45 W uncore; energy per op (TDP-idle)/peak; active power \
+                 TDP-idle = 900 W (an upper bound); 3 pJ/bit HBM3e; 1965 MHz and 0.9 V nominal; TPC gating at 2 uJ and 10 us."
             }
             Preset::AgxOrin15w | Preset::AgxOrin30w | Preset::AgxOrin50w | Preset::AgxOrinMaxn => {
                 "Jetson AGX Orin 64 GB GPU (GA10B). Published: 16 SMs in 8 TPCs, A100-class \
@@ -135,7 +144,8 @@ impl Preset {
                  board): MAXN 8 TPCs at 1301 MHz, 50 W 8 TPCs at 828.75 MHz, 30 W 4 TPCs at \
                  624.75 MHz, 15 W 3 TPCs at 420.75 MHz; TPCs a mode turns off are left out of \
                  the model. Assumed: 2 W GPU leakage for 16 SMs and 1 W GPU uncore at MAXN; \
-                 30 W GPU dynamic power at the MAXN peak rate (gives energy per op); 4 pJ/bit \
+                 30 W GPU dynamic power at the MAXN peak rate (gives energy per op, and \
+                 active power 30 W x SMs/16 at MAXN, scaled by v^2 f in the other modes); 4 pJ/bit \
                  LPDDR5; 0.85 V at MAXN and 0.70, 0.65, 0.60 V in the 50, 30, 15 W modes; TPC \
                  gating at 0.5 uJ and 10 us."
             }
@@ -143,7 +153,8 @@ impl Preset {
                 "Jetson Orin Nano 8 GB GPU. Published: 8 SMs in 4 TPCs (1024 CUDA cores), GPU \
                  625 MHz in the 15 W mode, the same SM as AGX Orin, LPDDR5. Assumed: the AGX \
                  Orin per-SM figures (energy per op characterised at 1301 MHz and 0.85 V, \
-                 here run at 625 MHz and 0.65 V), 1 W leakage and 0.5 W uncore, 4 pJ/bit LPDDR5, \
+                 here run at 625 MHz and 0.65 V), 1 W leakage and 0.5 W uncore, active power 15 W at MAXN for 8 SMs (scaled \
+                 by v^2 f to 625 MHz), 4 pJ/bit LPDDR5, \
                  TPC gating at 0.5 uJ and 10 us."
             }
         }
@@ -268,6 +279,7 @@ fn build(
     gating_domain: u32,
     idle_power_w: f64,
     uncore_power_w: f64,
+    active_power_w: f64,
     energy_per_op_j: PrecisionTable,
     energy_per_byte_j: f64,
     gating: Gating,
@@ -280,6 +292,7 @@ fn build(
         gating_domain,
         idle_power_w,
         uncore_power_w,
+        active_power_w,
         energy_per_op_j,
         energy_per_byte_j,
         threads_per_unit: 2048,
@@ -296,6 +309,7 @@ fn seed_h100() -> HardwareModel {
         1,
         300.0,
         0.0,
+        630.0,
         per_op(630.0, &HOPPER_PEAKS),
         pj_per_bit(3.5),
         Gating {
@@ -315,6 +329,7 @@ fn h100_sxm5() -> HardwareModel {
         2,
         40.0,
         30.0,
+        630.0,
         per_op(630.0, &HOPPER_PEAKS),
         pj_per_bit(3.5),
         DC_GATING,
@@ -330,6 +345,7 @@ fn a100_40gb() -> HardwareModel {
         2,
         30.0,
         20.0,
+        350.0,
         per_op(
             350.0,
             &[
@@ -356,6 +372,7 @@ fn h200() -> HardwareModel {
         2,
         40.0,
         35.0,
+        625.0,
         per_op(625.0, &HOPPER_PEAKS),
         pj_per_bit(3.0),
         DC_GATING,
@@ -371,6 +388,7 @@ fn b200() -> HardwareModel {
         2,
         55.0,
         45.0,
+        900.0,
         per_op(
             900.0,
             &[
@@ -413,6 +431,10 @@ fn orin_per_op() -> PrecisionTable {
         })
 }
 
+/// Assumed GPU dynamic power per Orin SM at the MAXN point: the 30 W of
+/// [`orin_per_op`] over 16 SMs. The mode's operating point scales it by `v²·f`.
+const ORIN_ACTIVE_W_PER_SM: f64 = 30.0 / 16.0;
+
 #[derive(Clone, Copy)]
 enum OrinMode {
     W15,
@@ -439,6 +461,7 @@ fn agx_orin(mode: OrinMode) -> HardwareModel {
         2,
         2.0 * f64::from(units) / 16.0,
         1.0,
+        ORIN_ACTIVE_W_PER_SM * f64::from(units),
         orin_per_op(),
         pj_per_bit(4.0),
         ORIN_GATING,
@@ -457,6 +480,7 @@ fn orin_nano() -> HardwareModel {
         2,
         1.0,
         0.5,
+        ORIN_ACTIVE_W_PER_SM * 8.0,
         orin_per_op(),
         pj_per_bit(4.0),
         ORIN_GATING,

@@ -68,6 +68,7 @@ impl PowerState {
 /// Time and energy spent in one state.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[repr(C)]
 pub struct StateTotals {
     /// Unit-seconds spent in the state.
     pub unit_seconds: f64,

@@ -2,7 +2,8 @@
 //! call must leave the composer exactly as it was.
 
 use wattledger_core::compose::{
-    ComposeError, Composer, GatingPolicy, MAX_UNITS, Recorder, Subgraph, SubgraphField,
+    CloseError, ComposeError, Composer, GatingPolicy, MAX_UNITS, Recorder, SetupError, Subgraph,
+    SubgraphField,
 };
 use wattledger_core::hardware::{
     Dvfs, Gating, HardwareError, HardwareField, HardwareModel, HardwareSpec, Precision,
@@ -18,6 +19,7 @@ fn spec() -> HardwareSpec {
         gating_domain: 2,
         idle_power_w: 8.0,
         uncore_power_w: 1.0,
+        active_power_w: 0.0,
         energy_per_op_j: PrecisionTable::EMPTY.with(Precision::Fp32, 1e-12),
         energy_per_byte_j: 1e-11,
         threads_per_unit: 64,
@@ -69,6 +71,14 @@ fn hardware_errors_each_have_their_own_variant() {
     assert_eq!(
         with(|s| s.uncore_power_w = -0.5),
         Err(E::Negative(F::UncorePower))
+    );
+    assert_eq!(
+        with(|s| s.active_power_w = -3.0),
+        Err(E::Negative(F::ActivePower))
+    );
+    assert_eq!(
+        with(|s| s.active_power_w = f64::NAN),
+        Err(E::NotANumber(F::ActivePower))
     );
     assert_eq!(
         with(|s| s.energy_per_op_j = PrecisionTable::EMPTY.with(Precision::Int8, f64::NAN)),
@@ -129,11 +139,11 @@ fn composer_construction_errors() {
     let no_gate = with(|s| s.gating = Gating::NONE).unwrap();
     assert_eq!(
         Composer::<64>::new(no_gate.clone(), GatingPolicy::Always).unwrap_err(),
-        ComposeError::GatingUnsupported(GatingPolicy::Always)
+        SetupError::GatingUnsupported(GatingPolicy::Always)
     );
     assert_eq!(
         Composer::<64>::new(no_gate.clone(), GatingPolicy::BreakEven).unwrap_err(),
-        ComposeError::GatingUnsupported(GatingPolicy::BreakEven)
+        SetupError::GatingUnsupported(GatingPolicy::BreakEven)
     );
     assert!(Composer::<64>::new(no_gate, GatingPolicy::Off).is_ok());
     let huge = with(|s| {
@@ -143,7 +153,7 @@ fn composer_construction_errors() {
     .unwrap();
     assert_eq!(
         Composer::<64>::new(huge, GatingPolicy::Off).unwrap_err(),
-        ComposeError::Hardware(HardwareError::TooManyUnits {
+        SetupError::Hardware(HardwareError::TooManyUnits {
             units: MAX_UNITS + 2,
             capacity: MAX_UNITS as usize
         })
@@ -272,7 +282,7 @@ fn overflow_is_rejected_and_changes_nothing() {
         Err(ComposeError::Overflow { stage: 1 })
     );
     assert_eq!(c, before);
-    assert_eq!(c.finish(&mut ()), Err(ComposeError::Overflow { stage: 1 }));
+    assert_eq!(c.finish(&mut ()), Err(CloseError::Overflow { stage: 1 }));
     assert_eq!(c, before);
 }
 
@@ -295,9 +305,9 @@ fn a_total_that_overflows_is_refused_even_when_its_parts_do_not() {
     )
     .unwrap();
     let before = c.clone();
-    assert_eq!(c.finish(&mut ()), Err(ComposeError::Overflow { stage: 0 }));
+    assert_eq!(c.finish(&mut ()), Err(CloseError::Overflow { stage: 0 }));
     assert_eq!(c, before);
-    assert!(c.report().total_energy_j.is_finite());
+    assert!(c.report().energy.total_j.is_finite());
 }
 
 #[test]
@@ -373,4 +383,50 @@ fn errors_display_the_subgraph_and_field() {
         gating_domain: 3,
     };
     assert_eq!(h.to_string(), "gating_domain 3 does not divide units 8");
+}
+
+#[test]
+fn a_refused_stage_can_be_discarded_and_the_composer_goes_on() {
+    // The toy: 8 units, 8 W static, 1 W uncore. Stage 0 of 1 ms closes:
+    // 8 W × 1 ms = 8 mJ static, 1 W × 1 ms = 1 mJ uncore, 1e6 ops × 1 pJ =
+    // 1 µJ compute, 100 B × 10 pJ = 1 nJ memory: 9.001001 mJ.
+    let mut c = Composer::<4>::new(with(|_| {}).unwrap(), GatingPolicy::Off).unwrap();
+    c.push(&good(0, 0), &mut ()).unwrap();
+    // Stage 1 lasts 0.75·f64::MAX s: its static energy overflows when it closes.
+    let endless = Subgraph {
+        latency_s: 0.75 * f64::MAX,
+        ..good(1, 1)
+    };
+    c.push(&endless, &mut ()).unwrap();
+    assert_eq!(c.finish(&mut ()), Err(CloseError::Overflow { stage: 1 }));
+    assert_eq!(
+        c.push(&good(2, 2), &mut ()),
+        Err(ComposeError::Overflow { stage: 1 })
+    );
+    // Dropping it keeps stage 0 and lets stage 1 be used again.
+    let closed = c.report();
+    assert_eq!(c.discard_pending(), 1);
+    assert_eq!(c.pending(), 0);
+    assert_eq!(c.report(), closed);
+    assert_eq!(c.discard_pending(), 0, "nothing left to drop");
+    c.push(&good(3, 1), &mut ()).unwrap();
+    let r = c.finish(&mut ()).unwrap();
+    assert_eq!(r.stages, 2);
+    // Two such stages: 2 × 9.001001 mJ.
+    assert!(
+        (r.energy.total_j - 0.018002002).abs() < 1e-15,
+        "{}",
+        r.energy.total_j
+    );
+    // A closed stage still cannot be reopened after a discard.
+    c.push(&good(4, 2), &mut ()).unwrap();
+    assert_eq!(c.discard_pending(), 1);
+    assert_eq!(
+        c.push(&good(5, 1), &mut ()),
+        Err(ComposeError::StageOutOfOrder {
+            id: 5,
+            stage: 1,
+            current: 1
+        })
+    );
 }

@@ -35,6 +35,7 @@ fn hardware() -> impl Strategy<Value = HardwareModel> {
                 gating_domain: g,
                 idle_power_w: idle,
                 uncore_power_w: uncore,
+                active_power_w: 0.0,
                 energy_per_op_j: PrecisionTable::EMPTY
                     .with(Precision::Fp16, 0.6e-12)
                     .with(Precision::Fp32, 9e-12),
@@ -142,17 +143,17 @@ fn check_stage(st: &StageRecord, n: f64) {
     );
     // The total is the sum of its parts (same order: exact).
     assert_eq!(
-        st.total_energy_j,
-        st.compute_energy_j
-            + st.memory_energy_j
-            + st.static_energy_j
-            + st.uncore_energy_j
-            + st.transition_energy_j
+        st.energy.total_j,
+        st.energy.compute_j
+            + st.energy.memory_j
+            + st.energy.static_j
+            + st.energy.uncore_j
+            + st.energy.transition_j
     );
     // The ledger holds the same energy: static + dynamic + transitions.
     assert!(near(
-        st.states.energy_j() + st.uncore_energy_j,
-        st.total_energy_j,
+        st.states.energy_j() + st.energy.uncore_j,
+        st.energy.total_j,
         1e-9
     ));
     for s in PowerState::ALL {
@@ -177,16 +178,16 @@ proptest! {
         // Model level: unit-seconds N·latency; total = its parts.
         prop_assert!(near(r.states.unit_seconds(), n * r.latency_s, 1e-9));
         prop_assert_eq!(
-            r.total_energy_j,
-            r.compute_energy_j + r.memory_energy_j + r.static_energy_j + r.uncore_energy_j
-                + r.transition_energy_j
+            r.energy.total_j,
+            r.energy.compute_j + r.energy.memory_j + r.energy.static_j + r.energy.uncore_j
+                + r.energy.transition_j
         );
-        prop_assert!(near(r.states.energy_j() + r.uncore_energy_j, r.total_energy_j, 1e-9));
+        prop_assert!(near(r.states.energy_j() + r.energy.uncore_j, r.energy.total_j, 1e-9));
         // Attribution closes: per-subgraph charges add up to the model total.
         let charged: f64 = rec.subgraphs.iter().map(|x| x.total_energy_j).sum();
-        prop_assert!(near(charged, r.total_energy_j, 1e-9), "{} vs {}", charged, r.total_energy_j);
+        prop_assert!(near(charged, r.energy.total_j, 1e-9), "{} vs {}", charged, r.energy.total_j);
         prop_assert!(r.utilization >= 0.0 && r.utilization <= 1.0 + 1e-12);
-        prop_assert!(r.total_energy_j.is_finite() && r.total_energy_j >= 0.0);
+        prop_assert!(r.energy.total_j.is_finite() && r.energy.total_j >= 0.0);
     }
 
     #[test]
@@ -202,14 +203,14 @@ proptest! {
         }).collect();
         let (a, ra) = compose(&hw, policy, &s);
         let (b, rb) = compose(&hw, policy, &stream(&shuffled));
-        prop_assert!(near(a.total_energy_j, b.total_energy_j, 1e-12));
-        prop_assert!(near(a.static_energy_j, b.static_energy_j, 1e-12));
+        prop_assert!(near(a.energy.total_j, b.energy.total_j, 1e-12));
+        prop_assert!(near(a.energy.static_j, b.energy.static_j, 1e-12));
         prop_assert_eq!(a.latency_s, b.latency_s);
         prop_assert_eq!(a.transitions, b.transitions);
         for (x, y) in ra.stages.iter().zip(rb.stages.iter()) {
             prop_assert_eq!(x.duration_s, y.duration_s);
             prop_assert_eq!(x.domains_gated, y.domains_gated);
-            prop_assert!(near(x.total_energy_j, y.total_energy_j, 1e-12));
+            prop_assert!(near(x.energy.total_j, y.energy.total_j, 1e-12));
             for st in PowerState::ALL {
                 prop_assert!(near(x.states.get(st).unit_seconds, y.states.get(st).unit_seconds, 1e-12));
             }
@@ -230,21 +231,21 @@ proptest! {
         let s = stream(&stages);
         let (off, _) = compose(&hw, GatingPolicy::Off, &s);
         let (be, _) = compose(&hw, GatingPolicy::BreakEven, &s);
-        prop_assert!(be.total_energy_j <= off.total_energy_j * (1.0 + 1e-12) + 1e-15,
-            "break-even {} > off {}", be.total_energy_j, off.total_energy_j);
+        prop_assert!(be.energy.total_j <= off.energy.total_j * (1.0 + 1e-12) + 1e-15,
+            "break-even {} > off {}", be.energy.total_j, off.energy.total_j);
     }
 
     #[test]
     fn gating_off_static_is_idle_power_times_durations((hw, stages) in model()) {
         let (r, rec) = compose(&hw, GatingPolicy::Off, &stream(&stages));
         let sum_t: f64 = rec.stages.iter().map(|s| s.duration_s).sum();
-        prop_assert!(near(r.static_energy_j, hw.spec().idle_power_w * sum_t, 1e-12));
+        prop_assert!(near(r.energy.static_j, hw.spec().idle_power_w * sum_t, 1e-12));
         // Per stage it is exact: P·T with nothing gated.
         for st in &rec.stages {
-            prop_assert_eq!(st.static_energy_j, hw.spec().idle_power_w * st.duration_s);
+            prop_assert_eq!(st.energy.static_j, hw.spec().idle_power_w * st.duration_s);
         }
         prop_assert_eq!(r.transitions, 0);
-        prop_assert_eq!(r.gating_savings_j, 0.0);
+        prop_assert_eq!(r.energy.savings_j, 0.0);
     }
 
     #[test]
@@ -266,8 +267,8 @@ proptest! {
         prop_assert_eq!(scaled.energy_per_byte_j(), hw.energy_per_byte_j());
         let (base, _) = compose(&hw, GatingPolicy::Off, &s);
         let (sc, _) = compose(&scaled, GatingPolicy::Off, &s);
-        prop_assert!(near(sc.compute_energy_j, base.compute_energy_j * k * k, 1e-9));
-        prop_assert!(near(sc.static_energy_j, base.static_energy_j * k, 1e-9));
+        prop_assert!(near(sc.energy.compute_j, base.energy.compute_j * k * k, 1e-9));
+        prop_assert!(near(sc.energy.static_j, base.energy.static_j * k, 1e-9));
         // With a clock-tree share c: (1 − c)·v + c·v²·f.
         let mut spec = scaled.spec().clone();
         spec.dvfs.clock_fraction = c;

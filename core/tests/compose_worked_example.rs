@@ -51,7 +51,7 @@ fn seed_example_gating_off() {
         &[seed_subgraph(t)],
     );
     // Whole chip: 300 W · 0.01 s = 3 J, bit for bit the original formula.
-    assert_eq!(r.static_energy_j, 300.0 * t);
+    assert_eq!(r.energy.static_j, 300.0 * t);
     // Allocated share: 300·24/132·0.01 = 0.545454… J, all of it Active
     // (the only subgraph lasts the whole stage).
     assert_close!(
@@ -69,7 +69,7 @@ fn seed_example_gating_off() {
         108.0 * t
     );
     assert_eq!(r.states.get(PowerState::Gated).unit_seconds, 0.0);
-    assert_eq!(r.gating_savings_j, 0.0);
+    assert_eq!(r.energy.savings_j, 0.0);
     assert_eq!(r.transitions, 0);
     // Utilisation from allocation: 24·t / (132·t) = 18.18 %.
     assert_close!(r.utilization, 24.0 / 132.0);
@@ -93,22 +93,22 @@ fn seed_example_gating_always_saves_82_percent() {
         &[seed_subgraph(t)],
     );
     // Only the 24 allocated SMs burn: 300·24/132·0.01 = 0.5454… J.
-    assert_close!(on.static_energy_j, 300.0 * 24.0 / 132.0 * t);
+    assert_close!(on.energy.static_j, 300.0 * 24.0 / 132.0 * t);
     // The 108 gated SMs save 300·108/132·0.01 = 2.4545… J.
-    assert_close!(on.gating_savings_j, 300.0 * 108.0 / 132.0 * t);
+    assert_close!(on.energy.savings_j, 300.0 * 108.0 / 132.0 * t);
     assert_close!(on.states.get(PowerState::Gated).unit_seconds, 108.0 * t);
     // 108/132 = 0.81818…: the design document's "82% of the static energy".
-    let saving = on.gating_savings_j / off.static_energy_j;
+    let saving = on.energy.savings_j / off.energy.static_j;
     assert_close!(saving, 108.0 / 132.0);
     assert_eq!((saving * 100.0).round(), 82.0);
     // The seed example gates per SM at no cost: 108 power-downs, 0 J.
     assert_eq!(on.transitions, 108);
-    assert_eq!(on.transition_energy_j, 0.0);
+    assert_eq!(on.energy.transition_j, 0.0);
     assert_eq!(on.states.get(PowerState::IdleUnallocated).unit_seconds, 0.0);
     // Static with gating plus the saving is the ungated static energy.
     assert_close!(
-        on.static_energy_j + on.gating_savings_j,
-        off.static_energy_j
+        on.energy.static_j + on.energy.savings_j,
+        off.energy.static_j
     );
 }
 
@@ -149,11 +149,11 @@ fn legacy_formula_is_reproduced_with_gating_off() {
         latency += s.latency_s;
     }
     // Same operations in the same order: equal to the last bit.
-    assert_eq!(r.static_energy_j, static_j);
+    assert_eq!(r.energy.static_j, static_j);
     assert_eq!(r.latency_s, latency);
-    assert_close!(r.compute_energy_j, compute_j);
-    assert_close!(r.memory_energy_j, memory_j);
-    assert_close!(r.total_energy_j, static_j + compute_j + memory_j);
+    assert_close!(r.energy.compute_j, compute_j);
+    assert_close!(r.energy.memory_j, memory_j);
+    assert_close!(r.energy.total_j, static_j + compute_j + memory_j);
     // The legacy "wasted" is the idle-allocated share of a whole-chip subgraph.
     assert!((r.wasted_energy_j - wasted_j).abs() <= 1e-12 * wasted_j);
     assert!(r.flags.contains(Flags::LEGACY_PATH));
@@ -171,6 +171,7 @@ fn toy(gating: bool) -> HardwareModel {
         gating_domain: 2,
         idle_power_w: 8.0,
         uncore_power_w: 2.0,
+        active_power_w: 0.0,
         energy_per_op_j: PrecisionTable::EMPTY.with(Precision::Fp32, 1e-9),
         energy_per_byte_j: 1e-10,
         threads_per_unit: 100,
@@ -206,12 +207,12 @@ fn concurrent_subgraphs_share_one_stage_of_static_energy() {
     c.push(&b, &mut rec).unwrap();
     let r = c.finish(&mut rec).unwrap();
     // Static once for the stage: 8 W · 1 s = 8 J (not 8 + 4).
-    assert_eq!(r.static_energy_j, 8.0);
-    assert_eq!(r.uncore_energy_j, 2.0);
+    assert_eq!(r.energy.static_j, 8.0);
+    assert_eq!(r.energy.uncore_j, 2.0);
     // Dynamic: 1e9·1e-9 = 1 J compute; 1e9 B · 1e-10 = 0.1 J memory.
-    assert_close!(r.compute_energy_j, 1.0);
-    assert_close!(r.memory_energy_j, 0.1);
-    assert_close!(r.total_energy_j, 8.0 + 2.0 + 1.0 + 0.1);
+    assert_close!(r.energy.compute_j, 1.0);
+    assert_close!(r.energy.memory_j, 0.1);
+    assert_close!(r.energy.total_j, 8.0 + 2.0 + 1.0 + 0.1);
     // Unit-seconds: A 4 units active 1 s; B 2 units active 0.5 s, idle
     // allocated 0.5 s; 2 units idle unallocated 1 s. Sum 8·1 = 8.
     assert_close!(r.states.get(PowerState::Active).unit_seconds, 4.0 + 1.0);
@@ -237,7 +238,7 @@ fn concurrent_subgraphs_share_one_stage_of_static_energy() {
     // B: 2 units · 1 W · 1 s (0.5 active + 0.5 idle allocated) = 2 J + 0.1 J.
     assert_close!(rb.own_static_energy_j, 2.0);
     assert_close!(rb.idle_allocated_unit_seconds, 1.0);
-    assert_close!(ra.total_energy_j + rb.total_energy_j, r.total_energy_j);
+    assert_close!(ra.total_energy_j + rb.total_energy_j, r.energy.total_j);
 }
 
 #[test]
@@ -263,9 +264,9 @@ fn gating_transitions_and_wake_latency() {
     // static 2 units · 1 W · 1 s = 2 J; saving 6 J; uncore 2 J.
     assert_eq!(st0.domains_powered_down, 3);
     assert_eq!(st0.wake_s, 0.0);
-    assert_close!(st0.static_energy_j, 2.0);
-    assert_close!(st0.gating_savings_j, 6.0);
-    assert_close!(st0.transition_energy_j, 1.5);
+    assert_close!(st0.energy.static_j, 2.0);
+    assert_close!(st0.energy.savings_j, 6.0);
+    assert_close!(st0.energy.transition_j, 1.5);
     // Stage 1: wakes 3 domains (1.5 J), T = 0.1 + 1 = 1.1 s. During the wake
     // window the 6 woken units are transitioning (0.6 unit-s) and the 2
     // others idle allocated (0.2 unit-s); then 8 units active 1 s.
@@ -276,11 +277,11 @@ fn gating_transitions_and_wake_latency() {
     assert_close!(st1.states.get(PowerState::Active).unit_seconds, 8.0);
     assert_close!(st1.states.unit_seconds(), 8.0 * 1.1);
     // Static: 8 W·1.1 s − 6 units·1 W·0.1 s = 8.2 J; uncore 2.2 J.
-    assert_close!(st1.static_energy_j, 8.2);
-    assert_close!(st1.uncore_energy_j, 2.2);
+    assert_close!(st1.energy.static_j, 8.2);
+    assert_close!(st1.energy.uncore_j, 2.2);
     assert!(st1.flags.contains(Flags::WOKE_DOMAINS));
     assert_eq!(r.transitions, 6);
-    assert_close!(r.transition_energy_j, 3.0);
+    assert_close!(r.energy.transition_j, 3.0);
     assert_close!(r.latency_s, 2.1);
     // Peak 8 units; time-weighted average (2·1 + 8·1.1)/2.1.
     assert_eq!(r.peak_units_allocated, 8);
@@ -318,7 +319,7 @@ fn break_even_gates_only_when_it_pays() {
     c.push(&again, &mut rec).unwrap();
     c.finish(&mut rec).unwrap();
     assert_eq!(rec.stages[2].domains_gated, 3);
-    assert_eq!(rec.stages[2].transition_energy_j, 0.0);
+    assert_eq!(rec.stages[2].energy.transition_j, 0.0);
     assert_eq!(c.powered_domains(), 1);
 }
 
@@ -392,10 +393,10 @@ fn dvfs_scales_dynamic_by_v_squared_and_static_by_v() {
         ..Subgraph::empty(0, 0)
     };
     let r = run(hw, GatingPolicy::Off, &[s]);
-    assert_close!(r.compute_energy_j, 0.25);
-    assert_close!(r.static_energy_j, 4.0);
+    assert_close!(r.energy.compute_j, 0.25);
+    assert_close!(r.energy.static_j, 4.0);
     // Uncore does not follow the core's operating point.
-    assert_close!(r.uncore_energy_j, 2.0);
+    assert_close!(r.energy.uncore_j, 2.0);
 }
 
 #[test]
@@ -435,6 +436,37 @@ fn every_preset_is_valid_and_named() {
 }
 
 #[test]
+fn active_power_is_tdp_minus_idle_and_follows_the_operating_point() {
+    // Data-centre presets: TDP − (idle + uncore), an upper bound.
+    for (p, tdp) in [
+        (Preset::H100Sxm5, 700.0),
+        (Preset::A100_40gb, 400.0),
+        (Preset::H200, 700.0),
+        (Preset::B200, 1000.0),
+    ] {
+        let m = p.model();
+        let s = m.spec();
+        assert_eq!(
+            s.active_power_w,
+            tdp - s.idle_power_w - s.uncore_power_w,
+            "{}",
+            p.name()
+        );
+        // At the nominal point no scaling applies.
+        assert_eq!(m.active_power_w(), s.active_power_w);
+    }
+    // Orin MAXN: 30 W for 16 SMs at the nominal point.
+    assert_eq!(Preset::AgxOrinMaxn.model().active_power_w(), 30.0);
+    // The 30 W mode: 8 SMs → 15 W nominal, scaled by v²·f:
+    // (0.65/0.85)² · (624.75/1301) = 0.584775… · 0.480207… = 0.280813…
+    let m = Preset::AgxOrin30w.model();
+    assert_eq!(m.spec().active_power_w, 15.0);
+    let expected = 15.0 * (0.65f64 / 0.85).powi(2) * (624.75 / 1301.0);
+    assert!((m.active_power_w() - expected).abs() < 1e-12);
+    assert!((m.active_power_w() - 4.2122).abs() < 1e-3);
+}
+
+#[test]
 fn resnet18_scenario_composes() {
     use wattledger_core::scenario::{RESNET18_H100, RESNET18_NAMES};
     let off = run(Preset::H100Sxm5.model(), GatingPolicy::Off, &RESNET18_H100);
@@ -446,7 +478,7 @@ fn resnet18_scenario_composes() {
     assert_eq!(off.stages, 19);
     assert_eq!(off.subgraphs, 22);
     assert_eq!(RESNET18_NAMES.len(), RESNET18_H100.len());
-    assert!(always.static_energy_j < off.static_energy_j);
-    assert!(always.gating_savings_j > 0.0);
+    assert!(always.energy.static_j < off.energy.static_j);
+    assert!(always.energy.savings_j > 0.0);
     assert!(off.utilization > 0.0 && off.utilization < 1.0);
 }

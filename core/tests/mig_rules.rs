@@ -2,10 +2,11 @@
 
 use core::fmt::Write as _;
 use proptest::prelude::*;
+use wattledger_core::float::FloatError;
 use wattledger_core::mig::rules::{
-    CheckError, CheckOptions, MAX_PROFILES, ResultRecord, Severity, ShareBasis, SinkFull,
+    CheckError, CheckOptions, ResultRecord, SCRATCH_PER_RECORD, Severity, ShareBasis, SinkFull,
     UnknownProfileReason, Warning, WarningCode, WarningDetail, check, count_warnings,
-    for_each_warning,
+    for_each_warning, scratch_len,
 };
 use wattledger_core::mig::{Architecture, ProfileError};
 
@@ -38,10 +39,25 @@ fn whole(id: &'static str) -> ResultRecord<'static> {
     ResultRecord::whole_gpu(id, PARENT2, Architecture::Ampere, A100, 100.0, 0.0, 10.0)
 }
 
+/// Scratch for `n` records, for the life of the test (warnings borrow it).
+fn scratch(n: usize) -> &'static mut [usize] {
+    vec![0; scratch_len(n)].leak()
+}
+
+/// The records, for the life of the test (warnings borrow them).
+fn kept(records: &[ResultRecord<'static>]) -> &'static [ResultRecord<'static>] {
+    records.to_vec().leak()
+}
+
 fn run(records: &[ResultRecord<'static>], options: CheckOptions) -> Vec<Warning<'static>> {
     let mut out: heapless::Vec<Warning<'static>, 64> = heapless::Vec::new();
-    check(records, &options, &mut out).unwrap();
+    check(kept(records), &options, scratch(records.len()), &mut out).unwrap();
     out.into_iter().collect()
+}
+
+/// [`count_warnings`] with enough scratch.
+fn count(records: &[ResultRecord<'_>], options: &CheckOptions) -> Result<usize, CheckError> {
+    count_warnings(records, options, &mut vec![0; scratch_len(records.len())])
 }
 
 /// Options that estimate instance shares by `basis`.
@@ -94,7 +110,7 @@ fn parent_power_lists_instances_and_profiles() {
     };
     // 3 records, 2 distinct uuids (MIG-1, MIG-2), 2 distinct canonical profiles.
     assert_eq!((*results, *instances), (3, 2));
-    assert_eq!(profiles.as_slice(), ["1g.10gb", "3g.40gb"]);
+    assert_eq!(profiles.iter().collect::<Vec<_>>(), ["1g.10gb", "3g.40gb"]);
     assert_eq!(w[0].severity(), Severity::Warning);
     assert_eq!(
         w[0].to_string(),
@@ -479,23 +495,38 @@ fn invalid_inputs_are_typed_errors() {
     let cases: Vec<(ResultRecord<'static>, CheckError)> = vec![
         (
             changed(ok, |r| r.energy_j = f64::NAN),
-            CheckError::InvalidEnergy { index: 1 },
+            CheckError::InvalidEnergy {
+                index: 1,
+                error: FloatError::NotANumber,
+            },
         ),
         (
             changed(ok, |r| r.energy_j = f64::INFINITY),
-            CheckError::InvalidEnergy { index: 1 },
+            CheckError::InvalidEnergy {
+                index: 1,
+                error: FloatError::Infinite,
+            },
         ),
         (
             changed(ok, |r| r.energy_j = -1.0),
-            CheckError::InvalidEnergy { index: 1 },
+            CheckError::InvalidEnergy {
+                index: 1,
+                error: FloatError::Negative,
+            },
         ),
         (
             changed(ok, |r| r.start_s = f64::NAN),
-            CheckError::InvalidTime { index: 1 },
+            CheckError::InvalidTime {
+                index: 1,
+                error: FloatError::NotANumber,
+            },
         ),
         (
             changed(ok, |r| r.end_s = f64::NEG_INFINITY),
-            CheckError::InvalidTime { index: 1 },
+            CheckError::InvalidTime {
+                index: 1,
+                error: FloatError::Infinite,
+            },
         ),
         (
             changed(ok, |r| {
@@ -506,17 +537,28 @@ fn invalid_inputs_are_typed_errors() {
         ),
         (
             ok.with_activity(-0.5),
-            CheckError::InvalidActivity { index: 1 },
+            CheckError::InvalidActivity {
+                index: 1,
+                error: FloatError::Negative,
+            },
         ),
         (
             ok.with_activity(f64::NAN),
-            CheckError::InvalidActivity { index: 1 },
+            CheckError::InvalidActivity {
+                index: 1,
+                error: FloatError::NotANumber,
+            },
         ),
     ];
     for (bad, want) in cases {
         let mut out: heapless::Vec<Warning<'static>, 8> = heapless::Vec::new();
         assert_eq!(
-            check(&[ok, bad], &CheckOptions::default(), &mut out),
+            check(
+                kept(&[ok, bad]),
+                &CheckOptions::default(),
+                scratch(2),
+                &mut out
+            ),
             Err(want)
         );
         assert!(out.is_empty());
@@ -525,17 +567,20 @@ fn invalid_inputs_are_typed_errors() {
     let opts = shares(ShareBasis::Activity);
     let mut out: heapless::Vec<Warning<'static>, 8> = heapless::Vec::new();
     assert_eq!(
-        check(&[ok], &opts, &mut out),
+        check(kept(&[ok]), &opts, scratch(1), &mut out),
         Err(CheckError::MissingActivity { index: 0 })
     );
     // A whole-GPU record needs no activity.
-    assert_eq!(check(&[whole("w")], &opts, &mut out), Ok(0));
+    assert_eq!(
+        check(kept(&[whole("w")]), &opts, scratch(1), &mut out),
+        Ok(0)
+    );
 }
 
 #[test]
 fn overflow_is_an_error_and_leaves_the_buffer_alone() {
     let recs = [mig("a", "MIG-1", "1g.10gb", 0.0, 10.0), whole("w")]; // 001 + 003
-    assert_eq!(count_warnings(&recs, &CheckOptions::default()), Ok(2));
+    assert_eq!(count(&recs, &CheckOptions::default()), Ok(2));
     let first = run(
         &[mig("z", "MIG-0", "7g.80gb", 0.0, 1.0)],
         CheckOptions::default(),
@@ -543,7 +588,7 @@ fn overflow_is_an_error_and_leaves_the_buffer_alone() {
     let mut out: heapless::Vec<Warning<'static>, 2> = heapless::Vec::new();
     out.push(first).unwrap();
     assert_eq!(
-        check(&recs, &CheckOptions::default(), &mut out),
+        check(kept(&recs), &CheckOptions::default(), scratch(2), &mut out),
         Err(CheckError::CapacityExceeded {
             needed: 2,
             available: 1
@@ -552,28 +597,58 @@ fn overflow_is_an_error_and_leaves_the_buffer_alone() {
     assert_eq!(out.len(), 1);
     assert_eq!(out[0], first);
     out.clear();
-    assert_eq!(check(&recs, &CheckOptions::default(), &mut out), Ok(2));
+    assert_eq!(
+        check(kept(&recs), &CheckOptions::default(), scratch(2), &mut out),
+        Ok(2)
+    );
 }
 
 #[test]
-fn too_many_profiles_is_an_error() {
-    // MAX_PROFILES + 1 distinct profiles (1g.1gb … 1g.17gb).
-    let names: Vec<&'static str> = (1..=MAX_PROFILES + 1)
-        .map(|i| &*format!("1g.{i}gb").leak())
-        .collect();
+fn profiles_have_no_fixed_limit() {
+    // 40 distinct profiles (1g.1gb … 1g.40gb), more than the 16 the engine
+    // once held: WL-MIG-001 lists all 40, sorted by memory.
+    let names: Vec<&'static str> = (1..=40).map(|i| &*format!("1g.{i}gb").leak()).collect();
     let recs: Vec<ResultRecord<'static>> = names
         .iter()
         .map(|n| mig("x", "MIG-1", n, 0.0, 0.0))
         .collect();
+    let ws = run(&recs, CheckOptions::default());
+    let WarningDetail::ParentPower { profiles, .. } =
+        find(&ws, WarningCode::ParentPower)[0].detail()
+    else {
+        panic!()
+    };
+    assert_eq!(profiles.len(), 40);
+    assert_eq!(profiles.iter().collect::<Vec<_>>(), names);
+}
+
+#[test]
+fn too_little_scratch_is_its_own_error() {
+    let recs = [mig("a", "MIG-1", "1g.10gb", 0.0, 10.0), whole("w")];
+    // 2 records need 2 × SCRATCH_PER_RECORD places.
+    assert_eq!(scratch_len(2), 2 * SCRATCH_PER_RECORD);
+    let mut small = vec![0usize; scratch_len(2) - 1];
     assert_eq!(
-        count_warnings(&recs, &CheckOptions::default()),
-        Err(CheckError::TooManyProfiles {
-            capacity: MAX_PROFILES
+        count_warnings(&recs, &CheckOptions::default(), &mut small),
+        Err(CheckError::ScratchTooSmall {
+            needed: 2 * SCRATCH_PER_RECORD,
+            available: 2 * SCRATCH_PER_RECORD - 1
         })
     );
+    let mut out: heapless::Vec<Warning<'_>, 8> = heapless::Vec::new();
     assert_eq!(
-        count_warnings(&recs[..MAX_PROFILES], &CheckOptions::default()).map(|n| n > 0),
-        Ok(true)
+        check(&recs, &CheckOptions::default(), &mut small, &mut out),
+        Err(CheckError::ScratchTooSmall {
+            needed: 2 * SCRATCH_PER_RECORD,
+            available: 2 * SCRATCH_PER_RECORD - 1
+        })
+    );
+    assert!(out.is_empty());
+    // Enough scratch, whatever it held before, gives the same answer.
+    let mut dirty = vec![usize::MAX; scratch_len(2) + 3];
+    assert_eq!(
+        count_warnings(&recs, &CheckOptions::default(), &mut dirty),
+        Ok(2)
     );
 }
 
@@ -581,20 +656,30 @@ fn too_many_profiles_is_an_error() {
 fn streaming_sink_and_sink_full() {
     let recs = [mig("a", "MIG-1", "1g.10gb", 0.0, 10.0), whole("w")];
     let mut seen = Vec::new();
-    let n = for_each_warning(&recs, &CheckOptions::default(), |w| {
-        seen.push(w.code());
-        Ok(())
-    });
+    let n = for_each_warning(
+        &recs,
+        &CheckOptions::default(),
+        &mut [0; 2 * SCRATCH_PER_RECORD],
+        |w| {
+            seen.push(w.code());
+            Ok(())
+        },
+    );
     assert_eq!(n, Ok(2));
     assert_eq!(seen, [WarningCode::ParentPower, WarningCode::MixedScopes]);
     let mut taken = 0;
-    let r = for_each_warning(&recs, &CheckOptions::default(), |_| {
-        if taken == 1 {
-            return Err(SinkFull);
-        }
-        taken += 1;
-        Ok(())
-    });
+    let r = for_each_warning(
+        &recs,
+        &CheckOptions::default(),
+        &mut [0; 2 * SCRATCH_PER_RECORD],
+        |_| {
+            if taken == 1 {
+                return Err(SinkFull);
+            }
+            taken += 1;
+            Ok(())
+        },
+    );
     assert_eq!(r, Err(CheckError::SinkFull));
     assert_eq!(taken, 1);
 }
@@ -626,7 +711,9 @@ fn codes_are_stable() {
         assert!(!code.title().is_empty());
     }
     assert_eq!(WarningCode::from_number(0), None);
-    assert_eq!(WarningCode::from_number(8), None);
+    assert_eq!(WarningCode::from_number(10), None);
+    assert_eq!(WarningCode::MissingParent.severity(), Severity::Warning);
+    assert_eq!(WarningCode::TooManyInstances.severity(), Severity::Warning);
     assert_eq!(WarningCode::ParentPower.severity(), Severity::Warning);
     assert_eq!(WarningCode::SharedParent.severity(), Severity::Error);
     assert_eq!(WarningCode::MigUnsupported.severity(), Severity::Error);
@@ -700,9 +787,10 @@ proptest! {
             activity: r.5,
         }).collect();
         let opts = CheckOptions { estimate_shares: basis };
-        if let Ok(n) = count_warnings(&records, &opts) {
+        if let Ok(n) = count(&records, &opts) {
+            let mut scratch = vec![0; scratch_len(records.len())];
             let mut out: heapless::Vec<Warning<'_>, 64> = heapless::Vec::new();
-            prop_assert_eq!(check(&records, &opts, &mut out), Ok(n));
+            prop_assert_eq!(check(&records, &opts, &mut scratch, &mut out), Ok(n));
             for w in &out {
                 let mut s = heapless::String::<1024>::new();
                 w.write_message(&mut s).unwrap();
@@ -712,4 +800,135 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn whole_gpu_result_of_the_parent_counts_in_the_factor() {
+    // Three instances of PARENT over [0, 10) and a whole-GPU result of
+    // PARENT itself over [0, 10): four results carry the GPU's energy at
+    // t = 0, so the factor is 4 (it was 3 when whole-GPU results were left
+    // out). A whole-GPU result of another GPU (PARENT2) does not count.
+    let recs = [
+        mig("a", "MIG-1", "1g.10gb", 0.0, 10.0),
+        mig("b", "MIG-2", "1g.10gb", 0.0, 10.0),
+        mig("c", "MIG-3", "2g.20gb", 0.0, 10.0),
+        ResultRecord::whole_gpu("w", PARENT, Architecture::Ampere, A100, 400.0, 0.0, 10.0),
+        whole("other"),
+    ];
+    let ws = run(&recs, CheckOptions::default());
+    let w = find(&ws, WarningCode::SharedParent);
+    assert_eq!(w.len(), 1);
+    let WarningDetail::SharedParent {
+        overcount_factor,
+        results,
+        whole_gpu_results,
+        instances,
+        ..
+    } = *w[0].detail()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (overcount_factor, results, whole_gpu_results, instances),
+        (4, 3, 1, 3)
+    );
+    assert_eq!(
+        w[0].message().to_string(),
+        format!(
+            "3 result(s) on 3 MIG instance(s) (1g.10gb, 2g.20gb) and 1 whole-GPU result(s) of \
+             parent GPU {PARENT} overlap in time, up to 4 at once; adding their energies counts \
+             the parent's energy up to 4 times over the overlap"
+        )
+    );
+    // One instance alone beside the whole GPU is already 2 at once.
+    let ws = run(&recs[2..4], CheckOptions::default());
+    assert_eq!(codes(&ws), ["WL-MIG-001", "WL-MIG-002", "WL-MIG-003"]);
+    // Whole-GPU results alone are not this rule's business.
+    let ws = run(&recs[3..], CheckOptions::default());
+    assert!(ws.is_empty());
+}
+
+#[test]
+fn mig_result_without_a_parent_gets_its_own_code() {
+    let orphan = changed(mig("o", "MIG-9", "1g.10gb", 0.0, 10.0), |r| {
+        r.parent_gpu_uuid = None
+    });
+    let empty = changed(mig("e", "MIG-8", "1g.10gb", 0.0, 10.0), |r| {
+        r.parent_gpu_uuid = Some("")
+    });
+    let ws = run(&[orphan, empty], CheckOptions::default());
+    // Not grouped (so no WL-MIG-002 although they overlap), one 008 each.
+    assert_eq!(codes(&ws), ["WL-MIG-001", "WL-MIG-008", "WL-MIG-008"]);
+    let w = find(&ws, WarningCode::MissingParent);
+    assert_eq!(w[0].severity(), Severity::Warning);
+    assert_eq!(
+        w[0].message().to_string(),
+        "result o: MIG result on MIG-9 without its parent GPU's UUID; its energy is some GPU's \
+         total, but whose is unknown, so its overlaps with other results of that GPU \
+         (WL-MIG-002) cannot be checked"
+    );
+    // With a parent: no 008.
+    let ws = run(
+        &[mig("p", "MIG-1", "1g.10gb", 0.0, 10.0)],
+        CheckOptions::default(),
+    );
+    assert_eq!(codes(&ws), ["WL-MIG-001"]);
+}
+
+#[test]
+fn more_instances_than_the_gpu_holds_get_their_own_code() {
+    // An A100-80GB holds at most 7 × 1g.10gb. 2 000 distinct 1g.10gb
+    // instances on one parent, one after another (no overlap, so no 002):
+    // one WL-MIG-009 naming 2000 and 7.
+    let uuids: Vec<&'static str> = (0..2000).map(|i| &*format!("MIG-{i:04}").leak()).collect();
+    let recs: Vec<ResultRecord<'static>> = uuids
+        .iter()
+        .enumerate()
+        .map(|(i, u)| mig("r", u, "1g.10gb", i as f64, i as f64 + 1.0))
+        .collect();
+    let ws = run(&recs, CheckOptions::default());
+    assert_eq!(codes(&ws), ["WL-MIG-001", "WL-MIG-009"]);
+    let WarningDetail::TooManyInstances {
+        parent_gpu_uuid,
+        instances,
+        max_instances,
+        ..
+    } = *find(&ws, WarningCode::TooManyInstances)[0].detail()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (parent_gpu_uuid, instances, max_instances),
+        (PARENT, 2000, 7)
+    );
+    // 7 instances fit; the same instance measured 2 000 times is one.
+    assert_eq!(
+        codes(&run(&recs[..7], CheckOptions::default())),
+        ["WL-MIG-001"]
+    );
+    let same: Vec<ResultRecord<'static>> = (0..2000)
+        .map(|i| mig("r", "MIG-1", "1g.10gb", f64::from(i), f64::from(i) + 1.0))
+        .collect();
+    assert_eq!(codes(&run(&same, CheckOptions::default())), ["WL-MIG-001"]);
+    // 3g.40gb fits twice on an A100-80GB; its compute instances 1c.3g.40gb
+    // up to 2 × 3 = 6. Seven distinct 1c.3g.40gb instances are one too many.
+    let ci: Vec<ResultRecord<'static>> = uuids[..7]
+        .iter()
+        .map(|u| mig("c", u, "1c.3g.40gb", 0.0, 0.0))
+        .collect();
+    let ws = run(&ci, CheckOptions::default());
+    let w = find(&ws, WarningCode::TooManyInstances);
+    assert_eq!(w.len(), 1);
+    assert!(
+        w[0].message().to_string().starts_with(&format!(
+            "7 distinct MIG instances of profile 1c.3g.40gb on parent GPU {PARENT}, but A100-80GB \
+             holds at most 6 at once"
+        )),
+        "{}",
+        w[0].message()
+    );
+    assert_eq!(
+        codes(&run(&ci[..6], CheckOptions::default())),
+        ["WL-MIG-001"]
+    );
 }

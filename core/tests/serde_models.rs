@@ -28,6 +28,18 @@ fn hardware_models_round_trip_and_are_checked() {
 }
 
 #[test]
+fn model_files_without_active_power_still_load() {
+    // A model file written before `active_power_w` existed: drop the key and
+    // it must load, with 0 W (the dynamic term it never had).
+    let mut v: serde_json::Value = serde_json::to_value(Preset::A100_40gb.model()).unwrap();
+    assert_eq!(v["active_power_w"], serde_json::json!(350.0));
+    v.as_object_mut().unwrap().remove("active_power_w");
+    let m: HardwareModel = serde_json::from_value(v).unwrap();
+    assert_eq!(m.spec().active_power_w, 0.0);
+    assert_eq!(m.spec().idle_power_w, 30.0);
+}
+
+#[test]
 fn subgraphs_and_reports_round_trip() {
     let s = RESNET18_H100[6];
     let json = serde_json::to_string(&s).unwrap();

@@ -157,7 +157,9 @@ wl_status mon_end(struct mon *m, const char *name, int64_t *energies_nj) {
         struct mon_rail *r = &m->rails[i];
         wl_window_report w;
         int64_t nj;
-        wl_status s = wl_meter_end(r->meter, name, &w);
+        wl_status s;
+        w.struct_size = sizeof w;
+        s = wl_meter_end(r->meter, name, &w);
         if (s != WL_OK) return s;
         nj = (int64_t)(w.energy_j * 1e9 + 0.5);
         if (energies_nj) energies_nj[i] = nj;

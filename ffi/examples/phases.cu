@@ -39,6 +39,7 @@ int main() {
         return 1;
     }
     wl_device_window_report r[8];
+    r[0].struct_size = sizeof r[0];
     size_t count = 0;
 
     wl_monitor_begin(mon, "init");
@@ -55,8 +56,9 @@ int main() {
     report("saxpy", r, count);
 
     wl_mig_warning w[8];
+    w[0].struct_size = sizeof w[0];
     size_t nw = 0;
-    if (wl_monitor_mig_warnings(r, count, WL_MIG_SHARES_NONE, w, 8, &nw) == WL_OK) {
+    if (wl_monitor_mig_warnings(mon, "saxpy", WL_MIG_SHARES_NONE, w, 8, &nw) == WL_OK) {
         for (size_t i = 0; i < nw; ++i) std::printf("%s\n", w[i].message);
     }
     wl_monitor_free(mon);

@@ -5,21 +5,26 @@ use core::ffi::{c_char, c_void};
 use core::mem::{align_of, size_of};
 
 use wattledger_core::compose::{
-    ComposeError, Composer, GatingPolicy, ModelReport, Sink, StageRecord, Subgraph, SubgraphRecord,
+    CloseError, ComposeError, Composer, EnergyBreakdown, Flags, GatingPolicy, ModelReport,
+    SetupError, Sink, StageRecord, Subgraph, SubgraphRecord,
 };
-use wattledger_core::state::{PowerState, STATES, StateLedger};
+use wattledger_core::state::{STATES, StateTotals};
 
-use crate::handle::{
-    Storage, TAG_COMPOSER, Tagged, check, free_heap, place, release_in_place, storage_for,
-};
+use crate::handle::{self, Exclusive, Kind, Object};
 use crate::hardware::{hardware_status, model, precision, wl_hardware, wl_precision};
+use crate::ptr::{Out, OutSized, Versioned, read_in, text};
 use crate::status::*;
-use crate::{c_str, guard, need, read_sized, write_out};
+use crate::{float_status, guard};
 
 /// The most subgraphs one stage may hold in a composer made by this library.
 pub const WL_STAGE_CAPACITY: usize = 64;
 /// Number of power states: the length of per-state arrays.
 pub const WL_STATES: usize = 5;
+
+/// `sizeof(wl_subgraph)` in ABI 1.0: the least `struct_size` accepted.
+pub const WL_SUBGRAPH_SIZE_V1: u32 = 80;
+/// `sizeof(wl_report)` in ABI 1.0: the least `struct_size` accepted.
+pub const WL_REPORT_SIZE_V1: u32 = 208;
 
 const _: () = assert!(WL_STATES == STATES);
 
@@ -45,6 +50,15 @@ pub const WL_STATE_GATED: wl_power_state = 3;
 /// Being woken.
 pub const WL_STATE_TRANSITIONING: wl_power_state = 4;
 
+const _: () = {
+    use wattledger_core::state::PowerState as S;
+    assert!(WL_STATE_ACTIVE as usize == S::Active.index());
+    assert!(WL_STATE_IDLE_ALLOCATED as usize == S::IdleAllocated.index());
+    assert!(WL_STATE_IDLE_UNALLOCATED as usize == S::IdleUnallocated.index());
+    assert!(WL_STATE_GATED as usize == S::Gated.index());
+    assert!(WL_STATE_TRANSITIONING as usize == S::Transitioning.index());
+};
+
 /// Report flag: more units were allocated than exist (scaled by `N/A`).
 pub const WL_FLAG_OVERSUBSCRIBED: u32 = 1;
 /// Report flag: a subgraph without allocation (the legacy path).
@@ -56,7 +70,18 @@ pub const WL_FLAG_WOKE_DOMAINS: u32 = 8;
 /// Report flag: domains were gated.
 pub const WL_FLAG_GATED_DOMAINS: u32 = 16;
 
-/// One subgraph: an input struct.
+// The bits C sees are the core's bits, passed through unchanged.
+const _: () = assert!(WL_FLAG_OVERSUBSCRIBED == Flags::OVERSUBSCRIBED.0);
+const _: () = assert!(WL_FLAG_LEGACY_PATH == Flags::LEGACY_PATH.0);
+const _: () = assert!(WL_FLAG_LEGACY_NO_THREADS == Flags::LEGACY_NO_THREADS.0);
+const _: () = assert!(WL_FLAG_WOKE_DOMAINS == Flags::WOKE_DOMAINS.0);
+const _: () = assert!(WL_FLAG_GATED_DOMAINS == Flags::GATED_DOMAINS.0);
+// Policies and states are the core's discriminants.
+const _: () = assert!(WL_POLICY_OFF == GatingPolicy::Off as u32);
+const _: () = assert!(WL_POLICY_ALWAYS == GatingPolicy::Always as u32);
+const _: () = assert!(WL_POLICY_BREAK_EVEN == GatingPolicy::BreakEven as u32);
+
+/// One subgraph: an input struct (versioned: see [`WL_SUBGRAPH_SIZE_V1`]).
 ///
 /// Fill it with [`wl_subgraph_init`] and change what you need. Booleans are
 /// `uint32_t`: set `has_units_allocated` to use `units_allocated` (else the
@@ -105,10 +130,40 @@ pub struct wl_state_totals {
     pub energy_j: f64,
 }
 
-/// The model's totals (output struct), the fields of the core's `ModelReport`.
+// SAFETY: repr(C), struct_size first, numbers only.
+unsafe impl Versioned for wl_subgraph {
+    const SIZE_V1: u32 = WL_SUBGRAPH_SIZE_V1;
+    /// As [`wl_subgraph_init`] writes it, for subgraph 0 of stage 0.
+    fn defaults() -> Self {
+        wl_subgraph {
+            struct_size: WL_SUBGRAPH_SIZE_V1,
+            id: 0,
+            stage: 0,
+            precision: crate::hardware::WL_PRECISION_FP32,
+            flops: 0.0,
+            input_bytes: 0.0,
+            output_bytes: 0.0,
+            weight_bytes: 0.0,
+            latency_s: 0.0,
+            has_units_allocated: 0,
+            units_allocated: 0,
+            has_threads: 0,
+            reserved: 0,
+            threads: 0,
+        }
+    }
+}
+
+const _: () = assert!(size_of::<wl_subgraph>() == WL_SUBGRAPH_SIZE_V1 as usize);
+
+/// The model's totals (output struct, versioned: set `struct_size` to
+/// `sizeof(wl_report)` before the call).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct wl_report {
+    /// Set by the caller to `sizeof(wl_report)`; the library writes no more
+    /// and sets it to the bytes written.
+    pub struct_size: u32,
     /// `N`.
     pub units: u32,
     /// The `WL_POLICY_*` used.
@@ -117,44 +172,43 @@ pub struct wl_report {
     pub stages: u32,
     /// `WL_FLAG_*` bits.
     pub flags: u32,
+    /// Most units allocated in one stage.
+    pub peak_units_allocated: u32,
     /// Subgraphs accounted.
     pub subgraphs: u64,
     /// Transitions between powered and gated.
     pub transitions: u64,
     /// Σ stage durations, s.
     pub latency_s: f64,
-    /// Total energy, J.
-    pub total_energy_j: f64,
+    /// Where the energy went, J.
+    pub energy: EnergyBreakdown,
     /// Per power state, indexed by `WL_STATE_*`.
-    pub states: [wl_state_totals; WL_STATES],
-    /// Dynamic compute energy, J.
-    pub compute_energy_j: f64,
-    /// Memory energy, J.
-    pub memory_energy_j: f64,
-    /// Static energy of powered units, J.
-    pub static_energy_j: f64,
-    /// Uncore energy, J.
-    pub uncore_energy_j: f64,
-    /// Transition energy, J.
-    pub transition_energy_j: f64,
-    /// Static energy gating saved, J.
-    pub gating_savings_j: f64,
+    pub states: [StateTotals; WL_STATES],
     /// Energy of the two idle states, J.
     pub wasted_energy_j: f64,
-    /// Most units allocated in one stage.
-    pub peak_units_allocated: u32,
-    /// Reserved (0).
-    pub reserved: u32,
     /// Time-weighted mean of units allocated.
     pub average_units_allocated: f64,
     /// Active unit-seconds / (N · latency).
     pub utilization: f64,
 }
 
+// SAFETY: repr(C), struct_size first, numbers only.
+unsafe impl Versioned for wl_report {
+    const SIZE_V1: u32 = WL_REPORT_SIZE_V1;
+    fn defaults() -> Self {
+        wl_report::default()
+    }
+}
+
+const _: () = assert!(size_of::<wl_report>() == WL_REPORT_SIZE_V1 as usize);
+
 /// The record of a closed stage, handed to a [`wl_record_callback`].
+/// `struct_size` is set by the library: fields beyond it are not there.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct wl_stage_record {
+    /// `sizeof(wl_stage_record)` of the library that made it.
+    pub struct_size: u32,
     /// The stage number.
     pub stage: u32,
     /// Subgraphs in it.
@@ -167,52 +221,39 @@ pub struct wl_stage_record {
     pub domains_powered_down: u32,
     /// Domains gated during it.
     pub domains_gated: u32,
+    /// `WL_FLAG_*` bits.
+    pub flags: u32,
     /// Units asked for, rounded to whole domains.
     pub units_requested: u64,
     /// `T`, s.
     pub duration_s: f64,
     /// Wake window, s.
     pub wake_s: f64,
+    /// Where the stage's energy went, J.
+    pub energy: EnergyBreakdown,
     /// Per power state.
-    pub states: [wl_state_totals; WL_STATES],
-    /// Compute energy, J.
-    pub compute_energy_j: f64,
-    /// Memory energy, J.
-    pub memory_energy_j: f64,
-    /// Static energy, J.
-    pub static_energy_j: f64,
-    /// Uncore energy, J.
-    pub uncore_energy_j: f64,
-    /// Transition energy, J.
-    pub transition_energy_j: f64,
-    /// Gating savings, J.
-    pub gating_savings_j: f64,
-    /// Total, J.
-    pub total_energy_j: f64,
-    /// `WL_FLAG_*` bits.
-    pub flags: u32,
-    /// Reserved (0).
-    pub reserved: u32,
+    pub states: [StateTotals; WL_STATES],
 }
 
 /// What one subgraph is charged, handed to a [`wl_record_callback`].
+/// `struct_size` is set by the library: fields beyond it are not there.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct wl_subgraph_record {
+    /// `sizeof(wl_subgraph_record)` of the library that made it.
+    pub struct_size: u32,
     /// The caller's id.
     pub id: u32,
     /// The stage.
     pub stage: u32,
-    /// Position in the whole stream, from 0.
-    pub sequence: u64,
     /// First domain placed.
     pub first_domain: u32,
     /// Domains placed.
     pub domains: u32,
     /// Whether `legacy_utilization` is set.
     pub has_legacy_utilization: u32,
-    /// Reserved (0).
-    pub reserved: u32,
+    /// Position in the whole stream, from 0.
+    pub sequence: u64,
     /// Units accounted.
     pub units: f64,
     /// Latency, s.
@@ -278,69 +319,25 @@ impl Sink for CSink {
     }
 }
 
-#[repr(C)]
-struct ComposerObj {
-    tag: u64,
-    heap: bool,
-    busy: Cell<bool>,
+/// What a composer handle refers to.
+pub(crate) struct ComposerObj {
     sink: Cell<CSink>,
-    composer: Composer<WL_STAGE_CAPACITY>,
+    composer: Exclusive<Composer<WL_STAGE_CAPACITY>>,
 }
 
-// SAFETY: `#[repr(C)]` with the u64 tag first.
-unsafe impl Tagged for ComposerObj {
-    const TAG: u64 = TAG_COMPOSER;
-
-    unsafe fn storage(p: *const Self) -> Storage {
-        // SAFETY: the caller says a ComposerObj lives at `p`; only the
-        // `heap` and `busy` fields are read, never the composer, which a
-        // running call may hold borrowed.
-        let (heap, busy) = unsafe { ((*p).heap, (*p).busy.get()) };
-        Storage { heap, busy }
+impl Object for ComposerObj {
+    const KIND: Kind = Kind::Composer;
+    fn busy(&self) -> bool {
+        self.composer.is_busy()
     }
 }
 
-/// Marks an object busy for the length of a call.
-struct Busy<'a>(&'a Cell<bool>);
-
-impl<'a> Busy<'a> {
-    fn enter(flag: &'a Cell<bool>) -> Result<Self, wl_status> {
-        if flag.replace(true) {
-            Err(WL_ERR_BUSY)
-        } else {
-            Ok(Busy(flag))
-        }
-    }
-}
-
-impl Drop for Busy<'_> {
-    fn drop(&mut self) {
-        self.0.set(false);
-    }
-}
-
-/// Runs `f` on a live composer, marked busy.
-///
-/// # Safety
-/// `c` is NULL, a handle the library gave out, or 8 readable bytes.
-unsafe fn with<R>(
-    c: *mut wl_composer,
-    f: impl FnOnce(&mut Composer<WL_STAGE_CAPACITY>, CSink) -> Result<R, wl_status>,
-) -> Result<R, wl_status> {
-    // SAFETY: forwarded from the caller.
-    unsafe { check(c.cast_const(), TAG_COMPOSER) }?;
-    let obj = c.cast::<ComposerObj>();
-    // SAFETY: the tag says a ComposerObj lives here. Only the `busy` and
-    // `sink` cells are borrowed shared; the composer field is borrowed
-    // mutably only while `busy` is held, so a re-entrant call from a
-    // callback fails at `enter` and never aliases it.
-    let busy = unsafe { &(*obj).busy };
-    let _guard = Busy::enter(busy)?;
-    // SAFETY: as above.
-    let sink = unsafe { (*obj).sink.get() };
-    // SAFETY: as above; exclusive while busy.
-    let composer = unsafe { &mut (*obj).composer };
-    f(composer, sink)
+/// The composer behind `c` (the one way there), marked busy for the call.
+fn composer<'a>(
+    c: *const wl_composer,
+) -> Result<(handle::Entered<'a, Composer<WL_STAGE_CAPACITY>>, CSink), wl_status> {
+    let obj = handle::get::<ComposerObj, _>(c)?;
+    Ok((obj.composer.enter()?, obj.sink.get()))
 }
 
 fn policy(p: wl_policy) -> Result<GatingPolicy, wl_status> {
@@ -350,55 +347,48 @@ fn policy(p: wl_policy) -> Result<GatingPolicy, wl_status> {
         .ok_or(WL_ERR_OUT_OF_RANGE)
 }
 
-fn compose_status(e: ComposeError) -> wl_status {
+fn setup_status(e: SetupError) -> wl_status {
     match e {
-        ComposeError::Hardware(h) => hardware_status(h),
-        ComposeError::GatingUnsupported(_) => WL_ERR_GATING_UNSUPPORTED,
-        ComposeError::NotANumber { .. } => WL_ERR_NOT_A_NUMBER,
-        ComposeError::Infinite { .. } => WL_ERR_INFINITE,
-        ComposeError::Negative { .. } => WL_ERR_NEGATIVE,
+        SetupError::Hardware(h) => hardware_status(h),
+        SetupError::GatingUnsupported(_) => WL_ERR_GATING_UNSUPPORTED,
+    }
+}
+
+fn close_status(e: CloseError) -> wl_status {
+    compose_status(e.into())
+}
+
+fn compose_status(e: ComposeError) -> wl_status {
+    use wattledger_core::float::FloatError;
+    match e {
+        ComposeError::NotANumber { .. } => float_status(FloatError::NotANumber),
+        ComposeError::Infinite { .. } => float_status(FloatError::Infinite),
+        ComposeError::Negative { .. } => float_status(FloatError::Negative),
         ComposeError::ZeroAllocation { .. } => WL_ERR_ZERO_ALLOCATION,
         ComposeError::UnsupportedPrecision { .. } => WL_ERR_UNSUPPORTED_PRECISION,
         ComposeError::StageOutOfOrder { .. } => WL_ERR_STAGE_OUT_OF_ORDER,
         ComposeError::StageFull { .. } => WL_ERR_STAGE_FULL,
         ComposeError::LegacySharesStage { .. } => WL_ERR_LEGACY_SHARES_STAGE,
         ComposeError::Overflow { .. } => WL_ERR_OVERFLOW,
+        // A C callback never refuses a record.
         ComposeError::SinkFull { .. } => WL_ERR_CAPACITY,
     }
 }
 
-fn states(l: &StateLedger) -> [wl_state_totals; WL_STATES] {
-    let mut out = [wl_state_totals::default(); WL_STATES];
-    for (slot, s) in out.iter_mut().zip(PowerState::ALL) {
-        let t = l.get(s);
-        *slot = wl_state_totals {
-            unit_seconds: t.unit_seconds,
-            energy_j: t.energy_j,
-        };
-    }
-    out
-}
-
 pub(crate) fn report(r: &ModelReport) -> wl_report {
     wl_report {
+        struct_size: WL_REPORT_SIZE_V1,
         units: r.units,
         policy: r.policy as u32,
         stages: r.stages,
         flags: r.flags.0,
+        peak_units_allocated: r.peak_units_allocated,
         subgraphs: r.subgraphs,
         transitions: r.transitions,
         latency_s: r.latency_s,
-        total_energy_j: r.total_energy_j,
-        states: states(&r.states),
-        compute_energy_j: r.compute_energy_j,
-        memory_energy_j: r.memory_energy_j,
-        static_energy_j: r.static_energy_j,
-        uncore_energy_j: r.uncore_energy_j,
-        transition_energy_j: r.transition_energy_j,
-        gating_savings_j: r.gating_savings_j,
+        energy: r.energy,
+        states: r.states.states,
         wasted_energy_j: r.wasted_energy_j,
-        peak_units_allocated: r.peak_units_allocated,
-        reserved: 0,
         average_units_allocated: r.average_units_allocated,
         utilization: r.utilization,
     }
@@ -406,37 +396,31 @@ pub(crate) fn report(r: &ModelReport) -> wl_report {
 
 fn stage_record(r: &StageRecord) -> wl_stage_record {
     wl_stage_record {
+        struct_size: size_of::<wl_stage_record>() as u32,
         stage: r.stage,
         subgraphs: r.subgraphs,
         units_allocated: r.units_allocated,
         domains_woken: r.domains_woken,
         domains_powered_down: r.domains_powered_down,
         domains_gated: r.domains_gated,
+        flags: r.flags.0,
         units_requested: r.units_requested,
         duration_s: r.duration_s,
         wake_s: r.wake_s,
-        states: states(&r.states),
-        compute_energy_j: r.compute_energy_j,
-        memory_energy_j: r.memory_energy_j,
-        static_energy_j: r.static_energy_j,
-        uncore_energy_j: r.uncore_energy_j,
-        transition_energy_j: r.transition_energy_j,
-        gating_savings_j: r.gating_savings_j,
-        total_energy_j: r.total_energy_j,
-        flags: r.flags.0,
-        reserved: 0,
+        energy: r.energy,
+        states: r.states.states,
     }
 }
 
 fn subgraph_record(r: &SubgraphRecord) -> wl_subgraph_record {
     wl_subgraph_record {
+        struct_size: size_of::<wl_subgraph_record>() as u32,
         id: r.id,
         stage: r.stage,
-        sequence: r.sequence,
         first_domain: r.first_domain,
         domains: r.domains,
         has_legacy_utilization: u32::from(r.legacy_utilization.is_some()),
-        reserved: 0,
+        sequence: r.sequence,
         units: r.units,
         latency_s: r.latency_s,
         active_unit_seconds: r.active_unit_seconds,
@@ -480,19 +464,20 @@ pub extern "C" fn wl_composer_align() -> usize {
     align_of::<ComposerObj>()
 }
 
-fn make(hw: &wl_hardware, p: wl_policy, heap: bool) -> Result<ComposerObj, wl_status> {
-    // SAFETY: `hw` is a reference, so readable.
-    let m = unsafe { model(hw) }?;
-    let composer = Composer::new(m.clone(), policy(p)?).map_err(compose_status)?;
+/// A new composer object for the inputs of `*_init` and `*_new`.
+///
+/// # Safety
+/// `hw` is NULL or readable.
+unsafe fn make(hw: *const wl_hardware, p: wl_policy) -> Result<ComposerObj, wl_status> {
+    // SAFETY: the caller's promise.
+    let m = unsafe { model(hw)? };
+    let composer = Composer::new(m.clone(), policy(p)?).map_err(setup_status)?;
     Ok(ComposerObj {
-        tag: TAG_COMPOSER,
-        heap,
-        busy: Cell::new(false),
         sink: Cell::new(CSink {
             callback: None,
             user: core::ptr::null_mut(),
         }),
-        composer,
+        composer: Exclusive::new(composer),
     })
 }
 
@@ -500,14 +485,16 @@ fn make(hw: &wl_hardware, p: wl_policy, heap: bool) -> Result<ComposerObj, wl_st
 ///
 /// Ownership: `memory` stays the caller's; it must hold [`wl_composer_size`]
 /// bytes aligned to [`wl_composer_align`] and stay valid until
-/// [`wl_composer_release`]. The handle written to `out` points into it.
-/// `hw` is copied.
+/// [`wl_composer_release`]. `hw` is copied. The handle written to `out` is
+/// a number, not an address inside `memory`.
 ///
 /// # Errors
-/// [`WL_ERR_NULL_POINTER`], [`WL_ERR_STORAGE_TOO_SMALL`],
-/// [`WL_ERR_STORAGE_MISALIGNED`], [`WL_ERR_BAD_HANDLE`] (`hw`),
+/// In this order: [`WL_ERR_NULL_POINTER`] or [`WL_ERR_BAD_HANDLE`] (`hw`),
 /// [`WL_ERR_OUT_OF_RANGE`] (`policy`), [`WL_ERR_TOO_MANY_UNITS`],
-/// [`WL_ERR_GATING_UNSUPPORTED`]. `memory` is untouched on error.
+/// [`WL_ERR_GATING_UNSUPPORTED`]; then for `memory`
+/// [`WL_ERR_NULL_POINTER`], [`WL_ERR_STORAGE_TOO_SMALL`],
+/// [`WL_ERR_STORAGE_MISALIGNED`]; [`WL_ERR_NULL_POINTER`] (`out`);
+/// [`WL_ERR_TOO_MANY_OBJECTS`]. `memory` is untouched on error.
 ///
 /// # Safety
 /// `memory` is NULL or has `len` writable bytes; `hw` is NULL or readable;
@@ -521,14 +508,12 @@ pub unsafe extern "C" fn wl_composer_init(
     out: *mut *mut wl_composer,
 ) -> wl_status {
     guard(|| {
-        need(out)?;
-        need(hw)?;
-        let p = storage_for::<ComposerObj>(memory, len)?;
-        // SAFETY: non-null and readable by the caller's promise.
-        let obj = make(unsafe { &*hw }, policy, false)?;
-        // SAFETY: `p` is from `storage_for`; `out` is non-null and, by
-        // the caller's promise, writable.
-        unsafe { place(p, obj, out) }
+        // SAFETY: this function's contract.
+        let obj = unsafe { make(hw, policy)? };
+        let storage = handle::storage_for::<ComposerObj>(memory, len)?;
+        // SAFETY: this function's contract; `storage` is the caller's
+        // memory, checked, and the library's until the release.
+        unsafe { Out::new(out)?.write(handle::place(storage, obj)?) }
     })
 }
 
@@ -536,7 +521,7 @@ pub unsafe extern "C" fn wl_composer_init(
 ///
 /// # Errors
 /// As [`wl_composer_init`] without the storage errors;
-/// [`WL_ERR_NOT_SUPPORTED`] without `std`.
+/// [`WL_ERR_NOT_SUPPORTED`] without `std`, after the checks.
 ///
 /// # Safety
 /// `hw` is NULL or readable; `out` is NULL or writable.
@@ -547,20 +532,9 @@ pub unsafe extern "C" fn wl_composer_new(
     out: *mut *mut wl_composer,
 ) -> wl_status {
     guard(|| {
-        need(out)?;
-        need(hw)?;
-        #[cfg(feature = "std")]
-        {
-            // SAFETY: non-null and readable by the caller's promise.
-            let obj = make(unsafe { &*hw }, policy, true)?;
-            // SAFETY: forwarded from the caller.
-            unsafe { crate::handle::place_on_heap(obj, out) }
-        }
-        #[cfg(not(feature = "std"))]
-        {
-            let _ = policy;
-            Err(WL_ERR_NOT_SUPPORTED)
-        }
+        // SAFETY: this function's contract.
+        let (obj, out) = unsafe { (make(hw, policy)?, Out::new(out)?) };
+        out.write(handle::place_on_heap(obj)?)
     })
 }
 
@@ -569,15 +543,13 @@ pub unsafe extern "C" fn wl_composer_new(
 /// # Errors
 /// [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`] (already freed, or not a
 /// composer), [`WL_ERR_WRONG_STORAGE`] (made by [`wl_composer_init`]: use
-/// [`wl_composer_release`]), [`WL_ERR_BUSY`], [`WL_ERR_NOT_SUPPORTED`]
-/// without `std`.
+/// [`wl_composer_release`]), [`WL_ERR_BUSY`].
 ///
 /// # Safety
-/// `c` is NULL or a handle from this library (live or freed).
+/// No other call may be using `c`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_composer_free(c: *mut wl_composer) -> wl_status {
-    // SAFETY: forwarded from the caller.
-    guard(|| unsafe { free_heap(c.cast::<ComposerObj>()) })
+    guard(|| handle::free::<ComposerObj, _>(c))
 }
 
 /// Ends a composer made by [`wl_composer_init`]; its storage is the
@@ -588,11 +560,10 @@ pub unsafe extern "C" fn wl_composer_free(c: *mut wl_composer) -> wl_status {
 /// (a heap composer: use [`wl_composer_free`]), [`WL_ERR_BUSY`].
 ///
 /// # Safety
-/// `c` is NULL, a handle from this library, or 8 readable bytes.
+/// No other call may be using `c`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_composer_release(c: *mut wl_composer) -> wl_status {
-    // SAFETY: forwarded from the caller.
-    guard(|| unsafe { release_in_place(c.cast::<ComposerObj>()) })
+    guard(|| handle::release::<ComposerObj, _>(c))
 }
 
 /// Sets the function that receives stage and subgraph records as stages
@@ -603,8 +574,8 @@ pub unsafe extern "C" fn wl_composer_release(c: *mut wl_composer) -> wl_status {
 /// [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BUSY`].
 ///
 /// # Safety
-/// `c` as for [`wl_composer_release`]; `callback`, if set, must be safe to
-/// call with `user_data` whenever the composer closes a stage.
+/// `callback`, if set, must be safe to call with `user_data` whenever the
+/// composer closes a stage.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_composer_set_callback(
     c: *mut wl_composer,
@@ -612,13 +583,9 @@ pub unsafe extern "C" fn wl_composer_set_callback(
     user_data: *mut c_void,
 ) -> wl_status {
     guard(|| {
-        // SAFETY: forwarded from the caller.
-        unsafe { check(c.cast_const(), TAG_COMPOSER) }?;
-        let obj = c.cast::<ComposerObj>();
-        // SAFETY: live ComposerObj; only the cells are borrowed.
-        let (busy, sink) = unsafe { (&(*obj).busy, &(*obj).sink) };
-        let _g = Busy::enter(busy)?;
-        sink.set(CSink {
+        let obj = handle::get::<ComposerObj, _>(c)?;
+        let _inside = obj.composer.enter()?;
+        obj.sink.set(CSink {
             callback,
             user: user_data,
         });
@@ -637,24 +604,13 @@ pub unsafe extern "C" fn wl_composer_set_callback(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_subgraph_init(out: *mut wl_subgraph, id: u32, stage: u32) -> wl_status {
     guard(|| {
-        let s = wl_subgraph {
-            struct_size: size_of::<wl_subgraph>() as u32,
+        // SAFETY: this function's contract.
+        let out = unsafe { Out::new(out)? };
+        out.write(wl_subgraph {
             id,
             stage,
-            precision: crate::hardware::WL_PRECISION_FP32,
-            flops: 0.0,
-            input_bytes: 0.0,
-            output_bytes: 0.0,
-            weight_bytes: 0.0,
-            latency_s: 0.0,
-            has_units_allocated: 0,
-            units_allocated: 0,
-            has_threads: 0,
-            reserved: 0,
-            threads: 0,
-        };
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out, s) }
+            ..wl_subgraph::defaults()
+        })
     })
 }
 
@@ -667,27 +623,21 @@ pub unsafe extern "C" fn wl_subgraph_init(out: *mut wl_subgraph, id: u32, stage:
 /// (precision), [`WL_ERR_NOT_A_NUMBER`], [`WL_ERR_INFINITE`],
 /// [`WL_ERR_NEGATIVE`], [`WL_ERR_ZERO_ALLOCATION`],
 /// [`WL_ERR_UNSUPPORTED_PRECISION`], [`WL_ERR_STAGE_OUT_OF_ORDER`],
-/// [`WL_ERR_STAGE_FULL`], [`WL_ERR_LEGACY_SHARES_STAGE`], [`WL_ERR_OVERFLOW`].
+/// [`WL_ERR_STAGE_FULL`], [`WL_ERR_LEGACY_SHARES_STAGE`], [`WL_ERR_OVERFLOW`]
+/// (then [`wl_composer_discard_pending`] drops the stage that overflowed).
 ///
 /// # Safety
-/// `c` as for [`wl_composer_release`]; `sg` is NULL or has
-/// `sg->struct_size` readable bytes.
+/// `sg` is NULL or has `sg->struct_size` readable bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_composer_push(
     c: *mut wl_composer,
     sg: *const wl_subgraph,
 ) -> wl_status {
     guard(|| {
-        need(c)?;
-        // SAFETY: forwarded from the caller.
-        let s = unsafe { read_sized(sg) }?;
-        let s = subgraph(&s)?;
-        // SAFETY: forwarded from the caller.
-        unsafe {
-            with(c, |comp, mut sink| {
-                comp.push(&s, &mut sink).map_err(compose_status)
-            })
-        }
+        let (mut comp, mut sink) = composer(c)?;
+        // SAFETY: this function's contract.
+        let s = subgraph(&unsafe { read_in(sg)? })?;
+        comp.push(&s, &mut sink).map_err(compose_status)
     })
 }
 
@@ -696,40 +646,38 @@ pub unsafe extern "C" fn wl_composer_push(
 ///
 /// # Errors
 /// [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BUSY`],
-/// [`WL_ERR_OVERFLOW`]; nothing changes then.
+/// [`WL_ERR_STRUCT_SIZE`] (`out->struct_size`), [`WL_ERR_OVERFLOW`]; nothing
+/// changes then. After an overflow, [`wl_composer_discard_pending`] drops
+/// the stage and the composer goes on.
 ///
 /// # Safety
-/// `c` as for [`wl_composer_release`]; `out` is NULL or writable.
+/// `out` is NULL or has `out->struct_size` writable bytes, `struct_size` set.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_composer_finish(c: *mut wl_composer, out: *mut wl_report) -> wl_status {
     guard(|| {
-        need(out)?;
-        // SAFETY: forwarded from the caller.
-        let r = unsafe {
-            with(c, |comp, mut sink| {
-                comp.finish(&mut sink).map_err(compose_status)
-            })
-        }?;
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out, report(&r)) }
+        let (mut comp, mut sink) = composer(c)?;
+        // SAFETY: this function's contract.
+        let out = unsafe { OutSized::new(out)? };
+        let r = comp.finish(&mut sink).map_err(close_status)?;
+        out.write(report(&r))
     })
 }
 
 /// Writes the totals of the stages closed so far (not the open one) to `out`.
 ///
 /// # Errors
-/// [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BUSY`].
+/// [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BUSY`],
+/// [`WL_ERR_STRUCT_SIZE`].
 ///
 /// # Safety
-/// `c` as for [`wl_composer_release`]; `out` is NULL or writable.
+/// As [`wl_composer_finish`].
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_composer_report(c: *mut wl_composer, out: *mut wl_report) -> wl_status {
     guard(|| {
-        need(out)?;
-        // SAFETY: forwarded from the caller.
-        let r = unsafe { with(c, |comp, _| Ok(report(&comp.report()))) }?;
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out, r) }
+        let (comp, _) = composer(c)?;
+        // SAFETY: this function's contract.
+        let out = unsafe { OutSized::new(out)? };
+        out.write(report(&comp.report()))
     })
 }
 
@@ -739,15 +687,45 @@ pub unsafe extern "C" fn wl_composer_report(c: *mut wl_composer, out: *mut wl_re
 /// [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BUSY`].
 ///
 /// # Safety
-/// `c` as for [`wl_composer_release`]; `out` is NULL or writable.
+/// `out` is NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_composer_pending(c: *mut wl_composer, out: *mut usize) -> wl_status {
     guard(|| {
-        need(out)?;
-        // SAFETY: forwarded from the caller.
-        let n = unsafe { with(c, |comp, _| Ok(comp.pending())) }?;
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out, n) }
+        let (comp, _) = composer(c)?;
+        // SAFETY: this function's contract.
+        let out = unsafe { Out::new(out)? };
+        out.write(comp.pending())
+    })
+}
+
+/// Drops the subgraphs of the open stage without closing it, and writes how
+/// many there were to `out_count` (which may be NULL). The closed stages
+/// and their totals stay, and the dropped stage's number may be used again.
+///
+/// This is the way on after a stage is refused at close with
+/// [`WL_ERR_OVERFLOW`]: without it every later push and finish would fail
+/// on the same stage.
+///
+/// # Errors
+/// [`WL_ERR_NULL_POINTER`] (`c`), [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BUSY`].
+///
+/// # Safety
+/// `out_count` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wl_composer_discard_pending(
+    c: *mut wl_composer,
+    out_count: *mut usize,
+) -> wl_status {
+    guard(|| {
+        let (mut comp, _) = composer(c)?;
+        // SAFETY: this function's contract.
+        let out = unsafe {
+            (!out_count.is_null())
+                .then(|| Out::new(out_count))
+                .transpose()?
+        };
+        let n = comp.discard_pending();
+        out.map_or(Ok(()), |o| o.write(n))
     })
 }
 
@@ -758,17 +736,13 @@ pub unsafe extern "C" fn wl_composer_pending(c: *mut wl_composer, out: *mut usiz
 /// [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BUSY`].
 ///
 /// # Safety
-/// `c` as for [`wl_composer_release`].
+/// No other thread ends `c` during the call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_composer_reset(c: *mut wl_composer) -> wl_status {
     guard(|| {
-        // SAFETY: forwarded from the caller.
-        unsafe {
-            with(c, |comp, _| {
-                comp.reset();
-                Ok(())
-            })
-        }
+        let (mut comp, _) = composer(c)?;
+        comp.reset();
+        Ok(())
     })
 }
 
@@ -795,12 +769,10 @@ pub unsafe extern "C" fn wl_policy_from_name(
     out: *mut wl_policy,
 ) -> wl_status {
     guard(|| {
-        need(out)?;
-        // SAFETY: forwarded from the caller.
-        let name = unsafe { c_str(name) }?;
+        // SAFETY: this function's contract.
+        let (name, out) = unsafe { (text(name)?, Out::new(out)?) };
         let p = GatingPolicy::from_name(name).ok_or(WL_ERR_UNKNOWN_NAME)?;
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out, p as u32) }
+        out.write(p as u32)
     })
 }
 
@@ -823,6 +795,7 @@ pub extern "C" fn wl_state_name(state: wl_power_state) -> *const c_char {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wattledger_core::state::PowerState;
 
     #[test]
     fn state_names_match_the_core() {

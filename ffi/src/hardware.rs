@@ -3,15 +3,19 @@
 use core::ffi::c_char;
 use core::mem::{align_of, size_of};
 
+use wattledger_core::float::FloatError;
 use wattledger_core::hardware::{
     Dvfs, Gating, HardwareError, HardwareModel, HardwareSpec, NAME_CAPACITY, Name, PRECISIONS,
     Precision, PrecisionTable,
 };
 use wattledger_core::presets::Preset;
 
-use crate::handle::TAG_HARDWARE;
+use crate::ptr::{Out, OutSized, Versioned, buf_str, put_str, read_in, text};
 use crate::status::*;
-use crate::{buf_str, c_str, guard, need, put_str, read_sized, write_out};
+use crate::{float_status, guard};
+
+/// Tag of a `wl_hardware` filled by the library ("WLHW_1", kind 1).
+const TAG_HARDWARE: u64 = 0x574c_4857_5f31_0001;
 
 /// Number of precisions: the length of per-precision arrays.
 pub const WL_PRECISIONS: usize = 9;
@@ -23,6 +27,8 @@ pub const WL_NAME_BUFFER: usize = 64;
 pub const WL_PRESET_COUNT: u32 = 10;
 /// Size of the opaque part of a [`wl_hardware`], in 64-bit words.
 pub const WL_HARDWARE_WORDS: usize = 64;
+/// `sizeof(wl_hardware_spec)` in ABI 1.0: the least `struct_size` accepted.
+pub const WL_HARDWARE_SPEC_SIZE_V1: u32 = 320;
 
 const _: () = assert!(WL_PRECISIONS == PRECISIONS);
 const _: () = assert!(WL_NAME_CAPACITY == NAME_CAPACITY);
@@ -75,7 +81,8 @@ pub const WL_PRESET_AGX_ORIN_MAXN: wl_preset = 8;
 /// Jetson Orin Nano 8 GB.
 pub const WL_PRESET_ORIN_NANO: wl_preset = 9;
 
-/// Everything a hardware model is built from (input and output struct).
+/// Everything a hardware model is built from (input and output struct,
+/// versioned: see [`WL_HARDWARE_SPEC_SIZE_V1`]).
 ///
 /// Set `struct_size = sizeof(wl_hardware_spec)`. Names are NUL-terminated
 /// UTF-8 of at most [`WL_NAME_CAPACITY`] bytes inside their buffers. A
@@ -105,6 +112,9 @@ pub struct wl_hardware_spec {
     pub idle_power_w: f64,
     /// Power no unit owns and gating cannot remove, W (finite, ≥ 0).
     pub uncore_power_w: f64,
+    /// Dynamic power of all units running kernels without operation
+    /// counts, at the nominal point, W (finite, ≥ 0; 0 charges them nothing).
+    pub active_power_w: f64,
     /// Dynamic energy per operation per precision, J (finite, ≥ 0 where supported).
     pub energy_per_op_j: [f64; WL_PRECISIONS],
     /// Energy per byte moved, J (finite, ≥ 0).
@@ -142,31 +152,58 @@ pub struct wl_hardware {
     pub opaque: [u64; WL_HARDWARE_WORDS],
 }
 
-/// Reads the model out of a `wl_hardware`.
+// SAFETY: repr(C), struct_size first; numbers and char arrays only.
+unsafe impl Versioned for wl_hardware_spec {
+    const SIZE_V1: u32 = WL_HARDWARE_SPEC_SIZE_V1;
+    fn defaults() -> Self {
+        wl_hardware_spec {
+            struct_size: 0,
+            units: 0,
+            gating_domain: 0,
+            threads_per_unit: 0,
+            name: [0; WL_NAME_BUFFER],
+            unit_name: [0; WL_NAME_BUFFER],
+            supported_precisions: 0,
+            can_gate: 0,
+            idle_power_w: 0.0,
+            uncore_power_w: 0.0,
+            active_power_w: 0.0,
+            energy_per_op_j: [0.0; WL_PRECISIONS],
+            energy_per_byte_j: 0.0,
+            transition_energy_j: 0.0,
+            wake_latency_s: 0.0,
+            nominal_voltage_v: 0.0,
+            nominal_frequency_mhz: 0.0,
+            voltage_v: 0.0,
+            frequency_mhz: 0.0,
+            clock_fraction: 0.0,
+            leakage_exponent: 0.0,
+        }
+    }
+}
+
+const _: () = assert!(size_of::<wl_hardware_spec>() == WL_HARDWARE_SPEC_SIZE_V1 as usize);
+
+/// Reads the model out of a `wl_hardware`: the by-value counterpart of a
+/// handle check.
 ///
 /// # Safety
 /// `hw` is NULL or points to a readable `wl_hardware`.
 pub(crate) unsafe fn model<'a>(hw: *const wl_hardware) -> Result<&'a HardwareModel, wl_status> {
-    if hw.is_null() {
-        return Err(WL_ERR_NULL_POINTER);
-    }
+    let hw = crate::ptr::need(hw)?;
     // SAFETY: non-null and, by the caller's promise, a readable wl_hardware.
-    let tag = unsafe { (*hw).tag };
-    if tag != TAG_HARDWARE {
+    let hw = unsafe { hw.as_ref() };
+    if hw.tag != TAG_HARDWARE {
         return Err(WL_ERR_BAD_HANDLE);
     }
     // SAFETY: the tag says the library wrote a HardwareModel at `opaque`
     // (size and alignment checked at compile time above). HardwareModel
     // holds no pointers, so a bytewise copy made by C is still valid.
-    Ok(unsafe { &*core::ptr::addr_of!((*hw).opaque).cast::<HardwareModel>() })
+    Ok(unsafe { &*core::ptr::addr_of!(hw.opaque).cast::<HardwareModel>() })
 }
 
-/// Writes `m` into `out` as a tagged `wl_hardware`.
-///
-/// # Safety
-/// `out` is NULL (an error) or valid for writing a `wl_hardware`.
-unsafe fn store(out: *mut wl_hardware, m: HardwareModel) -> Result<(), wl_status> {
-    need(out)?;
+/// `m` as a tagged `wl_hardware`.
+fn store(m: HardwareModel) -> wl_hardware {
     let mut value = wl_hardware {
         tag: TAG_HARDWARE,
         opaque: [0; WL_HARDWARE_WORDS],
@@ -178,8 +215,7 @@ unsafe fn store(out: *mut wl_hardware, m: HardwareModel) -> Result<(), wl_status
             .cast::<HardwareModel>()
             .write(m)
     };
-    // SAFETY: forwarded from the caller.
-    unsafe { write_out(out, value) }
+    value
 }
 
 pub(crate) fn hardware_status(e: HardwareError) -> wl_status {
@@ -189,9 +225,9 @@ pub(crate) fn hardware_status(e: HardwareError) -> wl_status {
         | HardwareError::DomainDoesNotDivideUnits { .. }
         | HardwareError::ZeroThreadsPerUnit
         | HardwareError::ClockFractionAboveOne => WL_ERR_HARDWARE_INVALID,
-        HardwareError::NotANumber(_) => WL_ERR_NOT_A_NUMBER,
-        HardwareError::Infinite(_) => WL_ERR_INFINITE,
-        HardwareError::Negative(_) => WL_ERR_NEGATIVE,
+        HardwareError::NotANumber(_) => float_status(FloatError::NotANumber),
+        HardwareError::Infinite(_) => float_status(FloatError::Infinite),
+        HardwareError::Negative(_) => float_status(FloatError::Negative),
         HardwareError::Zero(_) => WL_ERR_ZERO,
         HardwareError::TooManyUnits { .. } => WL_ERR_TOO_MANY_UNITS,
     }
@@ -235,6 +271,7 @@ fn spec_from_c(s: &wl_hardware_spec) -> Result<HardwareSpec, wl_status> {
         gating_domain: s.gating_domain,
         idle_power_w: s.idle_power_w,
         uncore_power_w: s.uncore_power_w,
+        active_power_w: s.active_power_w,
         energy_per_op_j: table,
         energy_per_byte_j: s.energy_per_byte_j,
         threads_per_unit: s.threads_per_unit,
@@ -257,7 +294,7 @@ fn spec_from_c(s: &wl_hardware_spec) -> Result<HardwareSpec, wl_status> {
 fn spec_to_c(m: &HardwareModel) -> Result<wl_hardware_spec, wl_status> {
     let s = m.spec();
     let mut out = wl_hardware_spec {
-        struct_size: size_of::<wl_hardware_spec>() as u32,
+        struct_size: WL_HARDWARE_SPEC_SIZE_V1,
         units: s.units,
         gating_domain: s.gating_domain,
         threads_per_unit: s.threads_per_unit,
@@ -267,6 +304,7 @@ fn spec_to_c(m: &HardwareModel) -> Result<wl_hardware_spec, wl_status> {
         can_gate: u32::from(s.gating.can_gate),
         idle_power_w: s.idle_power_w,
         uncore_power_w: s.uncore_power_w,
+        active_power_w: s.active_power_w,
         energy_per_op_j: [0.0; WL_PRECISIONS],
         energy_per_byte_j: s.energy_per_byte_j,
         transition_energy_j: s.gating.transition_energy_j,
@@ -297,8 +335,7 @@ fn spec_to_c(m: &HardwareModel) -> Result<wl_hardware_spec, wl_status> {
 /// written only on success.
 ///
 /// # Errors
-/// [`WL_ERR_NULL_POINTER`] (`name` or `out`), [`WL_ERR_BAD_UTF8`],
-/// [`WL_ERR_UNKNOWN_NAME`].
+/// [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_UTF8`], [`WL_ERR_UNKNOWN_NAME`].
 ///
 /// # Safety
 /// `name` is NULL or a NUL-terminated string; `out` is NULL or writable.
@@ -308,19 +345,17 @@ pub unsafe extern "C" fn wl_hardware_from_preset(
     out: *mut wl_hardware,
 ) -> wl_status {
     guard(|| {
-        need(out)?;
-        // SAFETY: forwarded from the caller.
-        let name = unsafe { c_str(name) }?;
+        // SAFETY: this function's contract.
+        let (name, out) = unsafe { (text(name)?, Out::new(out)?) };
         let p = Preset::from_name(name).ok_or(WL_ERR_UNKNOWN_NAME)?;
-        // SAFETY: forwarded from the caller.
-        unsafe { store(out, p.model()) }
+        out.write(store(p.model()))
     })
 }
 
 /// Fills `out` with the preset `id` (a `WL_PRESET_*` value).
 ///
 /// # Errors
-/// [`WL_ERR_NULL_POINTER`], [`WL_ERR_OUT_OF_RANGE`] for an unknown id.
+/// [`WL_ERR_OUT_OF_RANGE`] for an unknown id, [`WL_ERR_NULL_POINTER`].
 ///
 /// # Safety
 /// `out` is NULL or writable.
@@ -330,10 +365,10 @@ pub unsafe extern "C" fn wl_hardware_from_preset_id(
     out: *mut wl_hardware,
 ) -> wl_status {
     guard(|| {
-        need(out)?;
         let p = preset(id)?;
-        // SAFETY: forwarded from the caller.
-        unsafe { store(out, p.model()) }
+        // SAFETY: this function's contract.
+        let out = unsafe { Out::new(out)? };
+        out.write(store(p.model()))
     })
 }
 
@@ -360,23 +395,23 @@ pub unsafe extern "C" fn wl_hardware_new(
     out: *mut wl_hardware,
 ) -> wl_status {
     guard(|| {
-        need(out)?;
-        // SAFETY: forwarded from the caller.
-        let s = unsafe { read_sized(spec) }?;
-        let model = HardwareModel::new(spec_from_c(&s)?).map_err(hardware_status)?;
-        // SAFETY: forwarded from the caller.
-        unsafe { store(out, model) }
+        // SAFETY: this function's contract.
+        let (spec, out) = unsafe { (read_in(spec)?, Out::new(out)?) };
+        let model = HardwareModel::new(spec_from_c(&spec)?).map_err(hardware_status)?;
+        out.write(store(model))
     })
 }
 
 /// Copies the values a model was built from into `out`, to change some and
 /// build again with [`wl_hardware_new`].
 ///
-/// Set `out->struct_size` first; it is set to the size written.
+/// Set `out->struct_size` first: at most that many bytes are written, and
+/// it is set to the size written.
 ///
 /// # Errors
 /// [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`] (`hw` not filled by the
-/// library), [`WL_ERR_STRUCT_SIZE`] (`out->struct_size` too small).
+/// library), [`WL_ERR_STRUCT_SIZE`] (`out->struct_size` below
+/// [`WL_HARDWARE_SPEC_SIZE_V1`]).
 ///
 /// # Safety
 /// `hw` is NULL or readable; `out` is NULL or points to `out->struct_size`
@@ -387,18 +422,9 @@ pub unsafe extern "C" fn wl_hardware_get_spec(
     out: *mut wl_hardware_spec,
 ) -> wl_status {
     guard(|| {
-        // SAFETY: forwarded from the caller.
-        let m = unsafe { model(hw) }?;
-        need(out)?;
-        // SAFETY: non-null, and the caller says `out` is a wl_hardware_spec
-        // whose first field, `struct_size`, is set; only that field is read.
-        let size = unsafe { out.cast::<u32>().read() };
-        if (size as usize) < size_of::<wl_hardware_spec>() {
-            return Err(WL_ERR_STRUCT_SIZE);
-        }
-        let spec = spec_to_c(m)?;
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out, spec) }
+        // SAFETY: this function's contract.
+        let (m, out) = unsafe { (model(hw)?, OutSized::new(out)?) };
+        out.write(spec_to_c(m)?)
     })
 }
 
@@ -422,14 +448,15 @@ pub unsafe extern "C" fn wl_hardware_with_operating_point(
     out: *mut wl_hardware,
 ) -> wl_status {
     guard(|| {
-        need(out)?;
-        // SAFETY: forwarded from the caller.
-        let m = unsafe { model(hw) }?;
+        // SAFETY: this function's contract.
+        let m = unsafe { model(hw)? };
         let moved = m
             .with_operating_point(voltage_v, frequency_mhz)
             .map_err(hardware_status)?;
-        // SAFETY: forwarded from the caller; `m` is not used after this.
-        unsafe { store(out, moved) }
+        // SAFETY: this function's contract; `m` is not used after this, so
+        // `out` may be `hw`.
+        let out = unsafe { Out::new(out)? };
+        out.write(store(moved))
     })
 }
 
@@ -443,10 +470,9 @@ pub unsafe extern "C" fn wl_hardware_with_operating_point(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_hardware_units(hw: *const wl_hardware, out: *mut u32) -> wl_status {
     guard(|| {
-        // SAFETY: forwarded from the caller.
-        let m = unsafe { model(hw) }?;
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out, m.units()) }
+        // SAFETY: this function's contract.
+        let (m, out) = unsafe { (model(hw)?, Out::new(out)?) };
+        out.write(m.units())
     })
 }
 
@@ -463,10 +489,9 @@ pub unsafe extern "C" fn wl_hardware_static_power_w(
     out: *mut f64,
 ) -> wl_status {
     guard(|| {
-        // SAFETY: forwarded from the caller.
-        let m = unsafe { model(hw) }?;
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out, m.static_power_w()) }
+        // SAFETY: this function's contract.
+        let (m, out) = unsafe { (model(hw)?, Out::new(out)?) };
+        out.write(m.static_power_w())
     })
 }
 
@@ -485,12 +510,14 @@ pub unsafe extern "C" fn wl_hardware_energy_per_op_j(
     out: *mut f64,
 ) -> wl_status {
     guard(|| {
-        // SAFETY: forwarded from the caller.
-        let m = unsafe { model(hw) }?;
-        let p = precision(precision_id)?;
-        let e = m.energy_per_op_j(p).ok_or(WL_ERR_UNSUPPORTED_PRECISION)?;
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out, e) }
+        // SAFETY: this function's contract.
+        let m = unsafe { model(hw)? };
+        let e = m
+            .energy_per_op_j(precision(precision_id)?)
+            .ok_or(WL_ERR_UNSUPPORTED_PRECISION)?;
+        // SAFETY: this function's contract.
+        let out = unsafe { Out::new(out)? };
+        out.write(e)
     })
 }
 
@@ -505,21 +532,21 @@ pub extern "C" fn wl_preset_count() -> u32 {
 /// Ownership: the string is static; do not free it.
 ///
 /// # Errors
-/// [`WL_ERR_NULL_POINTER`], [`WL_ERR_OUT_OF_RANGE`].
+/// [`WL_ERR_OUT_OF_RANGE`], [`WL_ERR_NULL_POINTER`].
 ///
 /// # Safety
 /// `out` is NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_preset_name(id: wl_preset, out: *mut *const c_char) -> wl_status {
     guard(|| {
-        need(out)?;
         let p = preset(id)?;
+        // SAFETY: this function's contract.
+        let out = unsafe { Out::new(out)? };
         let name = PRESET_NAMES
             .get(p as usize)
             .copied()
             .ok_or(WL_ERR_OUT_OF_RANGE)?;
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out, name.as_ptr()) }
+        out.write(name.as_ptr())
     })
 }
 
@@ -533,12 +560,10 @@ pub unsafe extern "C" fn wl_preset_name(id: wl_preset, out: *mut *const c_char) 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_preset_find(name: *const c_char, out: *mut wl_preset) -> wl_status {
     guard(|| {
-        need(out)?;
-        // SAFETY: forwarded from the caller.
-        let name = unsafe { c_str(name) }?;
+        // SAFETY: this function's contract.
+        let (name, out) = unsafe { (text(name)?, Out::new(out)?) };
         let p = Preset::from_name(name).ok_or(WL_ERR_UNKNOWN_NAME)?;
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out, p as u32) }
+        out.write(p as u32)
     })
 }
 
@@ -549,9 +574,9 @@ pub unsafe extern "C" fn wl_preset_find(name: *const c_char, out: *mut wl_preset
 /// Pass `buf = NULL, capacity = 0` to learn the length only.
 ///
 /// # Errors
-/// [`WL_ERR_NULL_POINTER`] (`out_len`, or `buf` with a capacity),
-/// [`WL_ERR_OUT_OF_RANGE`], [`WL_ERR_CAPACITY`] when `capacity` is less than
-/// the length + 1 (nothing written).
+/// [`WL_ERR_OUT_OF_RANGE`], [`WL_ERR_NULL_POINTER`] (`out_len`, or `buf`
+/// with a capacity), [`WL_ERR_CAPACITY`] when `capacity` is less than the
+/// length + 1 (nothing written).
 ///
 /// # Safety
 /// `buf` is NULL or has `capacity` writable bytes; `out_len` is NULL or writable.
@@ -563,42 +588,45 @@ pub unsafe extern "C" fn wl_preset_source(
     out_len: *mut usize,
 ) -> wl_status {
     guard(|| {
-        need(out_len)?;
         let text = preset(id)?.source();
-        // SAFETY: forwarded from the caller.
-        unsafe { copy_text(text, buf, capacity)? };
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out_len, text.len()) }
+        // SAFETY: this function's contract.
+        let (buf, out_len) = unsafe { (TextOut::new(buf, capacity)?, Out::new(out_len)?) };
+        buf.write(text)?;
+        out_len.write(text.len())
     })
 }
 
-/// Copies `text` and a NUL into `buf` unless it is the length query
-/// (`buf == NULL && capacity == 0`).
-///
-/// # Safety
-/// `buf` is NULL or has `capacity` writable bytes.
-pub(crate) unsafe fn copy_text(
-    text: &str,
-    buf: *mut c_char,
-    capacity: usize,
-) -> Result<(), wl_status> {
-    if buf.is_null() {
-        return if capacity == 0 {
-            Ok(())
-        } else {
-            Err(WL_ERR_NULL_POINTER)
+/// A caller's text buffer, or the length query (`NULL`, capacity 0).
+#[derive(Debug)]
+pub(crate) struct TextOut<'a>(Option<crate::ptr::OutArray<'a, u8>>);
+
+impl TextOut<'_> {
+    /// Checks `buf`: NULL only with capacity 0 (the length query).
+    ///
+    /// # Safety
+    /// `buf` is NULL or has `capacity` writable bytes.
+    pub(crate) unsafe fn new(buf: *mut c_char, capacity: usize) -> Result<Self, wl_status> {
+        if buf.is_null() && capacity == 0 {
+            return Ok(TextOut(None));
+        }
+        // SAFETY: the caller's promise.
+        unsafe { crate::ptr::OutArray::plain(buf.cast::<u8>(), capacity) }.map(|a| TextOut(Some(a)))
+    }
+
+    /// Copies `text` and a NUL, or nothing for the length query.
+    ///
+    /// # Errors
+    /// [`WL_ERR_CAPACITY`] when they do not fit; nothing is written then.
+    pub(crate) fn write(self, text: &str) -> Result<(), wl_status> {
+        let Some(mut buf) = self.0 else {
+            return Ok(());
         };
+        buf.room_for(text.len() + 1)?;
+        for (i, b) in text.bytes().chain([0]).enumerate() {
+            buf.write(i, b)?;
+        }
+        Ok(())
     }
-    if capacity <= text.len() {
-        return Err(WL_ERR_CAPACITY);
-    }
-    // SAFETY: buf has capacity ≥ len + 1 writable bytes; the source is a
-    // separate Rust string.
-    unsafe {
-        core::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), text.len());
-        buf.add(text.len()).write(0);
-    }
-    Ok(())
 }
 
 /// Preset names as C strings, in `Preset::ALL` order (a test compares them).
@@ -642,12 +670,10 @@ pub unsafe extern "C" fn wl_precision_from_name(
     out: *mut wl_precision,
 ) -> wl_status {
     guard(|| {
-        need(out)?;
-        // SAFETY: forwarded from the caller.
-        let name = unsafe { c_str(name) }?;
+        // SAFETY: this function's contract.
+        let (name, out) = unsafe { (text(name)?, Out::new(out)?) };
         let p = Precision::from_name(name).ok_or(WL_ERR_UNKNOWN_NAME)?;
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out, p as u32) }
+        out.write(p as u32)
     })
 }
 

@@ -12,9 +12,10 @@ use core::ffi::c_char;
 use wattledger_core::ina3221::board::{BOARDS, Role};
 use wattledger_core::ina3221::{self, Channel, Config, Ina3221Error, IngestError, Reading};
 
-use crate::meter::{meter_obj, meter_status};
+use crate::guard;
+use crate::meter::{meter, meter_status};
+use crate::ptr::{Out, put_str};
 use crate::status::*;
-use crate::{guard, put_str, write_out};
 
 /// Configuration register address.
 pub const WL_INA3221_REG_CONFIG: u8 = 0x00;
@@ -111,8 +112,9 @@ fn register_status(e: Ina3221Error) -> wl_status {
 /// Decodes one channel's registers for a shunt of `shunt_micro_ohms` µΩ.
 ///
 /// # Errors
-/// [`WL_ERR_NULL_POINTER`], [`WL_ERR_ZERO`] (shunt), [`WL_ERR_NOT_READY`]
-/// (CVRF clear), [`WL_ERR_BAD_REGISTER`], [`WL_ERR_REGISTER_RANGE`].
+/// The registers first: [`WL_ERR_ZERO`] (shunt), [`WL_ERR_NOT_READY`]
+/// (CVRF clear), [`WL_ERR_BAD_REGISTER`], [`WL_ERR_REGISTER_RANGE`],
+/// [`WL_ERR_OVERFLOW`]; then [`WL_ERR_NULL_POINTER`] (`out`).
 ///
 /// # Safety
 /// `out` is NULL or writable.
@@ -125,7 +127,6 @@ pub unsafe extern "C" fn wl_ina3221_decode(
     out: *mut wl_ina3221_measurement,
 ) -> wl_status {
     guard(|| {
-        crate::need(out)?;
         let m = Reading {
             mask_enable,
             shunt,
@@ -133,14 +134,13 @@ pub unsafe extern "C" fn wl_ina3221_decode(
         }
         .decode(shunt_micro_ohms)
         .map_err(register_status)?;
-        let c = wl_ina3221_measurement {
+        // SAFETY: this function's contract.
+        unsafe { Out::new(out)? }.write(wl_ina3221_measurement {
             shunt_uv: m.shunt_uv,
             bus_mv: m.bus_mv,
             current_ua: m.current_ua,
             power_mw: m.power_mw,
-        };
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out, c) }
+        })
     })
 }
 
@@ -177,7 +177,7 @@ pub extern "C" fn wl_ina3221_channel_enabled(config: u16, channel: u32) -> u32 {
 /// [`WL_ERR_TIME_WENT_BACK`].
 ///
 /// # Safety
-/// `m` is NULL, a meter handle from this library, or 8 readable bytes.
+/// No other thread ends `m` during the call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_meter_ingest_ina3221(
     m: *mut crate::wl_meter,
@@ -188,8 +188,7 @@ pub unsafe extern "C" fn wl_meter_ingest_ina3221(
     shunt_micro_ohms: u32,
 ) -> wl_status {
     guard(|| {
-        // SAFETY: forwarded from the caller.
-        let meter = unsafe { meter_obj(m) }?;
+        let mut meter = meter(m)?;
         let reading = Reading {
             mask_enable,
             shunt,
@@ -208,17 +207,16 @@ pub unsafe extern "C" fn wl_meter_ingest_ina3221(
 /// Number of monitored rails of board `board` (a `WL_JETSON_*` index).
 ///
 /// # Errors
-/// [`WL_ERR_NULL_POINTER`], [`WL_ERR_OUT_OF_RANGE`] (no such board).
+/// [`WL_ERR_OUT_OF_RANGE`] (no such board), [`WL_ERR_NULL_POINTER`].
 ///
 /// # Safety
 /// `out` is NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_jetson_rail_count(board: u32, out: *mut u32) -> wl_status {
     guard(|| {
-        crate::need(out)?;
         let b = BOARDS.get(board as usize).ok_or(WL_ERR_OUT_OF_RANGE)?;
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out, b.rails.len() as u32) }
+        // SAFETY: this function's contract.
+        unsafe { Out::new(out)? }.write(b.rails.len() as u32)
     })
 }
 
@@ -227,7 +225,7 @@ pub unsafe extern "C" fn wl_jetson_rail_count(board: u32, out: *mut u32) -> wl_s
 /// board's total: never a rail and its own part.
 ///
 /// # Errors
-/// [`WL_ERR_NULL_POINTER`], [`WL_ERR_OUT_OF_RANGE`] (no such board or rail).
+/// [`WL_ERR_OUT_OF_RANGE`] (no such board or rail), [`WL_ERR_NULL_POINTER`].
 ///
 /// # Safety
 /// `out` is NULL or writable.
@@ -238,7 +236,6 @@ pub unsafe extern "C" fn wl_jetson_rail(
     out: *mut wl_jetson_rail_info,
 ) -> wl_status {
     guard(|| {
-        crate::need(out)?;
         let b = BOARDS.get(board as usize).ok_or(WL_ERR_OUT_OF_RANGE)?;
         let index = rail as usize;
         let r = b.rails.get(index).ok_or(WL_ERR_OUT_OF_RANGE)?;
@@ -259,8 +256,8 @@ pub unsafe extern "C" fn wl_jetson_rail(
             in_total: u32::from(b.total_rails().any(|(i, _)| i == index)),
         };
         put_str(&mut c.name, r.name)?;
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out, c) }
+        // SAFETY: this function's contract.
+        unsafe { Out::new(out)? }.write(c)
     })
 }
 

@@ -5,14 +5,13 @@ use core::mem::{align_of, size_of};
 
 use wattledger_core::meter::{
     Meter, MeterConfig, MeterError, Method, MigContext, PROFILE_CAPACITY, Sample, UUID_CAPACITY,
-    WINDOW_NAME_CAPACITY, WindowKey, WindowRef, WindowReport,
+    WINDOW_NAME_CAPACITY, WindowFlags, WindowKey, WindowRef, WindowReport,
 };
 
-use crate::handle::{
-    Storage, TAG_METER, Tagged, check, free_heap, place, release_in_place, storage_for,
-};
+use crate::guard;
+use crate::handle::{self, Entered, Exclusive, Kind, Object};
+use crate::ptr::{Out, OutSized, Versioned, opt_text, put_str, read_in, text};
 use crate::status::*;
-use crate::{c_str, c_str_opt, guard, need, put_str, read_sized, write_out};
 
 /// Windows a meter made by this library can hold open at once.
 pub const WL_WINDOW_CAPACITY: usize = 32;
@@ -63,7 +62,25 @@ pub const WL_WINDOW_MIG_PARENT_ENERGY: u32 = 32;
 /// Window flag: the window began before the first sample.
 pub const WL_WINDOW_LATE_START: u32 = 64;
 
-/// How a meter judges its samples, and whose power it measures (input struct).
+// The bits C sees are the core's bits, passed through unchanged.
+const _: () = assert!(WL_WINDOW_COUNTER_RESET == WindowFlags::COUNTER_RESET.bits());
+const _: () = assert!(WL_WINDOW_GAP == WindowFlags::GAP.bits());
+const _: () =
+    assert!(WL_WINDOW_SHORTER_THAN_UPDATE_PERIOD == WindowFlags::SHORTER_THAN_UPDATE_PERIOD.bits());
+const _: () = assert!(WL_WINDOW_DEVICE_LOST == WindowFlags::DEVICE_LOST.bits());
+const _: () = assert!(WL_WINDOW_BELOW_BASELINE == WindowFlags::BELOW_BASELINE.bits());
+const _: () = assert!(WL_WINDOW_MIG_PARENT_ENERGY == WindowFlags::MIG_PARENT_ENERGY.bits());
+const _: () = assert!(WL_WINDOW_LATE_START == WindowFlags::LATE_START.bits());
+
+/// `sizeof(wl_meter_config)` in ABI 1.0 (64-bit targets): the least `struct_size` accepted.
+pub const WL_METER_CONFIG_SIZE_V1: u32 = 64;
+/// `sizeof(wl_sample)` in ABI 1.0: the least `struct_size` accepted.
+pub const WL_SAMPLE_SIZE_V1: u32 = 40;
+/// `sizeof(wl_window_report)` in ABI 1.0: the least `struct_size` accepted.
+pub const WL_WINDOW_REPORT_SIZE_V1: u32 = 344;
+
+/// How a meter judges its samples, and whose power it measures (input
+/// struct, versioned: see [`WL_METER_CONFIG_SIZE_V1`]).
 ///
 /// Booleans are `uint32_t`. Text pointers may be NULL (empty) and are
 /// copied.
@@ -94,7 +111,8 @@ pub struct wl_meter_config {
     pub profile: *const c_char,
 }
 
-/// One reading (input struct). Booleans are `uint32_t`.
+/// One reading (input struct, versioned: see [`WL_SAMPLE_SIZE_V1`]).
+/// Booleans are `uint32_t`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct wl_sample {
@@ -116,28 +134,63 @@ pub struct wl_sample {
     pub gated_units: u32,
 }
 
-/// A closed window (output struct).
+// SAFETY: repr(C), struct_size first; numbers and raw pointers only.
+unsafe impl Versioned for wl_meter_config {
+    const SIZE_V1: u32 = WL_METER_CONFIG_SIZE_V1;
+    /// As [`wl_meter_config_init`] writes it.
+    fn defaults() -> Self {
+        let d = MeterConfig::default();
+        wl_meter_config {
+            struct_size: WL_METER_CONFIG_SIZE_V1,
+            has_idle_baseline: 0,
+            max_gap_ns: d.max_gap_ns,
+            update_period_ns: d.update_period_ns,
+            idle_baseline_mw: 0,
+            has_total_units: 0,
+            total_units: 0,
+            is_mig: 0,
+            device_uuid: core::ptr::null(),
+            parent_uuid: core::ptr::null(),
+            profile: core::ptr::null(),
+        }
+    }
+}
+
+// SAFETY: repr(C), struct_size first; numbers only.
+unsafe impl Versioned for wl_sample {
+    const SIZE_V1: u32 = WL_SAMPLE_SIZE_V1;
+    /// A sample at t = 0 with no reading.
+    fn defaults() -> Self {
+        wl_sample {
+            struct_size: WL_SAMPLE_SIZE_V1,
+            has_energy: 0,
+            t_ns: 0,
+            energy_mj: 0,
+            has_power: 0,
+            power_mw: 0,
+            has_gated_units: 0,
+            gated_units: 0,
+        }
+    }
+}
+
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(size_of::<wl_meter_config>() == WL_METER_CONFIG_SIZE_V1 as usize);
+const _: () = assert!(size_of::<wl_sample>() == WL_SAMPLE_SIZE_V1 as usize);
+const _: () = assert!(size_of::<wl_window_report>() == WL_WINDOW_REPORT_SIZE_V1 as usize);
+
+/// A closed window (output struct, versioned: set `struct_size` to
+/// `sizeof(wl_window_report)` before the call).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct wl_window_report {
+    /// Set by the caller to `sizeof(wl_window_report)`; the library writes
+    /// no more and sets it to the bytes written.
+    pub struct_size: u32,
     /// 1 when the window has a name (`name`), 0 when a number (`number`).
     pub is_named: u32,
     /// The window's number.
     pub number: u32,
-    /// The window's name, NUL-terminated.
-    pub name: [c_char; WL_WINDOW_NAME_BUFFER],
-    /// Start, ns.
-    pub start_ns: u64,
-    /// End, ns.
-    pub end_ns: u64,
-    /// `end_ns − start_ns`.
-    pub duration_ns: u64,
-    /// Time covered by data, ns.
-    pub covered_ns: u64,
-    /// Energy, J.
-    pub energy_j: f64,
-    /// `covered_ns / duration_ns`.
-    pub coverage: f64,
     /// A `WL_METHOD_*` value.
     pub method: wl_method,
     /// `WL_WINDOW_*` bits.
@@ -150,22 +203,38 @@ pub struct wl_window_report {
     pub has_power_estimate: u32,
     /// Whether `idle_j`/`dynamic_j` are set.
     pub has_split: u32,
+    /// Whether the unit-seconds are set.
+    pub has_units: u32,
+    /// Whether the device is a MIG instance (energy is the parent's).
+    pub is_mig: u32,
+    /// Reserved (0).
+    pub reserved: u32,
+    /// Start, ns.
+    pub start_ns: u64,
+    /// End, ns.
+    pub end_ns: u64,
+    /// `end_ns − start_ns`.
+    pub duration_ns: u64,
+    /// Time covered by data, ns.
+    pub covered_ns: u64,
+    /// Energy, J.
+    pub energy_j: f64,
+    /// `covered_ns / duration_ns`.
+    pub coverage: f64,
     /// Power × duration estimate, J.
     pub power_estimate_j: f64,
     /// Idle baseline × covered time, J.
     pub idle_j: f64,
     /// Energy above the baseline, J.
     pub dynamic_j: f64,
-    /// Whether the unit-seconds are set.
-    pub has_units: u32,
-    /// Whether the device is a MIG instance (energy is the parent's).
-    pub is_mig: u32,
     /// Gated unit-seconds.
     pub gated_unit_s: f64,
     /// Powered unit-seconds.
     pub powered_unit_s: f64,
     /// Time the gating state was known, s.
     pub known_s: f64,
+    /// The window's name, NUL-terminated.
+    pub name: [c_char; WL_WINDOW_NAME_BUFFER],
     /// UUID of the measured device.
     pub device_uuid: [c_char; WL_UUID_BUFFER],
     /// UUID of the parent GPU.
@@ -174,29 +243,66 @@ pub struct wl_window_report {
     pub profile: [c_char; WL_PROFILE_BUFFER],
 }
 
+// SAFETY: repr(C), struct_size first; numbers and char arrays only.
+unsafe impl Versioned for wl_window_report {
+    const SIZE_V1: u32 = WL_WINDOW_REPORT_SIZE_V1;
+    fn defaults() -> Self {
+        wl_window_report {
+            struct_size: WL_WINDOW_REPORT_SIZE_V1,
+            is_named: 0,
+            number: 0,
+            method: WL_METHOD_UNMEASURED,
+            flags: 0,
+            counter_resets: 0,
+            gaps: 0,
+            has_power_estimate: 0,
+            has_split: 0,
+            has_units: 0,
+            is_mig: 0,
+            reserved: 0,
+            start_ns: 0,
+            end_ns: 0,
+            duration_ns: 0,
+            covered_ns: 0,
+            energy_j: 0.0,
+            coverage: 0.0,
+            power_estimate_j: 0.0,
+            idle_j: 0.0,
+            dynamic_j: 0.0,
+            gated_unit_s: 0.0,
+            powered_unit_s: 0.0,
+            known_s: 0.0,
+            name: [0; WL_WINDOW_NAME_BUFFER],
+            device_uuid: [0; WL_UUID_BUFFER],
+            parent_uuid: [0; WL_UUID_BUFFER],
+            profile: [0; WL_PROFILE_BUFFER],
+        }
+    }
+}
+
 /// A meter (opaque). Made by [`wl_meter_init`] or [`wl_meter_new`].
 #[derive(Debug)]
 pub struct wl_meter {
     _private: [u8; 0],
 }
 
-#[repr(C)]
-struct MeterObj {
-    tag: u64,
-    heap: bool,
-    meter: Meter<WL_WINDOW_CAPACITY>,
+/// What a meter handle refers to.
+pub(crate) struct MeterObj {
+    meter: Exclusive<Meter<WL_WINDOW_CAPACITY>>,
 }
 
-// SAFETY: `#[repr(C)]` with the u64 tag first.
-unsafe impl Tagged for MeterObj {
-    const TAG: u64 = TAG_METER;
-
-    unsafe fn storage(p: *const Self) -> Storage {
-        // SAFETY: the caller says a MeterObj lives at `p`. Meters never
-        // call out, so no call is ever running inside one.
-        let heap = unsafe { (*p).heap };
-        Storage { heap, busy: false }
+impl Object for MeterObj {
+    const KIND: Kind = Kind::Meter;
+    fn busy(&self) -> bool {
+        self.meter.is_busy()
     }
+}
+
+/// The meter behind `m` (the one way there), held for the call.
+pub(crate) fn meter<'a>(
+    m: *const wl_meter,
+) -> Result<Entered<'a, Meter<WL_WINDOW_CAPACITY>>, wl_status> {
+    handle::get::<MeterObj, _>(m)?.meter.enter()
 }
 
 pub(crate) fn meter_status(e: MeterError) -> wl_status {
@@ -212,9 +318,6 @@ pub(crate) fn meter_status(e: MeterError) -> wl_status {
 
 pub(crate) fn window_report(r: &WindowReport) -> Result<wl_window_report, wl_status> {
     let mut out = wl_window_report {
-        is_named: 0,
-        number: 0,
-        name: [0; WL_WINDOW_NAME_BUFFER],
         start_ns: r.start_ns,
         end_ns: r.end_ns,
         duration_ns: r.duration_ns,
@@ -240,9 +343,7 @@ pub(crate) fn window_report(r: &WindowReport) -> Result<wl_window_report, wl_sta
         gated_unit_s: r.units.map_or(0.0, |u| u.gated_unit_s),
         powered_unit_s: r.units.map_or(0.0, |u| u.powered_unit_s),
         known_s: r.units.map_or(0.0, |u| u.known_s),
-        device_uuid: [0; WL_UUID_BUFFER],
-        parent_uuid: [0; WL_UUID_BUFFER],
-        profile: [0; WL_PROFILE_BUFFER],
+        ..wl_window_report::defaults()
     };
     match &r.key {
         WindowKey::Name(n) => {
@@ -257,30 +358,37 @@ pub(crate) fn window_report(r: &WindowReport) -> Result<wl_window_report, wl_sta
     Ok(out)
 }
 
+/// A new meter object from a configuration.
+///
 /// # Safety
-/// Text pointers in `c` are NULL or NUL-terminated.
-unsafe fn parse_config(c: &wl_meter_config) -> Result<(MeterConfig, MigContext), wl_status> {
-    // SAFETY: forwarded from the caller.
-    let device = unsafe { c_str_opt(c.device_uuid) }?.unwrap_or("");
-    // SAFETY: forwarded from the caller.
-    let parent = unsafe { c_str_opt(c.parent_uuid) }?.unwrap_or("");
-    // SAFETY: forwarded from the caller.
-    let profile = unsafe { c_str_opt(c.profile) }?.unwrap_or("");
+/// `config` is NULL or has `config->struct_size` readable bytes, with text
+/// pointers NULL or NUL-terminated.
+unsafe fn make(config: *const wl_meter_config) -> Result<MeterObj, wl_status> {
+    // SAFETY: the caller's promise.
+    let c = unsafe { read_in(config)? };
+    // SAFETY: the caller's promise about the text pointers.
+    let (device, parent, profile) = unsafe {
+        (
+            opt_text(c.device_uuid)?.unwrap_or(""),
+            opt_text(c.parent_uuid)?.unwrap_or(""),
+            opt_text(c.profile)?.unwrap_or(""),
+        )
+    };
     let mig = if c.is_mig != 0 {
         MigContext::instance(device, parent, profile)
     } else {
         MigContext::whole_gpu(device)
     }
     .map_err(meter_status)?;
-    Ok((
-        MeterConfig {
-            max_gap_ns: c.max_gap_ns,
-            update_period_ns: c.update_period_ns,
-            idle_baseline_mw: (c.has_idle_baseline != 0).then_some(c.idle_baseline_mw),
-            total_units: (c.has_total_units != 0).then_some(c.total_units),
-        },
-        mig,
-    ))
+    let cfg = MeterConfig {
+        max_gap_ns: c.max_gap_ns,
+        update_period_ns: c.update_period_ns,
+        idle_baseline_mw: (c.has_idle_baseline != 0).then_some(c.idle_baseline_mw),
+        total_units: (c.has_total_units != 0).then_some(c.total_units),
+    };
+    Ok(MeterObj {
+        meter: Exclusive::new(Meter::new(cfg, mig)),
+    })
 }
 
 /// Fills `out` with the default configuration: 1 s maximum gap, 100 ms
@@ -294,22 +402,9 @@ unsafe fn parse_config(c: &wl_meter_config) -> Result<(MeterConfig, MigContext),
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_meter_config_init(out: *mut wl_meter_config) -> wl_status {
     guard(|| {
-        let d = MeterConfig::default();
-        let c = wl_meter_config {
-            struct_size: size_of::<wl_meter_config>() as u32,
-            has_idle_baseline: 0,
-            max_gap_ns: d.max_gap_ns,
-            update_period_ns: d.update_period_ns,
-            idle_baseline_mw: 0,
-            has_total_units: 0,
-            total_units: 0,
-            is_mig: 0,
-            device_uuid: core::ptr::null(),
-            parent_uuid: core::ptr::null(),
-            profile: core::ptr::null(),
-        };
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out, c) }
+        // SAFETY: this function's contract.
+        let out = unsafe { Out::new(out)? };
+        out.write(wl_meter_config::defaults())
     })
 }
 
@@ -329,9 +424,11 @@ pub extern "C" fn wl_meter_align() -> usize {
 /// to [`wl_meter_align`], valid until [`wl_meter_release`]).
 ///
 /// # Errors
-/// [`WL_ERR_NULL_POINTER`], [`WL_ERR_STORAGE_TOO_SMALL`],
-/// [`WL_ERR_STORAGE_MISALIGNED`], [`WL_ERR_STRUCT_SIZE`],
-/// [`WL_ERR_BAD_UTF8`], [`WL_ERR_NAME_TOO_LONG`] (a UUID or profile).
+/// In this order: for `config` [`WL_ERR_NULL_POINTER`],
+/// [`WL_ERR_STRUCT_SIZE`], [`WL_ERR_BAD_UTF8`], [`WL_ERR_NAME_TOO_LONG`] (a
+/// UUID or profile); for `memory` [`WL_ERR_NULL_POINTER`],
+/// [`WL_ERR_STORAGE_TOO_SMALL`], [`WL_ERR_STORAGE_MISALIGNED`];
+/// [`WL_ERR_NULL_POINTER`] (`out`); [`WL_ERR_TOO_MANY_OBJECTS`].
 ///
 /// # Safety
 /// `memory` is NULL or has `len` writable bytes; `config` is NULL or has
@@ -345,20 +442,12 @@ pub unsafe extern "C" fn wl_meter_init(
     out: *mut *mut wl_meter,
 ) -> wl_status {
     guard(|| {
-        need(out)?;
-        let p = storage_for::<MeterObj>(memory, len)?;
-        // SAFETY: forwarded from the caller.
-        let c = unsafe { read_sized(config) }?;
-        // SAFETY: forwarded from the caller.
-        let (cfg, mig) = unsafe { parse_config(&c) }?;
-        let obj = MeterObj {
-            tag: TAG_METER,
-            heap: false,
-            meter: Meter::new(cfg, mig),
-        };
-        // SAFETY: `p` is from `storage_for`; `out` is forwarded from the
-        // caller.
-        unsafe { place(p, obj, out) }
+        // SAFETY: this function's contract.
+        let obj = unsafe { make(config)? };
+        let storage = handle::storage_for::<MeterObj>(memory, len)?;
+        // SAFETY: this function's contract; `storage` is the caller's
+        // memory, checked, and the library's until the release.
+        unsafe { Out::new(out)?.write(handle::place(storage, obj)?) }
     })
 }
 
@@ -366,7 +455,7 @@ pub unsafe extern "C" fn wl_meter_init(
 ///
 /// # Errors
 /// As [`wl_meter_init`] without the storage errors; [`WL_ERR_NOT_SUPPORTED`]
-/// without `std`.
+/// without `std`, after the checks.
 ///
 /// # Safety
 /// As [`wl_meter_init`].
@@ -376,64 +465,23 @@ pub unsafe extern "C" fn wl_meter_new(
     out: *mut *mut wl_meter,
 ) -> wl_status {
     guard(|| {
-        need(out)?;
-        // SAFETY: forwarded from the caller.
-        let c = unsafe { read_sized(config) }?;
-        // SAFETY: forwarded from the caller.
-        let (cfg, mig) = unsafe { parse_config(&c) }?;
-        #[cfg(feature = "std")]
-        {
-            let obj = MeterObj {
-                tag: TAG_METER,
-                heap: true,
-                meter: Meter::new(cfg, mig),
-            };
-            // SAFETY: forwarded from the caller.
-            unsafe { crate::handle::place_on_heap(obj, out) }
-        }
-        #[cfg(not(feature = "std"))]
-        {
-            let _ = (cfg, mig);
-            Err(WL_ERR_NOT_SUPPORTED)
-        }
+        // SAFETY: this function's contract.
+        let (obj, out) = unsafe { (make(config)?, Out::new(out)?) };
+        out.write(handle::place_on_heap(obj)?)
     })
-}
-
-/// # Safety
-/// `m` is NULL, a handle from this library, or 8 readable bytes.
-unsafe fn obj<'a>(m: *mut wl_meter) -> Result<&'a mut MeterObj, wl_status> {
-    // SAFETY: forwarded from the caller.
-    unsafe { check(m.cast_const(), TAG_METER) }?;
-    // SAFETY: the tag says a MeterObj lives here; meters never call out,
-    // so no other reference to it exists during the call.
-    Ok(unsafe { &mut *m.cast::<MeterObj>() })
-}
-
-/// The meter behind handle `m`, for entry points of other modules
-/// (`wl_meter_ingest_ina3221`).
-///
-/// # Safety
-/// As [`obj`].
-pub(crate) unsafe fn meter_obj<'a>(
-    m: *mut wl_meter,
-) -> Result<&'a mut Meter<WL_WINDOW_CAPACITY>, wl_status> {
-    // SAFETY: forwarded from the caller.
-    unsafe { obj(m) }.map(|o| &mut o.meter)
 }
 
 /// Frees a meter made by [`wl_meter_new`].
 ///
 /// # Errors
 /// [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`] (freed already or not a
-/// meter), [`WL_ERR_WRONG_STORAGE`] (use [`wl_meter_release`]),
-/// [`WL_ERR_NOT_SUPPORTED`] without `std`.
+/// meter), [`WL_ERR_WRONG_STORAGE`] (use [`wl_meter_release`]).
 ///
 /// # Safety
-/// `m` is NULL or a handle from this library (live or freed).
+/// No other call may be using `m`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_meter_free(m: *mut wl_meter) -> wl_status {
-    // SAFETY: forwarded from the caller.
-    guard(|| unsafe { free_heap(m.cast::<MeterObj>()) })
+    guard(|| handle::free::<MeterObj, _>(m))
 }
 
 /// Ends a meter made by [`wl_meter_init`]; the storage is the caller's again.
@@ -442,11 +490,10 @@ pub unsafe extern "C" fn wl_meter_free(m: *mut wl_meter) -> wl_status {
 /// [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_WRONG_STORAGE`].
 ///
 /// # Safety
-/// `m` is NULL, a handle from this library, or 8 readable bytes.
+/// No other call may be using `m`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_meter_release(m: *mut wl_meter) -> wl_status {
-    // SAFETY: forwarded from the caller.
-    guard(|| unsafe { release_in_place(m.cast::<MeterObj>()) })
+    guard(|| handle::release::<MeterObj, _>(m))
 }
 
 /// Feeds one sample.
@@ -457,17 +504,14 @@ pub unsafe extern "C" fn wl_meter_release(m: *mut wl_meter) -> wl_status {
 /// [`WL_ERR_GATED_EXCEEDS_TOTAL`].
 ///
 /// # Safety
-/// `m` as for [`wl_meter_release`]; `sample` is NULL or has
-/// `sample->struct_size` readable bytes.
+/// `sample` is NULL or has `sample->struct_size` readable bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_meter_ingest(m: *mut wl_meter, sample: *const wl_sample) -> wl_status {
     guard(|| {
-        need(m)?;
-        // SAFETY: forwarded from the caller.
-        let s = unsafe { read_sized(sample) }?;
-        // SAFETY: forwarded from the caller.
-        let o = unsafe { obj(m) }?;
-        o.meter
+        let mut meter = meter(m)?;
+        // SAFETY: this function's contract.
+        let s = unsafe { read_in(sample)? };
+        meter
             .ingest(Sample {
                 t_ns: s.t_ns,
                 energy_mj: (s.has_energy != 0).then_some(s.energy_mj),
@@ -484,48 +528,51 @@ pub unsafe extern "C" fn wl_meter_ingest(m: *mut wl_meter, sample: *const wl_sam
 /// [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`].
 ///
 /// # Safety
-/// `m` as for [`wl_meter_release`].
+/// No other thread ends `m` during the call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_meter_mark_device_lost(m: *mut wl_meter) -> wl_status {
     guard(|| {
-        // SAFETY: forwarded from the caller.
-        let o = unsafe { obj(m) }?;
-        o.meter.mark_device_lost();
+        meter(m)?.mark_device_lost();
         Ok(())
     })
 }
 
-/// # Safety
-/// `name` is NULL or NUL-terminated.
-unsafe fn key<'a>(name: *const c_char) -> Result<WindowRef<'a>, wl_status> {
-    // SAFETY: forwarded from the caller.
-    let n = unsafe { c_str(name) }?;
-    Ok(WindowRef::Name(n))
+/// Begins a window at the latest sample.
+fn begin(m: *const wl_meter, k: Result<WindowRef<'_>, wl_status>) -> Result<(), wl_status> {
+    let mut meter = meter(m)?;
+    meter.begin(k?).map_err(meter_status)
 }
 
-fn begin(o: &mut MeterObj, k: WindowRef<'_>) -> Result<(), wl_status> {
-    o.meter.begin(k).map_err(meter_status)
-}
-
+/// Ends (or with `peek`, reports on) a window and writes its report.
+///
 /// # Safety
-/// `out` is NULL or writable.
+/// `out` is NULL or has `out->struct_size` writable bytes, `struct_size` set.
 unsafe fn end(
-    o: &mut MeterObj,
-    k: WindowRef<'_>,
+    m: *const wl_meter,
+    k: Result<WindowRef<'_>, wl_status>,
     peek: bool,
     out: *mut wl_window_report,
 ) -> Result<(), wl_status> {
-    need(out)?;
+    let mut meter = meter(m)?;
+    let k = k?;
+    // SAFETY: the caller's promise.
+    let out = unsafe { OutSized::new(out)? };
     // Convert a peek first so that a conversion failure cannot lose a window.
-    let r = o.meter.peek(k).map_err(meter_status)?;
-    let mut c = window_report(&r)?;
+    let mut c = window_report(&meter.peek(k).map_err(meter_status)?)?;
     if !peek {
-        let r = o.meter.end(k).map_err(meter_status)?;
         // The same texts converted a moment ago, so this cannot fail.
-        c = window_report(&r)?;
+        c = window_report(&meter.end(k).map_err(meter_status)?)?;
     }
-    // SAFETY: forwarded from the caller.
-    unsafe { write_out(out, c) }
+    out.write(c)
+}
+
+/// The window called `name`.
+///
+/// # Safety
+/// `name` is NULL or NUL-terminated.
+unsafe fn named<'a>(name: *const c_char) -> Result<WindowRef<'a>, wl_status> {
+    // SAFETY: the caller's promise.
+    unsafe { text(name) }.map(WindowRef::Name)
 }
 
 /// Begins the window `name` at the latest sample.
@@ -536,15 +583,11 @@ unsafe fn end(
 /// [`WL_ERR_TOO_MANY_WINDOWS`].
 ///
 /// # Safety
-/// `m` as for [`wl_meter_release`]; `name` is NULL or NUL-terminated.
+/// `name` is NULL or NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_meter_begin(m: *mut wl_meter, name: *const c_char) -> wl_status {
-    guard(|| {
-        // SAFETY: forwarded from the caller.
-        let k = unsafe { key(name) }?;
-        // SAFETY: forwarded from the caller.
-        begin(unsafe { obj(m) }?, k)
-    })
+    // SAFETY: this function's contract.
+    guard(|| begin(m, unsafe { named(name) }))
 }
 
 /// Begins the numbered window `number` (a different window from any name).
@@ -554,50 +597,47 @@ pub unsafe extern "C" fn wl_meter_begin(m: *mut wl_meter, name: *const c_char) -
 /// [`WL_ERR_WINDOW_ALREADY_OPEN`], [`WL_ERR_TOO_MANY_WINDOWS`].
 ///
 /// # Safety
-/// `m` as for [`wl_meter_release`].
+/// No other thread ends `m` during the call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_meter_begin_id(m: *mut wl_meter, number: u32) -> wl_status {
-    // SAFETY: forwarded from the caller.
-    guard(|| begin(unsafe { obj(m) }?, WindowRef::Number(number)))
+    guard(|| begin(m, Ok(WindowRef::Number(number))))
 }
 
 /// Ends the window `name` at the latest sample and writes its report.
 ///
 /// # Errors
 /// [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BAD_UTF8`],
-/// [`WL_ERR_WINDOW_NOT_OPEN`]; the window stays open on error.
+/// [`WL_ERR_STRUCT_SIZE`] (`out->struct_size`), [`WL_ERR_WINDOW_NOT_OPEN`];
+/// the window stays open on error.
 ///
 /// # Safety
-/// `m` as for [`wl_meter_release`]; `name` NUL-terminated; `out` writable.
+/// `name` NUL-terminated; `out` has `out->struct_size` writable bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_meter_end(
     m: *mut wl_meter,
     name: *const c_char,
     out: *mut wl_window_report,
 ) -> wl_status {
-    guard(|| {
-        // SAFETY: forwarded from the caller.
-        let k = unsafe { key(name) }?;
-        // SAFETY: forwarded from the caller.
-        unsafe { end(obj(m)?, k, false, out) }
-    })
+    // SAFETY: this function's contract.
+    guard(|| unsafe { end(m, named(name), false, out) })
 }
 
 /// Ends the numbered window `number`; as [`wl_meter_end`].
 ///
 /// # Errors
-/// [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_WINDOW_NOT_OPEN`].
+/// [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_STRUCT_SIZE`],
+/// [`WL_ERR_WINDOW_NOT_OPEN`].
 ///
 /// # Safety
-/// `m` as for [`wl_meter_release`]; `out` writable.
+/// `out` has `out->struct_size` writable bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_meter_end_id(
     m: *mut wl_meter,
     number: u32,
     out: *mut wl_window_report,
 ) -> wl_status {
-    // SAFETY: forwarded from the caller.
-    guard(|| unsafe { end(obj(m)?, WindowRef::Number(number), false, out) })
+    // SAFETY: this function's contract.
+    guard(|| unsafe { end(m, Ok(WindowRef::Number(number)), false, out) })
 }
 
 /// Reports on the open window `name` so far, leaving it open.
@@ -613,10 +653,6 @@ pub unsafe extern "C" fn wl_meter_peek(
     name: *const c_char,
     out: *mut wl_window_report,
 ) -> wl_status {
-    guard(|| {
-        // SAFETY: forwarded from the caller.
-        let k = unsafe { key(name) }?;
-        // SAFETY: forwarded from the caller.
-        unsafe { end(obj(m)?, k, true, out) }
-    })
+    // SAFETY: this function's contract.
+    guard(|| unsafe { end(m, named(name), true, out) })
 }

@@ -11,8 +11,9 @@ use wattledger_core::mig::{
 };
 
 use crate::meter::{WL_PROFILE_BUFFER, WL_UUID_BUFFER};
+use crate::ptr::{InArray, Out, OutArray, Versioned, opt_text, put_str, text};
 use crate::status::*;
-use crate::{c_str, c_str_opt, finite_non_negative, guard, need, put_str, write_out};
+use crate::{float_status, guard};
 
 /// Most results one [`wl_mig_check`] call takes (the check runs without a heap).
 pub const WL_MIG_MAX_RESULTS: usize = 64;
@@ -20,6 +21,15 @@ pub const WL_MIG_MAX_RESULTS: usize = 64;
 pub const WL_MIG_MESSAGE_BUFFER: usize = 640;
 /// Size of a catalog GPU name buffer, NUL included.
 pub const WL_MIG_GPU_NAME_BUFFER: usize = 64;
+/// `sizeof(wl_mig_result)` in ABI 1.0 (64-bit targets): the least `struct_size` accepted.
+pub const WL_MIG_RESULT_SIZE_V1: u32 = 88;
+/// `sizeof(wl_mig_warning)` in ABI 1.0: the least `struct_size` accepted.
+pub const WL_MIG_WARNING_SIZE_V1: u32 = 688;
+
+/// NVML's architecture number for "unknown" (`NVML_DEVICE_ARCH_UNKNOWN`).
+pub const WL_ARCHITECTURE_UNKNOWN: u32 = 0xffff_ffff;
+
+const _: () = assert!(WL_ARCHITECTURE_UNKNOWN == Architecture::NVML_UNKNOWN);
 
 /// Whether a GPU can run MIG (a `WL_MIG_*` support value).
 pub type wl_mig_support = u32;
@@ -112,8 +122,9 @@ pub struct wl_mig_profile_spec {
     pub sm_count: u32,
 }
 
-/// One measured result for [`wl_mig_check`] (input struct). Text pointers
-/// are borrowed for the call; `parent_gpu_uuid` and `profile` may be NULL.
+/// One measured result for [`wl_mig_check`] (input struct, versioned: see
+/// [`WL_MIG_RESULT_SIZE_V1`]). Text pointers are borrowed for the call;
+/// `parent_gpu_uuid` and `profile` may be NULL.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct wl_mig_result {
@@ -146,18 +157,20 @@ pub struct wl_mig_result {
     pub activity: f64,
 }
 
-/// One warning (output struct).
+/// One warning (output struct, versioned: set `struct_size` in the first
+/// element of the array to `sizeof(wl_mig_warning)`; it is the stride).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct wl_mig_warning {
+    /// Set by the caller in the first element (the array's stride); the
+    /// library writes no more per element and sets it to the bytes written.
+    pub struct_size: u32,
     /// The code's number: `n` of `WL-MIG-00n`, never reused.
     pub code: u32,
     /// 0 info, 1 warning, 2 error.
     pub severity: u32,
     /// `WL-MIG-002`: the most results of one parent overlapping at once; else 0.
     pub overcount_factor: u32,
-    /// Reserved (0).
-    pub reserved: u32,
     /// `WL-MIG-007`: the estimated fraction of the parent's energy; else 0.
     pub fraction: f64,
     /// `WL-MIG-007`: the estimated share, J; else 0.
@@ -186,6 +199,50 @@ pub struct wl_cuda_token {
     pub uuid: [c_char; WL_UUID_BUFFER],
 }
 
+// SAFETY: repr(C), struct_size first; numbers and raw pointers only.
+unsafe impl Versioned for wl_mig_result {
+    const SIZE_V1: u32 = WL_MIG_RESULT_SIZE_V1;
+    /// A whole-GPU result with no texts, no energy and no activity.
+    fn defaults() -> Self {
+        wl_mig_result {
+            struct_size: WL_MIG_RESULT_SIZE_V1,
+            is_mig: 0,
+            architecture: 0,
+            has_activity: 0,
+            id: core::ptr::null(),
+            gpu_uuid: core::ptr::null(),
+            parent_gpu_uuid: core::ptr::null(),
+            profile: core::ptr::null(),
+            gpu_model: core::ptr::null(),
+            energy_j: 0.0,
+            start_s: 0.0,
+            end_s: 0.0,
+            activity: 0.0,
+        }
+    }
+}
+
+// SAFETY: repr(C), struct_size first; numbers and char arrays only.
+unsafe impl Versioned for wl_mig_warning {
+    const SIZE_V1: u32 = WL_MIG_WARNING_SIZE_V1;
+    fn defaults() -> Self {
+        wl_mig_warning {
+            struct_size: WL_MIG_WARNING_SIZE_V1,
+            code: 0,
+            severity: 0,
+            overcount_factor: 0,
+            fraction: 0.0,
+            share_j: 0.0,
+            code_text: [0; 16],
+            message: [0; WL_MIG_MESSAGE_BUFFER],
+        }
+    }
+}
+
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(size_of::<wl_mig_result>() == WL_MIG_RESULT_SIZE_V1 as usize);
+const _: () = assert!(size_of::<wl_mig_warning>() == WL_MIG_WARNING_SIZE_V1 as usize);
+
 /// Writes formatted text into a fixed buffer, failing rather than cutting.
 struct Fixed<'a> {
     buf: &'a mut [c_char],
@@ -211,7 +268,7 @@ impl core::fmt::Write for Fixed<'_> {
 fn render(buf: &mut [c_char], args: core::fmt::Arguments<'_>) -> Result<(), wl_status> {
     buf.iter_mut().for_each(|c| *c = 0);
     let mut w = Fixed { buf, len: 0 };
-    w.write_fmt(args).map_err(|_| WL_ERR_CAPACITY)
+    w.write_fmt(args).map_err(|_| WL_ERR_MESSAGE_TOO_LONG)
 }
 
 /// Parses a MIG profile name (`"1g.10gb"`, `"1c.3g.40gb"`, `"1g.24gb+me.all"`).
@@ -229,9 +286,8 @@ pub unsafe extern "C" fn wl_mig_profile_parse(
     out: *mut wl_mig_profile,
 ) -> wl_status {
     guard(|| {
-        need(out)?;
-        // SAFETY: forwarded from the caller.
-        let text = unsafe { c_str(text) }?;
+        // SAFETY: this function's contract.
+        let text = unsafe { crate::ptr::text(text) }?;
         let p = Profile::parse(text).map_err(|_| WL_ERR_MIG_PROFILE)?;
         let mut o = wl_mig_profile {
             compute_slices: p.compute_slices(),
@@ -246,8 +302,8 @@ pub unsafe extern "C" fn wl_mig_profile_parse(
             canonical: [0; WL_PROFILE_BUFFER],
         };
         render(&mut o.canonical, format_args!("{p}")).map_err(|_| WL_ERR_NAME_TOO_LONG)?;
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out, o) }
+        // SAFETY: this function's contract.
+        unsafe { Out::new(out)? }.write(o)
     })
 }
 
@@ -267,7 +323,6 @@ pub extern "C" fn wl_mig_gpu_count() -> usize {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_mig_gpu_info(index: usize, out: *mut wl_mig_gpu) -> wl_status {
     guard(|| {
-        need(out)?;
         let g = mig::catalog::gpus().get(index).ok_or(WL_ERR_OUT_OF_RANGE)?;
         let mut o = wl_mig_gpu {
             name: [0; WL_MIG_GPU_NAME_BUFFER],
@@ -280,8 +335,8 @@ pub unsafe extern "C" fn wl_mig_gpu_info(index: usize, out: *mut wl_mig_gpu) -> 
             nvlink_fabric_with_mig: u32::from(mig::mig_with_nvlink_fabric(g.architecture())),
         };
         put_str(&mut o.name, g.name())?;
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out, o) }
+        // SAFETY: this function's contract.
+        unsafe { Out::new(out)? }.write(o)
     })
 }
 
@@ -306,12 +361,11 @@ pub unsafe extern "C" fn wl_mig_find_gpu(
     out_index: *mut usize,
 ) -> wl_status {
     guard(|| {
-        need(out_index)?;
-        // SAFETY: forwarded from the caller.
-        let name = unsafe { c_str(nvml_name) }?;
+        // SAFETY: this function's contract.
+        let name = unsafe { text(nvml_name) }?;
         let g = mig::find_gpu(name).ok_or(WL_ERR_UNKNOWN_NAME)?;
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out_index, gpu_index(g)?) }
+        // SAFETY: this function's contract.
+        unsafe { Out::new(out_index)? }.write(gpu_index(g)?)
     })
 }
 
@@ -329,10 +383,9 @@ pub unsafe extern "C" fn wl_mig_find_gpu_by_pci_device_id(
     out_index: *mut usize,
 ) -> wl_status {
     guard(|| {
-        need(out_index)?;
         let g = mig::find_gpu_by_pci_device_id(id).ok_or(WL_ERR_UNKNOWN_NAME)?;
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out_index, gpu_index(g)?) }
+        // SAFETY: this function's contract.
+        unsafe { Out::new(out_index)? }.write(gpu_index(g)?)
     })
 }
 
@@ -350,7 +403,6 @@ pub unsafe extern "C" fn wl_mig_gpu_profile(
     out: *mut wl_mig_profile_spec,
 ) -> wl_status {
     guard(|| {
-        need(out)?;
         let g = mig::catalog::gpus()
             .get(gpu_index)
             .ok_or(WL_ERR_OUT_OF_RANGE)?;
@@ -365,8 +417,8 @@ pub unsafe extern "C" fn wl_mig_gpu_profile(
             sm_count: p.sm_count().unwrap_or(0),
         };
         put_str(&mut o.name, p.name())?;
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out, o) }
+        // SAFETY: this function's contract.
+        unsafe { Out::new(out)? }.write(o)
     })
 }
 
@@ -385,16 +437,15 @@ pub unsafe extern "C" fn wl_mig_supports(
     out: *mut wl_mig_support,
 ) -> wl_status {
     guard(|| {
-        need(out)?;
-        // SAFETY: forwarded from the caller.
-        let model = unsafe { c_str(gpu_model) }?;
+        // SAFETY: this function's contract.
+        let model = unsafe { text(gpu_model) }?;
         let s = match mig::supports_mig(Architecture::from_nvml(architecture), model) {
             MigSupport::Supported => WL_MIG_SUPPORTED,
             MigSupport::Unsupported => WL_MIG_UNSUPPORTED,
             MigSupport::Unknown => WL_MIG_UNKNOWN,
         };
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out, s) }
+        // SAFETY: this function's contract.
+        unsafe { Out::new(out)? }.write(s)
     })
 }
 
@@ -407,25 +458,19 @@ pub extern "C" fn wl_mig_with_nvlink_fabric(architecture: u32) -> u32 {
     )))
 }
 
-/// Checks a time: NaN and infinities have their own statuses.
-fn finite(x: f64) -> Result<f64, wl_status> {
-    if x.is_nan() {
-        Err(WL_ERR_NOT_A_NUMBER)
-    } else if x.is_infinite() {
-        Err(WL_ERR_INFINITE)
-    } else {
-        Ok(x)
-    }
-}
-
 fn check_status(e: CheckError) -> wl_status {
     match e {
-        CheckError::InvalidEnergy { .. } | CheckError::InvalidActivity { .. } => WL_ERR_NEGATIVE,
-        CheckError::InvalidTime { .. } => WL_ERR_NOT_A_NUMBER,
+        CheckError::InvalidEnergy { error, .. }
+        | CheckError::InvalidTime { error, .. }
+        | CheckError::InvalidActivity { error, .. } => float_status(error),
         CheckError::EndBeforeStart { .. } => WL_ERR_END_BEFORE_START,
         CheckError::MissingActivity { .. } => WL_ERR_MISSING_ACTIVITY,
-        CheckError::TooManyProfiles { .. } => WL_ERR_TOO_MANY_PROFILES,
-        CheckError::CapacityExceeded { .. } | CheckError::SinkFull => WL_ERR_CAPACITY,
+        // The scratch below is sized for WL_MIG_MAX_RESULTS results.
+        CheckError::ScratchTooSmall { .. } => WL_ERR_TOO_MANY_RESULTS,
+        // Neither happens here: warnings are counted before they are
+        // written, and the sinks below refuse only a message too long.
+        CheckError::CapacityExceeded { .. } => WL_ERR_CAPACITY,
+        CheckError::SinkFull => WL_ERR_MESSAGE_TOO_LONG,
     }
 }
 
@@ -437,12 +482,7 @@ fn warning(w: &Warning<'_>) -> Result<wl_mig_warning, wl_status> {
             Severity::Warning => 1,
             Severity::Error => 2,
         },
-        overcount_factor: 0,
-        reserved: 0,
-        fraction: 0.0,
-        share_j: 0.0,
-        code_text: [0; 16],
-        message: [0; WL_MIG_MESSAGE_BUFFER],
+        ..wl_mig_warning::defaults()
     };
     match *w.detail() {
         WarningDetail::SharedParent {
@@ -461,56 +501,29 @@ fn warning(w: &Warning<'_>) -> Result<wl_mig_warning, wl_status> {
     Ok(o)
 }
 
+/// The results of a C array as the core's records (at most
+/// [`WL_MIG_MAX_RESULTS`]).
+///
 /// # Safety
-/// `results` points to `count` elements of stride `results->struct_size`,
-/// each with valid text pointers.
+/// The array's elements have valid text pointers (NULL or NUL-terminated)
+/// for `'a`.
 unsafe fn records<'a>(
-    results: *const wl_mig_result,
-    count: usize,
+    results: InArray<'a, wl_mig_result>,
 ) -> Result<heapless::Vec<ResultRecord<'a>, WL_MIG_MAX_RESULTS>, wl_status> {
+    if results.len() > WL_MIG_MAX_RESULTS {
+        return Err(WL_ERR_TOO_MANY_RESULTS);
+    }
     let mut out = heapless::Vec::new();
-    if count == 0 {
-        return Ok(out);
-    }
-    need(results)?;
-    if count > WL_MIG_MAX_RESULTS {
-        return Err(WL_ERR_CAPACITY);
-    }
-    // SAFETY: non-null; every element begins with its u32 struct_size.
-    let stride = unsafe { results.cast::<u32>().read() } as usize;
-    if stride < size_of::<wl_mig_result>() {
-        return Err(WL_ERR_STRUCT_SIZE);
-    }
-    if !stride.is_multiple_of(core::mem::align_of::<wl_mig_result>()) {
-        return Err(WL_ERR_STRUCT_SIZE);
-    }
-    for i in 0..count {
-        // SAFETY: the caller's array holds `count` elements of `stride`
-        // bytes each; the offset stays inside it.
-        let r = unsafe {
-            results
-                .cast::<u8>()
-                .add(i * stride)
-                .cast::<wl_mig_result>()
-                .read()
-        };
-        if r.struct_size as usize != stride {
-            return Err(WL_ERR_STRUCT_SIZE);
-        }
-        finite_non_negative(r.energy_j)?;
-        finite(r.start_s)?;
-        finite(r.end_s)?;
-        if r.has_activity != 0 {
-            finite_non_negative(r.activity)?;
-        }
-        // SAFETY: text pointers are valid for the call (caller's promise).
+    for i in 0..results.len() {
+        let Some(r) = results.get(i)? else { break };
+        // SAFETY: text pointers are valid for 'a (the caller's promise).
         let (id, uuid, parent, profile, model) = unsafe {
             (
-                c_str(r.id)?,
-                c_str(r.gpu_uuid)?,
-                c_str_opt(r.parent_gpu_uuid)?,
-                c_str_opt(r.profile)?,
-                c_str(r.gpu_model)?,
+                text(r.id)?,
+                text(r.gpu_uuid)?,
+                opt_text(r.parent_gpu_uuid)?,
+                opt_text(r.profile)?,
+                text(r.gpu_model)?,
             )
         };
         let rec = ResultRecord {
@@ -526,9 +539,19 @@ unsafe fn records<'a>(
             end_s: r.end_s,
             activity: (r.has_activity != 0).then_some(r.activity),
         };
-        out.push(rec).map_err(|_| WL_ERR_CAPACITY)?;
+        out.push(rec).map_err(|_| WL_ERR_TOO_MANY_RESULTS)?;
     }
     Ok(out)
+}
+
+/// The rules engine's sorting room for [`WL_MIG_MAX_RESULTS`] results, on
+/// the stack (no allocation: the library also builds without std).
+struct Scratch([usize; mig::scratch_len(WL_MIG_MAX_RESULTS)]);
+
+impl Scratch {
+    const fn new() -> Self {
+        Scratch([0; mig::scratch_len(WL_MIG_MAX_RESULTS)])
+    }
 }
 
 fn options(shares: wl_mig_shares) -> Result<CheckOptions, wl_status> {
@@ -542,6 +565,38 @@ fn options(shares: wl_mig_shares) -> Result<CheckOptions, wl_status> {
     })
 }
 
+/// Writes the warnings of checked records to `out`, all or nothing;
+/// `out` has been checked to hold them ([`mig::count_warnings`] first).
+fn write_warnings(
+    recs: &[ResultRecord<'_>],
+    opts: &CheckOptions,
+    out: &mut OutArray<'_, wl_mig_warning>,
+) -> Result<(), wl_status> {
+    // First pass: render every message, so that one too long fails the
+    // call before anything is written.
+    let mut refused = None;
+    let mut scratch = Scratch::new();
+    mig::for_each_warning(recs, opts, &mut scratch.0, |w| {
+        warning(w).map(drop).map_err(|e| {
+            refused = Some(e);
+            wattledger_core::SinkFull
+        })
+    })
+    .map_err(|e| refused.unwrap_or_else(|| check_status(e)))?;
+    let mut i = 0usize;
+    let mut scratch = Scratch::new();
+    mig::for_each_warning(recs, opts, &mut scratch.0, |w| {
+        let written = warning(w).and_then(|o| out.write_sized(i, o));
+        i += 1;
+        written.map_err(|e| {
+            refused = Some(e);
+            wattledger_core::SinkFull
+        })
+    })
+    .map_err(|e| refused.unwrap_or_else(|| check_status(e)))?;
+    Ok(())
+}
+
 /// Applies the MIG rules to `count` results and writes every warning to
 /// `out` (at most `capacity`) and their number to `out_count`.
 ///
@@ -551,19 +606,20 @@ fn options(shares: wl_mig_shares) -> Result<CheckOptions, wl_status> {
 /// apportioned between instances when the caller asks.
 ///
 /// # Errors
-/// [`WL_ERR_NULL_POINTER`]; [`WL_ERR_CAPACITY`] (more than
-/// [`WL_MIG_MAX_RESULTS`] results, or `capacity` too small, or a message
-/// longer than its buffer); [`WL_ERR_STRUCT_SIZE`]; [`WL_ERR_OUT_OF_RANGE`]
-/// (`shares`); [`WL_ERR_BAD_UTF8`]; for a result's numbers
-/// [`WL_ERR_NOT_A_NUMBER`], [`WL_ERR_INFINITE`], [`WL_ERR_NEGATIVE`],
-/// [`WL_ERR_END_BEFORE_START`]; [`WL_ERR_MISSING_ACTIVITY`];
-/// [`WL_ERR_TOO_MANY_PROFILES`].
+/// Inputs first: [`WL_ERR_NULL_POINTER`], [`WL_ERR_TOO_MANY_RESULTS`] (more
+/// than [`WL_MIG_MAX_RESULTS`]), [`WL_ERR_STRUCT_SIZE`], [`WL_ERR_BAD_UTF8`],
+/// [`WL_ERR_OUT_OF_RANGE`] (`shares`); for a result's numbers [`WL_ERR_NOT_A_NUMBER`], [`WL_ERR_INFINITE`],
+/// [`WL_ERR_NEGATIVE`], [`WL_ERR_END_BEFORE_START`];
+/// [`WL_ERR_MISSING_ACTIVITY`]; then the
+/// outputs: [`WL_ERR_NULL_POINTER`], [`WL_ERR_STRUCT_SIZE`]
+/// (`out->struct_size`), [`WL_ERR_CAPACITY`] (`capacity` too small);
+/// [`WL_ERR_MESSAGE_TOO_LONG`] (a message longer than its buffer).
 ///
 /// # Safety
 /// `results` is NULL (only with `count == 0`) or points to `count`
 /// elements of stride `results->struct_size`, with NUL-terminated text;
-/// `out` has `capacity` writable elements (may be NULL when 0);
-/// `out_count` is NULL or writable.
+/// `out` has `capacity` writable elements of stride `out->struct_size`
+/// (may be NULL when 0); `out_count` is NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wl_mig_check(
     results: *const wl_mig_result,
@@ -574,43 +630,40 @@ pub unsafe extern "C" fn wl_mig_check(
     out_count: *mut usize,
 ) -> wl_status {
     guard(|| {
-        need(out_count)?;
-        let opts = options(shares)?;
-        // SAFETY: forwarded from the caller.
-        let recs = unsafe { records(results, count) }?;
-        let needed = mig::count_warnings(&recs, &opts).map_err(check_status)?;
-        if needed > capacity {
-            return Err(WL_ERR_CAPACITY);
-        }
-        if needed > 0 {
-            need(out)?;
-        }
-        // First pass: render every message, so that one too long fails the
-        // call before anything is written.
-        mig::for_each_warning(&recs, &opts, |w| {
-            warning(w).map(|_| ()).map_err(|_| mig::rules::SinkFull)
-        })
-        .map_err(check_status)?;
-        let mut i = 0usize;
-        mig::for_each_warning(&recs, &opts, |w| {
-            let o = warning(w).map_err(|_| mig::rules::SinkFull)?;
-            if i < capacity {
-                // SAFETY: `out` has `capacity` writable elements and i < capacity.
-                unsafe { out.add(i).write(o) };
-                i += 1;
-            }
-            Ok(())
-        })
-        .map_err(check_status)?;
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out_count, i) }
+        // SAFETY: this function's contract.
+        let recs = unsafe { records(InArray::new(results, count)?)? };
+        // SAFETY: this function's contract.
+        unsafe { check_into(&recs, shares, out, capacity, out_count) }
     })
+}
+
+/// Everything of [`wl_mig_check`] after the results became records: the
+/// options, the rules (which check the numbers), the outputs, the writing.
+/// [`crate::wl_monitor_mig_warnings`] ends here too, so C gets the same
+/// warnings, in the same structs, from either call.
+///
+/// # Safety
+/// As [`wl_mig_check`] for `out`, `capacity` and `out_count`.
+pub(crate) unsafe fn check_into(
+    recs: &[ResultRecord<'_>],
+    shares: wl_mig_shares,
+    out: *mut wl_mig_warning,
+    capacity: usize,
+    out_count: *mut usize,
+) -> Result<(), wl_status> {
+    let opts = options(shares)?;
+    let needed = mig::count_warnings(recs, &opts, &mut Scratch::new().0).map_err(check_status)?;
+    // SAFETY: the caller's promise.
+    let (mut out, out_count) = unsafe { (OutArray::sized(out, capacity)?, Out::new(out_count)?) };
+    out.room_for(needed)?;
+    write_warnings(recs, &opts, &mut out)?;
+    out_count.write(needed)
 }
 
 /// How many warnings [`wl_mig_check`] would write for these results.
 ///
 /// # Errors
-/// As [`wl_mig_check`], without the output capacity.
+/// As [`wl_mig_check`], without those of the output array.
 ///
 /// # Safety
 /// As [`wl_mig_check`] for `results`; `out_count` is NULL or writable.
@@ -622,13 +675,12 @@ pub unsafe extern "C" fn wl_mig_count_warnings(
     out_count: *mut usize,
 ) -> wl_status {
     guard(|| {
-        need(out_count)?;
+        // SAFETY: this function's contract.
+        let recs = unsafe { records(InArray::new(results, count)?)? };
         let opts = options(shares)?;
-        // SAFETY: forwarded from the caller.
-        let recs = unsafe { records(results, count) }?;
-        let n = mig::count_warnings(&recs, &opts).map_err(check_status)?;
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out_count, n) }
+        let n = mig::count_warnings(&recs, &opts, &mut Scratch::new().0).map_err(check_status)?;
+        // SAFETY: this function's contract.
+        unsafe { Out::new(out_count)? }.write(n)
     })
 }
 
@@ -686,13 +738,11 @@ pub unsafe extern "C" fn wl_cuda_classify_token(
     out: *mut wl_cuda_token,
 ) -> wl_status {
     guard(|| {
-        need(out)?;
-        // SAFETY: forwarded from the caller.
-        let text = unsafe { c_str(text) }?;
-        let t = mig::classify_token(text).map_err(|_| WL_ERR_DEVICE_TOKEN)?;
-        let o = token(&t)?;
-        // SAFETY: forwarded from the caller.
-        unsafe { write_out(out, o) }
+        // SAFETY: this function's contract.
+        let text = unsafe { crate::ptr::text(text)? };
+        let t = token(&mig::classify_token(text).map_err(|_| WL_ERR_DEVICE_TOKEN)?)?;
+        // SAFETY: this function's contract.
+        unsafe { Out::new(out)? }.write(t)
     })
 }
 
@@ -717,41 +767,28 @@ pub unsafe extern "C" fn wl_cuda_visible_devices(
     out_stopped: *mut u32,
 ) -> wl_status {
     guard(|| {
-        need(out_count)?;
-        need(out_stopped)?;
-        // SAFETY: forwarded from the caller.
-        let value = unsafe { c_str(value) }?;
-        let mut n = 0usize;
-        let mut stopped = 0u32;
-        for t in mig::visible_devices(value) {
-            match t {
-                Ok(t) => {
-                    token(&t)?;
-                    n += 1;
-                }
-                Err(_) => {
-                    stopped = 1;
-                    break;
-                }
-            }
+        // SAFETY: this function's contract.
+        let value = unsafe { text(value)? };
+        // SAFETY: this function's contract.
+        let (mut out, out_count, out_stopped) = unsafe {
+            (
+                OutArray::plain(out, capacity)?,
+                Out::new(out_count)?,
+                Out::new(out_stopped)?,
+            )
+        };
+        let tokens = || mig::visible_devices(value).map_while(Result::ok);
+        let n = tokens().count();
+        let stopped = mig::visible_devices(value).any(|t| t.is_err());
+        out.room_for(n)?;
+        // Convert all before writing any, so a failure writes nothing.
+        for t in tokens() {
+            token(&t)?;
         }
-        if n > capacity {
-            return Err(WL_ERR_CAPACITY);
+        for (i, t) in tokens().enumerate() {
+            out.write(i, token(&t)?)?;
         }
-        if n > 0 {
-            need(out)?;
-        }
-        for (i, t) in mig::visible_devices(value).take(n).enumerate() {
-            if let Ok(t) = t {
-                let o = token(&t)?;
-                // SAFETY: i < n ≤ capacity elements are writable.
-                unsafe { out.add(i).write(o) };
-            }
-        }
-        // SAFETY: forwarded from the caller.
-        unsafe {
-            write_out(out_count, n)?;
-            write_out(out_stopped, stopped)
-        }
+        out_count.write(n)?;
+        out_stopped.write(u32::from(stopped))
     })
 }

@@ -57,3 +57,57 @@ fn every_status_has_a_distinct_name_and_description() {
         assert_eq!(macro_value(&header(), name.to_str().unwrap()), s);
     }
 }
+
+/// `#define NAME VALUE` lines of a header.
+fn defines(text: &str) -> std::collections::BTreeMap<String, String> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("#define "))
+        .filter_map(|l| l.split_once(' '))
+        .map(|(k, v)| (k.to_owned(), v.trim().to_owned()))
+        .collect()
+}
+
+/// Function declarations of a header, whitespace-normalised.
+fn functions(text: &str) -> std::collections::BTreeSet<String> {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    flat.split(';')
+        .map(str::trim)
+        .filter(|d| d.contains(" wl_") && d.contains('(') && !d.contains("typedef"))
+        .map(|d| d.rsplit("*/").next().unwrap_or(d).trim().to_owned())
+        .collect()
+}
+
+#[test]
+fn the_abi_only_grows_from_the_frozen_1_0_header() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/c/compat/wattledger-1.0.h"
+    );
+    let frozen = std::fs::read_to_string(path).expect("the 1.0 header is committed");
+    let now = header();
+    // Every 1.0 constant keeps its value (statuses, flags, sizes, enums),
+    // except the version of the library itself.
+    let current = defines(&now);
+    for (name, value) in defines(&frozen) {
+        let grows = ["WL_STATUS_MAX", "WL_ABI_VERSION", "WL_ABI_VERSION_MINOR"];
+        if name.starts_with("WL_VERSION_") || grows.contains(&name.as_str()) {
+            continue;
+        }
+        assert_eq!(
+            current.get(&name),
+            Some(&value),
+            "{name} changed or vanished"
+        );
+    }
+    // Every 1.0 function is still declared with the same signature.
+    let declared = functions(&now);
+    let frozen_fns = functions(&frozen);
+    assert!(
+        frozen_fns.len() > 60,
+        "{} functions found",
+        frozen_fns.len()
+    );
+    for f in frozen_fns {
+        assert!(declared.contains(&f), "changed or removed: {f}");
+    }
+}

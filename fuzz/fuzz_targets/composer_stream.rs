@@ -16,7 +16,8 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use wattledger_core::compose::{
-    ComposeError, Composer, GatingPolicy, Sink, SinkFull, StageRecord, Subgraph, SubgraphRecord,
+    ComposeError, Composer, GatingPolicy, SetupError, Sink, SinkFull, StageRecord, Subgraph,
+    SubgraphRecord,
 };
 use wattledger_core::hardware::{Gating, HardwareModel, Precision};
 use wattledger_core::presets::Preset;
@@ -148,30 +149,30 @@ fn check_stage(n: f64, st: &StageRecord, subs: &[SubgraphRecord]) {
     let numbers = [
         st.duration_s,
         st.wake_s,
-        st.compute_energy_j,
-        st.memory_energy_j,
-        st.static_energy_j,
-        st.uncore_energy_j,
-        st.transition_energy_j,
-        st.gating_savings_j,
-        st.total_energy_j,
+        st.energy.compute_j,
+        st.energy.memory_j,
+        st.energy.static_j,
+        st.energy.uncore_j,
+        st.energy.transition_j,
+        st.energy.savings_j,
+        st.energy.total_j,
     ];
     assert!(numbers.iter().all(|x| x.is_finite()), "{st:?}");
-    let scale = st.compute_energy_j
-        + st.memory_energy_j
-        + st.static_energy_j.abs()
-        + st.uncore_energy_j
-        + st.transition_energy_j;
+    let scale = st.energy.compute_j
+        + st.energy.memory_j
+        + st.energy.static_j.abs()
+        + st.energy.uncore_j
+        + st.energy.transition_j;
     for x in [
-        st.compute_energy_j,
-        st.memory_energy_j,
-        st.uncore_energy_j,
-        st.transition_energy_j,
-        st.gating_savings_j,
+        st.energy.compute_j,
+        st.energy.memory_j,
+        st.energy.uncore_j,
+        st.energy.transition_j,
+        st.energy.savings_j,
     ] {
         assert!(x >= 0.0, "{st:?}");
     }
-    assert!(st.static_energy_j >= -1e-9 * scale, "{st:?}");
+    assert!(st.energy.static_j >= -1e-9 * scale, "{st:?}");
     // Conservation: N·T unit-seconds.
     let nt = n * st.duration_s;
     let us = st.states.unit_seconds();
@@ -184,9 +185,9 @@ fn check_stage(n: f64, st: &StageRecord, subs: &[SubgraphRecord]) {
     // Closed attribution.
     let charged: f64 = subs.iter().map(|s| s.total_energy_j).sum();
     assert!(
-        close(charged, st.total_energy_j, scale),
+        close(charged, st.energy.total_j, scale),
         "charges {charged} vs stage {}: {st:?} {subs:?}",
-        st.total_energy_j
+        st.energy.total_j
     );
     for s in subs {
         assert_eq!(s.stage, st.stage);
@@ -216,7 +217,7 @@ fuzz_target!(|input: Input| {
     let mut composer: Composer<8> = match Composer::new(hw.clone(), policy) {
         Ok(c) => c,
         Err(e) => {
-            assert_eq!(e, ComposeError::GatingUnsupported(policy));
+            assert_eq!(e, SetupError::GatingUnsupported(policy));
             assert!(!hw.gating().can_gate);
             return;
         }
@@ -253,8 +254,16 @@ fuzz_target!(|input: Input| {
                 (r, s)
             }
             Op::Finish => {
-                let r = composer.finish(&mut sink).map(Some);
-                let s = r.is_ok().then(|| shadow.finish(&mut shadow_sink).map(Some));
+                let r = composer
+                    .finish(&mut sink)
+                    .map(Some)
+                    .map_err(ComposeError::from);
+                let s = r.is_ok().then(|| {
+                    shadow
+                        .finish(&mut shadow_sink)
+                        .map(Some)
+                        .map_err(ComposeError::from)
+                });
                 (r, s)
             }
             Op::Reset => {
@@ -285,11 +294,11 @@ fuzz_target!(|input: Input| {
                     let count = st.subgraphs as usize;
                     let subs = &sink.subgraphs[checked_subs..checked_subs + count];
                     check_stage(n, st, subs);
-                    stage_total_sum += st.total_energy_j;
-                    stage_total_abs += st.total_energy_j.abs()
-                        + st.static_energy_j.abs()
-                        + st.compute_energy_j
-                        + st.memory_energy_j;
+                    stage_total_sum += st.energy.total_j;
+                    stage_total_abs += st.energy.total_j.abs()
+                        + st.energy.static_j.abs()
+                        + st.energy.compute_j
+                        + st.energy.memory_j;
                     checked_stages += 1;
                     checked_subs += count;
                 }
@@ -299,12 +308,12 @@ fuzz_target!(|input: Input| {
                     assert_eq!(r, report);
                     assert_eq!(composer.pending(), 0);
                 }
-                assert!(report.total_energy_j.is_finite());
+                assert!(report.energy.total_j.is_finite());
                 assert!(report.latency_s.is_finite() && report.latency_s >= 0.0);
                 assert!(
-                    close(report.total_energy_j, stage_total_sum, stage_total_abs),
+                    close(report.energy.total_j, stage_total_sum, stage_total_abs),
                     "model {} vs Σ stages {stage_total_sum}",
-                    report.total_energy_j
+                    report.energy.total_j
                 );
                 let nt = n * report.latency_s;
                 assert!(close(report.states.unit_seconds(), nt, nt));
@@ -317,10 +326,10 @@ fuzz_target!(|input: Input| {
             let (be, off) = (composer.report(), shadow.report());
             assert_eq!(be.stages, off.stages);
             assert!(
-                be.total_energy_j <= off.total_energy_j + 1e-9 * off.total_energy_j.abs(),
+                be.energy.total_j <= off.energy.total_j + 1e-9 * off.energy.total_j.abs(),
                 "BreakEven {} J > Off {} J",
-                be.total_energy_j,
-                off.total_energy_j
+                be.energy.total_j,
+                off.energy.total_j
             );
         }
     }

@@ -119,8 +119,25 @@ fn ok_status(s: wl_status) {
     assert!(s <= WL_STATUS_MAX, "undefined status {s}");
 }
 
+/// An output report with its struct_size set, as C callers set it.
+fn report_out() -> wl_report {
+    wl_report {
+        struct_size: WL_REPORT_SIZE_V1,
+        ..wl_report::default()
+    }
+}
+
+/// An output window report (zeroed) with its struct_size set.
+fn window_out() -> std::mem::MaybeUninit<wl_window_report> {
+    let mut out = std::mem::MaybeUninit::<wl_window_report>::zeroed();
+    // SAFETY: zeroed is a valid wl_window_report (numbers and char arrays);
+    // only the first field is written.
+    unsafe { (*out.as_mut_ptr()).struct_size = WL_WINDOW_REPORT_SIZE_V1 };
+    out
+}
+
 fn report(c: *mut wl_composer) -> wl_report {
-    let mut r = wl_report::default();
+    let mut r = report_out();
     // SAFETY: `c` is a live handle; `r` is writable.
     assert_eq!(unsafe { wl_composer_report(c, &mut r) }, WL_OK);
     r
@@ -139,7 +156,7 @@ fn bits(r: &wl_report) -> (u32, u64, u64, u64, u64) {
         r.stages,
         r.subgraphs,
         r.transitions,
-        r.total_energy_j.to_bits(),
+        r.energy.total_j.to_bits(),
         r.latency_s.to_bits(),
     )
 }
@@ -150,7 +167,7 @@ fn mirror_bits(c: &Composer<WL_STAGE_CAPACITY>) -> (u32, u64, u64, u64, u64) {
         r.stages,
         r.subgraphs,
         r.transitions,
-        r.total_energy_j.to_bits(),
+        r.energy.total_j.to_bits(),
         r.latency_s.to_bits(),
     )
 }
@@ -395,7 +412,7 @@ fuzz_target!(|ops: Vec<Op>| {
                 let (ptr, live, expected) = composer_ptr(&w, *which);
                 let mut out = wl_report {
                     stages: 0xdead,
-                    ..wl_report::default()
+                    ..report_out()
                 };
                 // SAFETY: a writable out-pointer.
                 let s = unsafe { wl_composer_finish(ptr, &mut out) };
@@ -558,7 +575,7 @@ fuzz_target!(|ops: Vec<Op>| {
                 let begin = matches!(op, Op::Begin(..));
                 let (ptr, live, expected) = meter_ptr(&w, *m);
                 let cname = name_of(name);
-                let mut out = std::mem::MaybeUninit::<wl_window_report>::zeroed();
+                let mut out = window_out();
                 // SAFETY: a NUL-terminated name and a writable out-pointer.
                 let s = unsafe {
                     if begin {
@@ -601,7 +618,7 @@ fuzz_target!(|ops: Vec<Op>| {
                 let begin = matches!(op, Op::BeginId(..));
                 let (ptr, live, expected) = meter_ptr(&w, *m);
                 let n = u32::from(*n % 8);
-                let mut out = std::mem::MaybeUninit::<wl_window_report>::zeroed();
+                let mut out = window_out();
                 // SAFETY: a writable out-pointer.
                 let s = unsafe {
                     if begin {

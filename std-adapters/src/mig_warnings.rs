@@ -13,9 +13,9 @@ use crate::monitor::DeviceWindowReport;
 /// One MIG warning, rendered.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MigWarning {
-    /// Stable code, `WL-MIG-001` … `WL-MIG-007`.
+    /// Stable code, `WL-MIG-001` … `WL-MIG-009`.
     pub code: String,
-    /// The code's number, 1 … 7.
+    /// The code's number, 1 … 9.
     pub number: u16,
     /// `info`, `warning` or `error`.
     pub severity: String,
@@ -31,6 +31,10 @@ impl std::fmt::Display for MigWarning {
 
 /// Runs the MIG rules over `records` and renders every warning.
 ///
+/// Any number of results and of distinct profiles: the engine's scratch
+/// ([`mig::scratch_len`] indices) is allocated here, and the check is
+/// O(n log n).
+///
 /// # Errors
 /// The engine's [`CheckError`] for a record with a non-finite or negative
 /// energy, bad times, or bad activity.
@@ -39,7 +43,8 @@ pub fn check(
     options: &CheckOptions,
 ) -> Result<Vec<MigWarning>, CheckError> {
     let mut out = Vec::new();
-    mig::for_each_warning(records, options, |w| {
+    let mut scratch = vec![0usize; mig::scratch_len(records.len())];
+    mig::for_each_warning(records, options, &mut scratch, |w: &mig::Warning<'_>| {
         out.push(MigWarning {
             code: w.code().as_str().to_string(),
             number: w.code().number(),
@@ -151,6 +156,17 @@ pub fn for_window(
     reports: &[DeviceWindowReport],
     options: &CheckOptions,
 ) -> Result<Vec<MigWarning>, CheckError> {
+    with_results(reports, |records| check(records, options))
+}
+
+/// The MIG results of [`for_window`], borrowed, handed to `f`: for callers
+/// that need the rules' figures rather than rendered text (the C ABI fills
+/// its own warning structs from them), so every caller starts from the same
+/// results.
+pub fn with_results<R>(
+    reports: &[DeviceWindowReport],
+    f: impl FnOnce(&[ResultRecord<'_>]) -> R,
+) -> R {
     let owned: Vec<OwnedRecord> = reports.iter().map(record_of).collect();
     let records: Vec<ResultRecord<'_>> = owned
         .iter()
@@ -168,5 +184,5 @@ pub fn for_window(
             activity: None,
         })
         .collect();
-    check(&records, options)
+    f(&records)
 }

@@ -558,8 +558,8 @@ fn describe(e: ComposeError, model: &Model, origin: &str) -> InputError {
 /// The composer's refusal as an [`InputError`] in the model file's words:
 /// `origin`, the subgraph by name, the field by its key.
 pub fn compose(model: &Model, policy: GatingPolicy, origin: &str) -> Result<Outcome, InputError> {
-    let mut composer: Composer<DEFAULT_WIDTH> =
-        Composer::new(model.hardware.clone(), policy).map_err(|e| describe(e, model, origin))?;
+    let mut composer: Composer<DEFAULT_WIDTH> = Composer::new(model.hardware.clone(), policy)
+        .map_err(|e| InputError::new(format!("{origin}: {e}")))?;
     // Stages must arrive in order; a stable sort keeps each stage's file order.
     let mut order: Vec<&Subgraph> = model.subgraphs.iter().collect();
     order.sort_by_key(|s| s.stage);
@@ -576,7 +576,7 @@ pub fn compose(model: &Model, policy: GatingPolicy, origin: &str) -> Result<Outc
     }
     let report = composer
         .finish(&mut sink)
-        .map_err(|e| describe(e, model, origin))?;
+        .map_err(|e| describe(e.into(), model, origin))?;
     Ok(Outcome {
         report,
         stages,

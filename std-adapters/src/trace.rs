@@ -287,6 +287,9 @@ impl Trace {
         if !seen_meta {
             return Err(TraceError::Empty);
         }
+        if trace.meta.source == "jetson" {
+            crate::sensors::jetson::infer_recorded_roles(&mut trace.devices);
+        }
         Ok(trace)
     }
 

@@ -517,6 +517,10 @@ fn applying_the_fit_restates_it_at_the_nominal_point() {
         model.energy_per_byte_j(),
         fit.value(Parameter::EnergyPerByte).unwrap()
     ));
+    // Active power too (dynamic power, scaled by v²·f = 0.64 here).
+    if let Some(active) = fit.value(Parameter::ActivePower) {
+        assert!(close(model.active_power_w(), active));
+    }
     // Stated at nominal: idle 60 W measured is 60/0.8 = 75 W nominal, and
     // 0.4 pJ measured is 0.4/0.64 = 0.625 pJ nominal (clean data: ≤ 0.1 %).
     assert!(

@@ -8,10 +8,11 @@ use std::fs;
 use proptest::prelude::*;
 use tempfile::TempDir;
 use trees::put;
+use wattledger_core::ina3221::board::{BoardId, Role};
 use wattledger_std::sensors::jetson::{
     JetsonConfig, JetsonSensor, RailLayout, TotalRule, gated_units_from_mask, parse_tpc_mask,
 };
-use wattledger_std::sensors::{Sensor, SensorError};
+use wattledger_std::sensors::{DeviceRole, Sensor, SensorError};
 
 fn tree(build: fn(&std::path::Path)) -> TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -58,17 +59,43 @@ fn agx_orin_rails_powers_and_picks() {
     let r = s.read_rail(0).unwrap();
     assert_eq!((r.voltage_mv, r.current_ma), (Some(5008), Some(1473)));
 
-    assert_eq!(s.total_rail(), Some("VIN_SYS_5V0"));
+    // The AGX Orin measures no input: its tree makes the total the sum of
+    // its three top-level supplies (VIN_SYS_5V0 is one of them, not the
+    // module's input, which the old name rule took it for).
+    assert_eq!(s.board().map(|b| b.id), Some(BoardId::AgxOrin));
+    assert!(s.tree_known());
+    assert_eq!(s.total_rail(), None);
+    assert_eq!(
+        s.total_rails(),
+        ["VDD_GPU_SOC", "VDD_CPU_CV", "VIN_SYS_5V0"]
+    );
+    assert_eq!(
+        s.rail_roles(),
+        [
+            Some(Role::SumPart),
+            Some(Role::SumPart),
+            Some(Role::SumPart)
+        ]
+    );
     assert_eq!(s.gpu_rail(), Some("VDD_GPU_SOC"));
     assert_eq!(s.source(), "jetson");
     let devs = s.devices();
     assert_eq!(devs.len(), 2);
     assert_eq!(devs[0].index, 0);
-    assert_eq!(devs[0].name, "Jetson board total (VIN_SYS_5V0)");
-    assert_eq!(devs[0].uuid, "jetson-rail:VIN_SYS_5V0");
+    assert_eq!(
+        devs[0].name,
+        "Jetson board total (sum of VDD_GPU_SOC+VDD_CPU_CV+VIN_SYS_5V0)"
+    );
+    assert_eq!(
+        devs[0].uuid,
+        "jetson-sum:VDD_GPU_SOC+VDD_CPU_CV+VIN_SYS_5V0"
+    );
+    assert_eq!(devs[0].role, Some(DeviceRole::Total));
     assert!(!devs[0].has_energy_counter);
     assert_eq!(devs[1].index, 1);
     assert_eq!(devs[1].name, "Jetson GPU rail (VDD_GPU_SOC)");
+    // The GPU rail is one of the summed supplies: a part of the total.
+    assert_eq!(devs[1].role, Some(DeviceRole::Part));
 
     // update_interval 8 ms = 8_000_000 ns
     assert_eq!(s.update_period_ns(0), Some(8_000_000));
@@ -79,7 +106,8 @@ fn agx_orin_rails_powers_and_picks() {
         Some(dir.path().join(trees::AGX_MASK).as_path())
     );
     let total = s.sample(0).unwrap();
-    assert_eq!(total.power_mw, Some(4190));
+    // 7377 + 3080 + 4190 = 14647 mW
+    assert_eq!(total.power_mw, Some(14_647));
     assert_eq!(total.energy_mj, None);
     // mask 240 = 0b1111_0000: 4 gated TPCs × 2 SMs = 8
     assert_eq!(total.gated_units, Some(8));
@@ -138,9 +166,21 @@ fn orin_nano_through_class_hwmon() {
             ("VDD_SOC".to_owned(), 1492),
         ]
     );
+    // VDD_IN is the module's input and holds the other two.
+    assert_eq!(s.board().map(|b| b.id), Some(BoardId::OrinNanoNx));
     assert_eq!(s.total_rail(), Some("VDD_IN"));
+    assert_eq!(
+        s.rail_roles(),
+        [
+            Some(Role::Input),
+            Some(Role::Part { of: 0 }),
+            Some(Role::Part { of: 0 })
+        ]
+    );
     assert_eq!(s.gpu_rail(), Some("VDD_CPU_GPU_CV"));
     assert_eq!(s.devices()[1].name, "Jetson GPU rail (VDD_CPU_GPU_CV)");
+    assert_eq!(s.devices()[0].role, Some(DeviceRole::Total));
+    assert_eq!(s.devices()[1].role, Some(DeviceRole::Part));
     // No update_interval file in this tree.
     assert_eq!(s.update_period_ns(0), None);
 
@@ -175,6 +215,7 @@ fn nano_r32_iio_layout() {
             ("POM_5V_CPU".to_owned(), 1124),
         ]
     );
+    assert_eq!(s.board().map(|b| b.id), Some(BoardId::NanoR32));
     assert_eq!(s.total_rail(), Some("POM_5V_IN"));
     assert_eq!(s.gpu_rail(), Some("POM_5V_GPU"));
     assert_eq!(s.tpc_mask_path(), None);
@@ -211,8 +252,9 @@ fn new_values_between_samples() {
     assert_eq!(second.gated_units, Some(0));
     assert!(second.t_ns >= first.t_ns);
 
-    // The total rail was not touched.
-    assert_eq!(s.sample(0).unwrap().power_mw, Some(4190));
+    // The total is the sum of the three supplies and follows the GPU
+    // rail's new value: 14986 + 3080 + 4190 = 22256 mW.
+    assert_eq!(s.sample(0).unwrap().power_mw, Some(22_256));
 }
 
 #[test]
@@ -239,11 +281,20 @@ fn sum_when_no_total_rail() {
     put(dir.path(), &format!("{h}/in2_input"), "1100\n");
     put(dir.path(), &format!("{h}/curr2_input"), "499\n");
     let mut s = sensor(&dir);
+    // Labels of no known board and no input rail: the sum of every rail,
+    // said to be a guess (the rails might nest).
+    assert_eq!(s.board(), None);
+    assert!(!s.tree_known());
+    assert_eq!(s.rail_roles(), [None, None]);
     assert_eq!(s.total_rail(), None);
     // No rail has GPU in its name: only the total device.
     assert_eq!(s.gpu_rail(), None);
     assert_eq!(s.devices().len(), 1);
     assert_eq!(s.devices()[0].uuid, "jetson-sum:VDD_CPU+VDD_DDR");
+    assert_eq!(
+        s.devices()[0].name,
+        "Jetson board total (sum of VDD_CPU+VDD_DDR, board not recognised: the rails may nest)"
+    );
     // 1000 × 1500 = 1_500_000 µW → 1500 mW; 1100 × 499 = 548_900 µW → 548.9 → 549;
     // 1500 + 549 = 2049
     assert_eq!(s.sample(0).unwrap().power_mw, Some(2049));
@@ -374,4 +425,39 @@ fn mask_found_through_devfreq_and_first_path_wins() {
             .ends_with("sys/devices/gpu.0/tpc_pg_mask")
     );
     assert_eq!(s.sample(0).unwrap().gated_units, Some(8));
+}
+
+#[test]
+fn unknown_board_with_an_input_rail_takes_it_as_the_total() {
+    // A TX2-like board: VDD_IN, VDD_SYS_GPU, VDD_SYS_CPU match no board of
+    // the table, but VDD_IN is the name Jetson gives its measured input:
+    // it is the total, and the GPU rail a part of it.
+    let dir = tempfile::tempdir().unwrap();
+    let h = "sys/bus/i2c/drivers/ina3221/0-0040/hwmon/hwmon0";
+    for (ch, label, mv, ma) in [
+        (1, "VDD_IN", 5000, 1000),
+        (2, "VDD_SYS_GPU", 5000, 200),
+        (3, "VDD_SYS_CPU", 5000, 300),
+    ] {
+        put(
+            dir.path(),
+            &format!("{h}/in{ch}_label"),
+            &format!("{label}\n"),
+        );
+        put(dir.path(), &format!("{h}/in{ch}_input"), &format!("{mv}\n"));
+        put(
+            dir.path(),
+            &format!("{h}/curr{ch}_input"),
+            &format!("{ma}\n"),
+        );
+    }
+    let mut s = sensor(&dir);
+    assert_eq!(s.board(), None);
+    assert!(s.tree_known());
+    assert_eq!(s.total_rail(), Some("VDD_IN"));
+    assert_eq!(s.gpu_rail(), Some("VDD_SYS_GPU"));
+    assert_eq!(s.devices()[0].role, Some(DeviceRole::Total));
+    assert_eq!(s.devices()[1].role, Some(DeviceRole::Part));
+    // 5000 mV × 1000 mA = 5000 mW: VDD_IN alone, not 5000 + 1000 + 1500.
+    assert_eq!(s.sample(0).unwrap().power_mw, Some(5000));
 }

@@ -23,7 +23,7 @@ pub extern "C" fn wl_nostd_check() -> u64 {
         }
     }
     match c.finish(&mut ()) {
-        Ok(r) => (r.total_energy_j * 1e6) as u64,
+        Ok(r) => (r.energy.total_j * 1e6) as u64,
         Err(_) => 0,
     }
 }

@@ -1,6 +1,8 @@
 //! The MIG context a meter carries into every report.
 
-use heapless::String;
+// `heapless::String` is used under another name: cbindgen reads this crate
+// for the structs the C header shares, and takes any `String` for Rust's.
+use heapless::String as Text;
 
 use super::MeterError;
 
@@ -40,15 +42,15 @@ pub struct MigContext {
     /// Whether the measured device is a MIG instance rather than a whole GPU.
     pub is_mig: bool,
     /// UUID of the measured device (`GPU-…` or `MIG-…`); empty when unknown.
-    pub device_uuid: String<UUID_CAPACITY>,
+    pub device_uuid: Text<UUID_CAPACITY>,
     /// UUID of the physical parent GPU (for a whole GPU, its own UUID); empty when unknown.
-    pub parent_uuid: String<UUID_CAPACITY>,
+    pub parent_uuid: Text<UUID_CAPACITY>,
     /// MIG profile name such as `3g.40gb`; empty for a whole GPU or when unknown.
-    pub profile: String<PROFILE_CAPACITY>,
+    pub profile: Text<PROFILE_CAPACITY>,
 }
 
-fn bounded<const N: usize>(text: &str, field: MigField) -> Result<String<N>, MeterError> {
-    let mut out = String::new();
+fn bounded<const N: usize>(text: &str, field: MigField) -> Result<Text<N>, MeterError> {
+    let mut out = Text::new();
     out.push_str(text).map_err(|_| MeterError::MigTextTooLong {
         field,
         len: text.len(),
@@ -69,7 +71,7 @@ impl MigContext {
             is_mig: false,
             device_uuid: bounded(uuid, MigField::DeviceUuid)?,
             parent_uuid: bounded(uuid, MigField::ParentUuid)?,
-            profile: String::new(),
+            profile: Text::new(),
         })
     }
 

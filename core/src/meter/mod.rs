@@ -241,6 +241,24 @@ struct OpenWindow {
 ///
 /// Every method that can refuse its input returns a [`MeterError`] and then
 /// leaves the meter exactly as it was.
+///
+/// ```
+/// use wattledger_core::meter::{Meter, MeterConfig, MigContext, Method, Sample};
+///
+/// let mut m: Meter = Meter::new(MeterConfig::default(), MigContext::default());
+/// let at = |t_ns, energy_mj| Sample { t_ns, energy_mj: Some(energy_mj), power_mw: None, gated_units: None };
+/// m.ingest(at(0, 1_000))?;
+/// m.begin("forward")?;
+/// m.ingest(at(1_000_000_000, 3_500))?;
+/// let r = m.end("forward")?;
+/// // The counter went from 1000 mJ to 3500 mJ over the 1 s window: 2.5 J,
+/// // every nanosecond of it covered by the counter.
+/// assert_eq!(r.energy_j, 2.5);
+/// assert_eq!((r.method, r.coverage), (Method::Counter, 1.0));
+/// // The window is gone; ending it again is refused and changes nothing.
+/// assert!(m.end("forward").is_err());
+/// # Ok::<(), wattledger_core::meter::MeterError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Meter<const W: usize = DEFAULT_WINDOW_CAPACITY> {
     config: MeterConfig,

@@ -2,7 +2,9 @@
 
 use core::ops::{BitOr, BitOrAssign};
 
-use heapless::String;
+// `heapless::String` is used under another name: cbindgen reads this crate
+// for the structs the C header shares, and takes any `String` for Rust's.
+use heapless::String as Text;
 
 use super::context::MigContext;
 
@@ -11,7 +13,7 @@ use super::context::MigContext;
 pub const WINDOW_NAME_CAPACITY: usize = 32;
 
 /// A window's name as the meter stores it.
-pub type WindowName = String<WINDOW_NAME_CAPACITY>;
+pub type WindowName = Text<WINDOW_NAME_CAPACITY>;
 
 /// How a caller refers to a window: by name or by number.
 ///

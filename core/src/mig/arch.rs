@@ -38,7 +38,11 @@ pub enum Architecture {
 }
 
 impl Architecture {
-    /// NVML's value for `NVML_DEVICE_ARCH_UNKNOWN`.
+    /// NVML's value for `NVML_DEVICE_ARCH_UNKNOWN`. The C header names it
+    /// `WL_ARCHITECTURE_UNKNOWN`; the marker below keeps cbindgen, which
+    /// reads this crate, from writing it under a second name:
+    ///
+    /// cbindgen:ignore
     pub const NVML_UNKNOWN: u32 = 0xffff_ffff;
 
     /// The architecture for NVML's number; never fails, unknown numbers are

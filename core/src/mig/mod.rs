@@ -13,12 +13,12 @@
 //!   `core/data/mig-profiles.csv`), found by NVML name or PCI device id;
 //! * [`arch`]: NVML architecture numbers and capability queries
 //!   ([`arch::supports_mig`], [`arch::mig_with_nvlink_fabric`]);
-//! * [`rules`]: the `WL-MIG-001` … `WL-MIG-007` warnings over a set of
-//!   results;
+//! * [`rules`]: the `WL-MIG-001` … `WL-MIG-009` warnings over a set of
+//!   results, in O(n log n) and caller-lent scratch ([`scratch_len`]);
 //! * [`cuda`]: classify the tokens of `CUDA_VISIBLE_DEVICES`.
 //!
 //! ```
-//! use wattledger_core::mig::{check, Architecture, CheckOptions, ResultRecord, WarningCode};
+//! use wattledger_core::mig::{check, scratch_len, Architecture, CheckOptions, ResultRecord, WarningCode};
 //!
 //! let parent = "GPU-00000000-0000-0000-0000-000000000001";
 //! let h100 = "NVIDIA H100 80GB HBM3";
@@ -26,8 +26,10 @@
 //!     ResultRecord::mig("a", "MIG-1", parent, "1g.10gb", Architecture::Hopper, h100, 500.0, 0.0, 10.0),
 //!     ResultRecord::mig("b", "MIG-2", parent, "3g.40gb", Architecture::Hopper, h100, 520.0, 5.0, 15.0),
 //! ];
+//! // Room for the engine's sorted views: no allocation, no fixed limit.
+//! let mut scratch = [0usize; scratch_len(2)];
 //! let mut out: heapless::Vec<_, 8> = heapless::Vec::new();
-//! let found = check(&records, &CheckOptions::default(), &mut out);
+//! let found = check(&records, &CheckOptions::default(), &mut scratch, &mut out);
 //! assert_eq!(found, Ok(3));
 //! let codes: heapless::Vec<WarningCode, 8> = out.iter().map(|w| w.code()).collect();
 //! // Parent power, shared parent (the windows overlap over [5, 10)), mixed profiles.
@@ -46,5 +48,5 @@ pub use cuda::{DeviceToken, DeviceTokenError, Uuid, classify_token, visible_devi
 pub use profile::{AttributeSign, Profile, ProfileError};
 pub use rules::{
     CheckError, CheckOptions, ResultRecord, Severity, ShareBasis, Warning, WarningCode,
-    WarningDetail, check, count_warnings, for_each_warning,
+    WarningDetail, check, count_warnings, for_each_warning, scratch_len,
 };

@@ -40,6 +40,7 @@ int main(int argc, char **argv) {
     const double watts = std::atof(argv[1]);
     const bool expect_mig = argc > 2 && std::strcmp(argv[2], "expect-mig") == 0;
     const bool mig_unnamed = argc > 2 && std::strcmp(argv[2], "mig-unnamed") == 0;
+    const bool mig_pair = argc > 2 && std::strcmp(argv[2], "mig-pair") == 0;
 
     // --- the five lines a CUDA program needs -------------------------------
     wl_monitor *mon = nullptr;
@@ -47,11 +48,13 @@ int main(int argc, char **argv) {
     wl_monitor_begin(mon, "preprocess");
     run_kernels(250);                                              // phase 1
     wl_device_window_report pre[8];
+    pre[0].struct_size = sizeof pre[0];
     size_t n_pre = 0;
     wl_monitor_end(mon, "preprocess", pre, 8, &n_pre);
     // ------------------------------------------------------------------------
 
     wl_device_window_report fwd[8];
+    fwd[0].struct_size = sizeof fwd[0];
     size_t n_fwd = 0;
     expect(wl_monitor_begin(mon, "forward") == WL_OK, "begin forward");
     expect(wl_monitor_begin(mon, "forward") == WL_ERR_WINDOW_ALREADY_OPEN, "begin twice");
@@ -90,13 +93,20 @@ int main(int argc, char **argv) {
     }
 
     wl_mig_warning warnings[8];
+    warnings[0].struct_size = sizeof warnings[0];
     size_t n_warn = 0;
-    expect(wl_monitor_mig_warnings(fwd, n_fwd, WL_MIG_SHARES_NONE, warnings, 8, &n_warn) == WL_OK,
+    expect(wl_monitor_mig_warnings(mon, "forward", WL_MIG_SHARES_NONE, warnings, 8, &n_warn) == WL_OK,
            "mig warnings");
     if (expect_mig) {
         expect(fwd[0].mig_enabled == 1 && fwd[0].visible_mig == 1, "MIG instance visible");
         expect(std::strcmp(fwd[0].visible_mig_profile, "1g.5gb") == 0, "profile of the instance");
         expect(n_warn == 1 && warnings[0].code == 1, "WL-MIG-001: energy is the parent's");
+        for (size_t i = 0; i < n_warn; ++i) std::printf("%s\n", warnings[i].message);
+    } else if (mig_pair) {
+        // Two instances of one GPU visible: the GPU is measured once, one
+        // result of the parent's energy, never WL-MIG-002.
+        expect(devices == 1 && fwd[0].visible_mig == 2, "one device for two instances");
+        expect(n_warn == 2 && warnings[0].code == 1 && warnings[1].code == 5, "WL-MIG-001, -005");
         for (size_t i = 0; i < n_warn; ++i) std::printf("%s\n", warnings[i].message);
     } else if (mig_unnamed) {
         // MIG mode on, no instance named: still the parent's energy.

@@ -40,6 +40,9 @@ static int run(void) {
     wl_window_report w;
     const double t = 0.01;
 
+    r.struct_size = sizeof r;
+    w.struct_size = sizeof w;
+
     if (wl_composer_size() > sizeof composer_mem || wl_composer_align() > 64) return 10;
     if (wl_meter_size() > sizeof meter_mem || wl_meter_align() > 64) return 11;
     if (wl_hardware_from_preset("seed-h100", &hw) != WL_OK) return 12;
@@ -55,8 +58,8 @@ static int run(void) {
     if (wl_composer_push(c, &sg) != WL_ERR_NEGATIVE) return 16;
     if (wl_composer_finish(c, &r) != WL_OK) return 17;
     /* Gating always: static 300·24/132·t, saving 300·108/132·t. */
-    if (!near(r.static_energy_j, 300.0 * 24.0 / 132.0 * t)) return 18;
-    if (!near(r.gating_savings_j, 300.0 * 108.0 / 132.0 * t)) return 19;
+    if (!near(r.energy.static_j, 300.0 * 24.0 / 132.0 * t)) return 18;
+    if (!near(r.energy.savings_j, 300.0 * 108.0 / 132.0 * t)) return 19;
     if (wl_composer_release(c) != WL_OK) return 20;
     if (wl_composer_release(c) != WL_ERR_BAD_HANDLE) return 21;
 

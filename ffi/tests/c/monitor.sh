@@ -33,6 +33,27 @@ env WATTLEDGER_NVML_LIB="$out/libnvidia-ml-fake.so" \
 env -u CUDA_VISIBLE_DEVICES WATTLEDGER_NVML_LIB="$out/libnvidia-ml-fake.so" \
   FAKE_NVML_SCENARIO="$fake_dir/scenarios/a100_mig.scenario" "$out/cuda_like" 180 mig-unnamed
 
+# h200_mig: two instances of one H200 visible. The C ABI and the command
+# measure the GPU once and give the same warnings, word for word.
+pair=MIG-b1c2d3e4-0000-4f5a-8b6c-7d8e9f0a1b2c,MIG-b1c2d3e4-0003-4f5a-8b6c-7d8e9f0a1b2c
+env WATTLEDGER_NVML_LIB="$out/libnvidia-ml-fake.so" \
+  FAKE_NVML_SCENARIO="$fake_dir/scenarios/h200_mig.scenario" \
+  CUDA_VISIBLE_DEVICES="$pair" "$out/cuda_like" 400 mig-pair > "$out/pair_c.txt"
+cat "$out/pair_c.txt"
+cargo build --quiet -p wattledger-cli
+env WATTLEDGER_NVML_LIB="$out/libnvidia-ml-fake.so" \
+  FAKE_NVML_SCENARIO="$fake_dir/scenarios/h200_mig.scenario" \
+  CUDA_VISIBLE_DEVICES="$pair" "${CARGO_TARGET_DIR:-$root/target}/debug/wattledger" measure -- true \
+  > "$out/pair_cli.txt" 2>&1
+grep '^WL-MIG' "$out/pair_c.txt" > "$out/pair_c_warnings.txt"
+grep '^WL-MIG' "$out/pair_cli.txt" > "$out/pair_cli_warnings.txt"
+test -s "$out/pair_c_warnings.txt"
+if ! diff -u "$out/pair_cli_warnings.txt" "$out/pair_c_warnings.txt"; then
+  echo "the C ABI and the command disagree on MIG warnings" >&2
+  exit 1
+fi
+echo "C ABI and command: the same MIG warnings for two instances of one H200"
+
 echo "== monitor programs under AddressSanitizer and UBSan"
 SAN=(-g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
 "$CC" -std=c99 "${WARN[@]}" "${SAN[@]}" -I "$root/include" "$here/test_monitor.c" "$lib/libwattledger.a" \

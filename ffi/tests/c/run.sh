@@ -45,8 +45,13 @@ run_api_tests() {
 echo "== C and C++ API tests (static library)"
 run_api_tests plain -O1
 echo "== C API tests against the shared library"
+# The library's SONAME is libwattledger.so.1: that is the name a program
+# records and the loader looks for, so give the build output that name.
+mkdir -p "$out/lib"
+ln -sf "$lib/libwattledger.so" "$out/lib/libwattledger.so.1"
 "$CC" -std=c99 "${WARN[@]}" "${INC[@]}" -DWL_TEST_MIG "$here/test_api.c" "$here/test_mig.c" \
-  -L "$lib" -lwattledger -Wl,-rpath,"$lib" -lm -o "$out/test_api_shared"
+  -L "$lib" -lwattledger -Wl,-rpath,"$out/lib" -lm -o "$out/test_api_shared"
+readelf -d "$out/test_api_shared" | grep -q 'NEEDED.*\[libwattledger\.so\.1\]'
 "$out/test_api_shared"
 echo "== C and C++ API tests under AddressSanitizer and UBSan"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

@@ -69,7 +69,7 @@ static void test_version_and_status(void) {
     }
     EXPECT(strcmp(wl_status_name(WL_STATUS_MAX + 1), "WL_UNKNOWN") == 0);
     EXPECT(strcmp(wl_status_str(WL_STATUS_MAX + 1), "unknown status") == 0);
-    EXPECT(strcmp(wl_status_str(WL_ERR_BAD_UTF8), "a string is not valid UTF-8") == 0);
+    EXPECT(strcmp(wl_status_str(WL_ERR_BAD_UTF8), "A string is not valid UTF-8.") == 0);
 }
 
 static const char BAD_UTF8[] = {(char)0xff, (char)0xfe, 0};
@@ -299,7 +299,7 @@ static void on_record(void *user, const wl_stage_record *stage, const wl_subgrap
     wl_subgraph inner;
     if (stage != NULL) {
         r->stages++;
-        r->stage_total += stage->total_energy_j;
+        r->stage_total += stage->energy.total_j;
     }
     if (sg != NULL) {
         r->subgraphs++;
@@ -344,6 +344,7 @@ static void test_seed_worked_example(void) {
     struct records rec;
     double t = 0.01;
     memset(&rec, 0, sizeof rec);
+    r.struct_size = (uint32_t)sizeof r;
 
     /* Gating off: static 300·t = 3 J, of which 300·24/132·t allocated
      * (Active: 24 units × 300/132 W × 0.01 s = 0.545454… J) and
@@ -354,15 +355,15 @@ static void test_seed_worked_example(void) {
     EXPECT(r.units == 132 && r.stages == 1 && r.subgraphs == 1);
     EXPECT(r.policy == WL_POLICY_OFF);
     EXPECT_NEAR(r.latency_s, t);
-    EXPECT_NEAR(r.static_energy_j, 300.0 * t);
-    EXPECT_NEAR(r.total_energy_j, 300.0 * t);
+    EXPECT_NEAR(r.energy.static_j, 300.0 * t);
+    EXPECT_NEAR(r.energy.total_j, 300.0 * t);
     EXPECT_NEAR(r.states[WL_STATE_ACTIVE].energy_j, 300.0 * 24.0 / 132.0 * t);
     EXPECT_NEAR(r.states[WL_STATE_IDLE_UNALLOCATED].energy_j, 300.0 * 108.0 / 132.0 * t);
     EXPECT_NEAR(r.states[WL_STATE_ACTIVE].unit_seconds, 24.0 * t);
     EXPECT_NEAR(r.states[WL_STATE_IDLE_UNALLOCATED].unit_seconds, 108.0 * t);
     EXPECT(r.states[WL_STATE_GATED].unit_seconds == 0.0);
-    EXPECT(r.compute_energy_j == 0.0 && r.memory_energy_j == 0.0);
-    EXPECT_NEAR(r.gating_savings_j, 0.0);
+    EXPECT(r.energy.compute_j == 0.0 && r.energy.memory_j == 0.0);
+    EXPECT_NEAR(r.energy.savings_j, 0.0);
     EXPECT(r.peak_units_allocated == 24);
     /* utilisation = active unit-seconds / (N · latency) = 0.24 / 1.32 = 2/11 */
     EXPECT_NEAR(r.utilization, 24.0 / 132.0);
@@ -374,9 +375,9 @@ static void test_seed_worked_example(void) {
     /* Gating always: static 300·24/132·t; saving 300·108/132·t (82 %). */
     memset(&rec, 0, sizeof rec);
     seed_worked_example(WL_POLICY_ALWAYS, &r, &rec);
-    EXPECT_NEAR(r.static_energy_j, 300.0 * 24.0 / 132.0 * t);
-    EXPECT_NEAR(r.total_energy_j, 300.0 * 24.0 / 132.0 * t);
-    EXPECT_NEAR(r.gating_savings_j, 300.0 * 108.0 / 132.0 * t);
+    EXPECT_NEAR(r.energy.static_j, 300.0 * 24.0 / 132.0 * t);
+    EXPECT_NEAR(r.energy.total_j, 300.0 * 24.0 / 132.0 * t);
+    EXPECT_NEAR(r.energy.savings_j, 300.0 * 108.0 / 132.0 * t);
     EXPECT_NEAR(r.states[WL_STATE_GATED].unit_seconds, 108.0 * t);
     EXPECT(r.states[WL_STATE_GATED].energy_j == 0.0);
     EXPECT((r.flags & WL_FLAG_GATED_DOMAINS) != 0);
@@ -396,6 +397,7 @@ static void test_composer_errors(void) {
     int i;
 
     EXPECT(size > 0 && align >= 8 && (align & (align - 1)) == 0);
+    r.struct_size = before.struct_size = after.struct_size = (uint32_t)sizeof r;
     raw = (unsigned char *)malloc(size + 2 * align);
     mem = raw + (align - ((size_t)raw % align)) % align;
 
@@ -495,9 +497,9 @@ static void test_composer_errors(void) {
     memset(&rec, 0, sizeof rec);
     EXPECT_STATUS(wl_composer_set_callback(c, on_record, &rec), WL_OK);
     EXPECT_STATUS(wl_composer_finish(c, &r), WL_OK);
-    EXPECT_NEAR(r.total_energy_j, 0.0175);
-    EXPECT_NEAR(r.compute_energy_j, 0.0015);
-    EXPECT_NEAR(r.static_energy_j, 0.016);
+    EXPECT_NEAR(r.energy.total_j, 0.0175);
+    EXPECT_NEAR(r.energy.compute_j, 0.0015);
+    EXPECT_NEAR(r.energy.static_j, 0.016);
     EXPECT_NEAR(r.states[WL_STATE_ACTIVE].unit_seconds, 3e-3);
     EXPECT_NEAR(r.states[WL_STATE_IDLE_ALLOCATED].unit_seconds, 1e-3);
     EXPECT_NEAR(r.states[WL_STATE_IDLE_UNALLOCATED].unit_seconds, 4e-3);
@@ -521,7 +523,7 @@ static void test_composer_errors(void) {
     /* A stage holds at most WL_STAGE_CAPACITY subgraphs. */
     EXPECT_STATUS(wl_composer_reset(c), WL_OK);
     EXPECT_STATUS(wl_composer_report(c, &r), WL_OK);
-    EXPECT(r.stages == 0 && r.total_energy_j == 0.0);
+    EXPECT(r.stages == 0 && r.energy.total_j == 0.0);
     sg.stage = 0;
     sg.units_allocated = 1;
     for (i = 0; i < WL_STAGE_CAPACITY; ++i) {
@@ -540,6 +542,35 @@ static void test_composer_errors(void) {
     EXPECT_STATUS(wl_composer_finish(c, &r), WL_ERR_OVERFLOW);
     EXPECT_STATUS(wl_composer_pending(c, &pending), WL_OK);
     EXPECT(pending == 1);
+
+    /* The refused stage is dropped and the composer goes on. Stage 0 again,
+     * 1 ms on one domain with gating off: 16 W x 1 ms = 16 mJ static, plus
+     * 1e9 FP16 ops x 0.5 pJ = 0.5 mJ compute: 16.5 mJ. */
+    EXPECT_STATUS(wl_composer_discard_pending(NULL, &pending), WL_ERR_NULL_POINTER);
+    EXPECT_STATUS(wl_composer_discard_pending(c, &pending), WL_OK);
+    EXPECT(pending == 1);
+    EXPECT_STATUS(wl_composer_discard_pending(c, NULL), WL_OK);
+    EXPECT_STATUS(wl_composer_pending(c, &pending), WL_OK);
+    EXPECT(pending == 0);
+    sg.stage = 0;
+    sg.latency_s = 0.001;
+    EXPECT_STATUS(wl_composer_push(c, &sg), WL_OK);
+    EXPECT_STATUS(wl_composer_finish(c, &r), WL_OK);
+    EXPECT(r.stages == 1 && r.subgraphs == 1);
+    EXPECT_NEAR(r.energy.total_j, 0.0165);
+    EXPECT_NEAR(r.energy.compute_j, 0.0005);
+    {
+        /* An output struct from a later header: the library writes its own
+         * size, says so in struct_size, and leaves the rest alone. */
+        struct { wl_report r; double later_field; } big;
+        big.r.struct_size = (uint32_t)sizeof big;
+        big.later_field = -1.0;
+        EXPECT_STATUS(wl_composer_report(c, &big.r), WL_OK);
+        EXPECT(big.r.struct_size == WL_REPORT_SIZE_V1 && big.later_field == -1.0);
+        EXPECT_NEAR(big.r.energy.total_j, 0.0165);
+        big.r.struct_size = 8;
+        EXPECT_STATUS(wl_composer_report(c, &big.r), WL_ERR_STRUCT_SIZE);
+    }
 
     /* Release: the handle is dead, the storage the caller's. */
     EXPECT_STATUS(wl_composer_release(c), WL_OK);
@@ -568,6 +599,7 @@ static void test_meter(void) {
     char name[16];
     int i;
 
+    w.struct_size = (uint32_t)sizeof w;
     EXPECT_STATUS(wl_meter_config_init(&cfg), WL_OK);
     EXPECT(cfg.max_gap_ns == 1000000000ull && cfg.update_period_ns == 100000000ull);
     EXPECT_STATUS(wl_meter_config_init(NULL), WL_ERR_NULL_POINTER);

@@ -100,7 +100,9 @@ static void catalog(void) {
     EXPECT_STATUS(wl_mig_find_gpu("NVIDIA GeForce RTX 4090", &i), WL_ERR_UNKNOWN_NAME);
     EXPECT_STATUS(wl_mig_find_gpu(NULL, &i), WL_ERR_NULL_POINTER);
     EXPECT_STATUS(wl_mig_find_gpu(BAD, &i), WL_ERR_BAD_UTF8);
-    EXPECT_STATUS(wl_mig_find_gpu("x", NULL), WL_ERR_NULL_POINTER);
+    EXPECT_STATUS(wl_mig_find_gpu("NVIDIA A100-SXM4-40GB", NULL), WL_ERR_NULL_POINTER);
+    /* Inputs are checked before outputs. */
+    EXPECT_STATUS(wl_mig_find_gpu("x", NULL), WL_ERR_UNKNOWN_NAME);
 }
 
 static void capabilities(void) {
@@ -143,6 +145,10 @@ static void rules(void) {
     wl_mig_result rs[3];
     wl_mig_warning w[8];
     size_t n = 99;
+    char long_id[700];
+    struct { wl_mig_result r; double later_field; } newer[2];
+
+    w[0].struct_size = (uint32_t)sizeof w[0];
 
     /* Two instances of one H100 over [0,10) and [5,15): they overlap over
      * [5,10), so at most 2 run at once: parent power, shared parent with an
@@ -194,7 +200,29 @@ static void rules(void) {
     rs[0].struct_size = (uint32_t)sizeof rs[0];
     EXPECT_STATUS(wl_mig_check(rs, 2, 0, w, 8, NULL), WL_ERR_NULL_POINTER);
     EXPECT_STATUS(wl_mig_check(NULL, 2, 0, w, 8, &n), WL_ERR_NULL_POINTER);
-    EXPECT_STATUS(wl_mig_check(rs, 65, 0, w, 8, &n), WL_ERR_CAPACITY);
+    EXPECT_STATUS(wl_mig_check(rs, 65, 0, w, 8, &n), WL_ERR_TOO_MANY_RESULTS);
+    /* The output's struct_size must be at least the 1.0 size. */
+    w[0].struct_size = 4;
+    EXPECT_STATUS(wl_mig_check(rs, 2, 0, w, 8, &n), WL_ERR_STRUCT_SIZE);
+    w[0].struct_size = WL_MIG_WARNING_SIZE_V1;
+    /* A message longer than its buffer has its own status: a WL-MIG-005
+     * for a result whose 699-byte id does not fit 640 bytes. */
+    memset(long_id, 'x', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = 0;
+    rs[2] = rs[1];
+    rs[2].id = long_id;
+    rs[2].profile = NULL;
+    EXPECT_STATUS(wl_mig_check(rs, 3, 0, w, 8, &n), WL_ERR_MESSAGE_TOO_LONG);
+    /* A caller built against a later header: larger elements, stride = struct_size. */
+    newer[0].r = mig_result("a", "MIG-1", "1g.10gb", 500.0, 0.0, 10.0);
+    newer[1].r = mig_result("b", "MIG-2", "3g.40gb", 520.0, 5.0, 15.0);
+    newer[0].r.struct_size = newer[1].r.struct_size = (uint32_t)sizeof newer[0];
+    newer[0].later_field = newer[1].later_field = -1.0;
+    EXPECT_STATUS(wl_mig_check(&newer[0].r, 2, 0, w, 8, &n), WL_OK);
+    EXPECT(n == 3 && w[1].overcount_factor == 2);
+    /* Every element must repeat the stride. */
+    newer[1].r.struct_size = (uint32_t)sizeof newer[1].r;
+    EXPECT_STATUS(wl_mig_check(&newer[0].r, 2, 0, w, 8, &n), WL_ERR_STRUCT_SIZE);
     EXPECT_STATUS(wl_mig_check(NULL, 0, 0, NULL, 0, &n), WL_OK);
     EXPECT(n == 0);
 }

@@ -24,6 +24,9 @@ int main(int argc, char **argv) {
     wl_mig_warning w[4];
     size_t n = 0;
     if (argc < 2) return 2;
+    /* Output arrays carry their stride in the first element. */
+    r[0].struct_size = (uint32_t)sizeof r[0];
+    w[0].struct_size = (uint32_t)sizeof w[0];
 
     EXPECT(wl_monitor_new_replay(NULL, &m) == WL_ERR_NULL_POINTER);
     EXPECT(wl_monitor_new_replay(argv[1], NULL) == WL_ERR_NULL_POINTER);
@@ -57,9 +60,12 @@ int main(int argc, char **argv) {
     EXPECT(fabs(r[1].window.energy_j - 0.021205) < 1e-12);
     EXPECT(r[0].window.method == WL_METHOD_POWER);
     EXPECT(r[0].architecture == 0xffffffffu && r[0].has_energy_counter == 0);
-    EXPECT(wl_monitor_mig_warnings(r, 2, WL_MIG_SHARES_NONE, w, 4, &n) == WL_OK && n == 0);
-    EXPECT(wl_monitor_mig_warnings(r, 2, WL_MIG_SHARES_NONE, w, 4, NULL) == WL_ERR_NULL_POINTER);
-    EXPECT(wl_monitor_mig_warnings(NULL, 2, WL_MIG_SHARES_NONE, w, 4, &n) == WL_ERR_NULL_POINTER);
+    EXPECT(wl_monitor_mig_warnings(m, "phase", WL_MIG_SHARES_NONE, w, 4, &n) == WL_OK && n == 0);
+    EXPECT(wl_monitor_mig_warnings(m, "phase", WL_MIG_SHARES_NONE, w, 4, NULL) == WL_ERR_NULL_POINTER);
+    EXPECT(wl_monitor_mig_warnings(NULL, "phase", WL_MIG_SHARES_NONE, w, 4, &n) == WL_ERR_NULL_POINTER);
+    EXPECT(wl_monitor_mig_warnings(m, NULL, WL_MIG_SHARES_NONE, w, 4, &n) == WL_ERR_NULL_POINTER);
+    EXPECT(wl_monitor_mig_warnings(m, "never", WL_MIG_SHARES_NONE, w, 4, &n) == WL_ERR_NO_SUCH_WINDOW);
+    EXPECT(wl_monitor_mig_warnings(m, "phase", 9, w, 4, &n) == WL_ERR_OUT_OF_RANGE);
     EXPECT(wl_monitor_free(m) == WL_OK);
     EXPECT(wl_monitor_free(m) == WL_ERR_BAD_HANDLE);
     EXPECT(wl_monitor_begin(m, "after") == WL_ERR_BAD_HANDLE);

@@ -477,9 +477,8 @@ impl Calibration {
     /// power and energy per byte do not scale. Figures the data did not
     /// determine (absent or dependent columns) keep the spec's values, and
     /// when the split was not identifiable idle and uncore follow
-    /// [`FitOptions::idle_fraction`]. `active_power_w` is not part of
-    /// [`HardwareSpec`] yet and is not applied; read it with
-    /// [`Calibration::value`].
+    /// [`FitOptions::idle_fraction`]. Active power is dynamic power
+    /// (`C·V²·f`), so it is divided by `v²·f` at the spec's operating point.
     pub fn apply(&self, spec: &HardwareSpec) -> HardwareSpec {
         let mut out = spec.clone();
         let static_factor = spec.dvfs.static_factor();
@@ -493,6 +492,11 @@ impl Calibration {
         }
         if let Some(byte) = self.value(Parameter::EnergyPerByte) {
             out.energy_per_byte_j = byte;
+        }
+        let d = &spec.dvfs;
+        let active_factor = dynamic_factor * (d.frequency_mhz / d.nominal_frequency_mhz);
+        if let (Some(active), true) = (self.value(Parameter::ActivePower), usable(active_factor)) {
+            out.active_power_w = active / active_factor;
         }
         for p in Precision::ALL {
             if let (Some(op), true) = (

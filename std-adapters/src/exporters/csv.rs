@@ -58,11 +58,11 @@ fn write_estimate(
             p.name(),
             r.average_units_allocated,
             r.latency_s,
-            r.compute_energy_j,
-            r.memory_energy_j,
-            r.static_energy_j,
-            r.uncore_energy_j + r.transition_energy_j,
-            r.total_energy_j
+            r.energy.compute_j,
+            r.energy.memory_j,
+            r.energy.static_j,
+            r.energy.uncore_j + r.energy.transition_j,
+            r.energy.total_j
         )?;
     }
     Ok(())

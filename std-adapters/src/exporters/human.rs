@@ -7,6 +7,7 @@ use wattledger_core::state::PowerState;
 
 use super::{MeasureReport, estimate_warnings, pct, si};
 use crate::model_file::{Model, Outcome, name_of};
+use crate::sensors::DeviceRole;
 
 /// The `measure` report as the terminal shows it.
 pub fn measure(m: &MeasureReport) -> String {
@@ -32,6 +33,13 @@ pub fn measure(m: &MeasureReport) -> String {
             "\n{} {}  {}  {}\n",
             d.source, d.device.index, d.device.name, d.device.uuid
         ));
+        match d.device.role {
+            Some(DeviceRole::Total) => s.push_str("  role      total: the board's energy\n"),
+            Some(DeviceRole::Part) => {
+                s.push_str("  role      part: inside the total, not added to it again\n")
+            }
+            None => {}
+        }
         s.push_str(&format!(
             "  energy    {} over {} (average {})\n",
             si(d.energy_j, "J"),
@@ -140,11 +148,11 @@ fn write_estimate(buf: &mut String, model: &Model, out: &Outcome, top: usize) ->
     writeln!(
         buf,
         "Total      {} over {} ({} average), {} subgraphs in {} stages",
-        si(r.total_energy_j, "J"),
+        si(r.energy.total_j, "J"),
         si(r.latency_s, "s"),
         si(
             if r.latency_s > 0.0 {
-                r.total_energy_j / r.latency_s
+                r.energy.total_j / r.latency_s
             } else {
                 0.0
             },
@@ -161,8 +169,8 @@ fn write_estimate(buf: &mut String, model: &Model, out: &Outcome, top: usize) ->
     )?;
     for s in PowerState::ALL {
         let t = r.states.get(s);
-        let share = if r.total_energy_j > 0.0 {
-            t.energy_j / r.total_energy_j
+        let share = if r.energy.total_j > 0.0 {
+            t.energy_j / r.energy.total_j
         } else {
             0.0
         };
@@ -177,30 +185,30 @@ fn write_estimate(buf: &mut String, model: &Model, out: &Outcome, top: usize) ->
     }
     writeln!(buf)?;
     let parts = [
-        ("compute", r.compute_energy_j),
-        ("memory", r.memory_energy_j),
-        ("static", r.static_energy_j),
-        ("uncore", r.uncore_energy_j),
-        ("transitions", r.transition_energy_j),
+        ("compute", r.energy.compute_j),
+        ("memory", r.energy.memory_j),
+        ("static", r.energy.static_j),
+        ("uncore", r.energy.uncore_j),
+        ("transitions", r.energy.transition_j),
     ];
     writeln!(buf, "{:<20} {:>12} {:>8}", "energy", "", "share")?;
     for (name, e) in parts {
-        let share = if r.total_energy_j > 0.0 {
-            e / r.total_energy_j
+        let share = if r.energy.total_j > 0.0 {
+            e / r.energy.total_j
         } else {
             0.0
         };
         writeln!(buf, "{:<20} {:>12} {:>8}", name, si(e, "J"), pct(share))?;
     }
-    writeln!(buf, "{:<20} {:>12}", "total", si(r.total_energy_j, "J"))?;
+    writeln!(buf, "{:<20} {:>12}", "total", si(r.energy.total_j, "J"))?;
     writeln!(buf)?;
-    let static_without = r.static_energy_j + r.gating_savings_j;
+    let static_without = r.energy.static_j + r.energy.savings_j;
     writeln!(
         buf,
         "gating saving        {} ({} of the static energy without gating)",
-        si(r.gating_savings_j, "J"),
+        si(r.energy.savings_j, "J"),
         pct(if static_without > 0.0 {
-            r.gating_savings_j / static_without
+            r.energy.savings_j / static_without
         } else {
             0.0
         })
@@ -209,8 +217,8 @@ fn write_estimate(buf: &mut String, model: &Model, out: &Outcome, top: usize) ->
         buf,
         "wasted (idle)        {} ({} of the total)",
         si(r.wasted_energy_j, "J"),
-        pct(if r.total_energy_j > 0.0 {
-            r.wasted_energy_j / r.total_energy_j
+        pct(if r.energy.total_j > 0.0 {
+            r.wasted_energy_j / r.energy.total_j
         } else {
             0.0
         })
@@ -243,8 +251,8 @@ fn write_estimate(buf: &mut String, model: &Model, out: &Outcome, top: usize) ->
                 format!("{:.0}", s.units),
                 si(s.latency_s, "s"),
                 si(s.total_energy_j, "J"),
-                pct(if r.total_energy_j > 0.0 {
-                    s.total_energy_j / r.total_energy_j
+                pct(if r.energy.total_j > 0.0 {
+                    s.total_energy_j / r.energy.total_j
                 } else {
                     0.0
                 })
@@ -291,14 +299,14 @@ fn write_comparison(
     writeln!(buf)?;
     type Getter = fn(&ModelReport) -> String;
     let rows: [(&str, Getter); 12] = [
-        ("total energy", |r| si(r.total_energy_j, "J")),
+        ("total energy", |r| si(r.energy.total_j, "J")),
         ("latency", |r| si(r.latency_s, "s")),
-        ("compute", |r| si(r.compute_energy_j, "J")),
-        ("memory", |r| si(r.memory_energy_j, "J")),
-        ("static", |r| si(r.static_energy_j, "J")),
-        ("uncore", |r| si(r.uncore_energy_j, "J")),
-        ("transitions", |r| si(r.transition_energy_j, "J")),
-        ("gating saving", |r| si(r.gating_savings_j, "J")),
+        ("compute", |r| si(r.energy.compute_j, "J")),
+        ("memory", |r| si(r.energy.memory_j, "J")),
+        ("static", |r| si(r.energy.static_j, "J")),
+        ("uncore", |r| si(r.energy.uncore_j, "J")),
+        ("transitions", |r| si(r.energy.transition_j, "J")),
+        ("gating saving", |r| si(r.energy.savings_j, "J")),
         ("wasted (idle)", |r| si(r.wasted_energy_j, "J")),
         ("gated unit-seconds", |r| {
             si(r.states.get(PowerState::Gated).unit_seconds, "s")
@@ -320,12 +328,12 @@ fn write_comparison(
         write!(buf, "{:<22}", "vs off")?;
         for (_, o) in results {
             match o {
-                Ok(o) if off.report.total_energy_j > 0.0 => write!(
+                Ok(o) if off.report.energy.total_j > 0.0 => write!(
                     buf,
                     " {:>14}",
                     format!(
                         "{:+.1} %",
-                        (o.report.total_energy_j / off.report.total_energy_j - 1.0) * 100.0
+                        (o.report.energy.total_j / off.report.energy.total_j - 1.0) * 100.0
                     )
                 )?,
                 _ => write!(buf, " {:>14}", "n/a")?,

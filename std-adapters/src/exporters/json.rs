@@ -120,10 +120,10 @@ pub fn estimate(model: &Model, out: &Outcome) -> EstimateJson {
         gating: r.policy.name(),
         voltage_v: spec.dvfs.voltage_v,
         frequency_mhz: spec.dvfs.frequency_mhz,
-        total_energy_j: r.total_energy_j,
+        total_energy_j: r.energy.total_j,
         latency_s: r.latency_s,
         average_power_w: if r.latency_s > 0.0 {
-            r.total_energy_j / r.latency_s
+            r.energy.total_j / r.latency_s
         } else {
             0.0
         },
@@ -140,12 +140,12 @@ pub fn estimate(model: &Model, out: &Outcome) -> EstimateJson {
                 )
             })
             .collect(),
-        compute_energy_j: r.compute_energy_j,
-        memory_energy_j: r.memory_energy_j,
-        static_energy_j: r.static_energy_j,
-        uncore_energy_j: r.uncore_energy_j,
-        transition_energy_j: r.transition_energy_j,
-        power_gating_savings_j: r.gating_savings_j,
+        compute_energy_j: r.energy.compute_j,
+        memory_energy_j: r.energy.memory_j,
+        static_energy_j: r.energy.static_j,
+        uncore_energy_j: r.energy.uncore_j,
+        transition_energy_j: r.energy.transition_j,
+        power_gating_savings_j: r.energy.savings_j,
         wasted_energy_j: r.wasted_energy_j,
         utilization: r.utilization,
         peak_units_allocated: r.peak_units_allocated,
@@ -165,13 +165,13 @@ pub fn estimate(model: &Model, out: &Outcome) -> EstimateJson {
                 domains_woken: s.domains_woken,
                 domains_powered_down: s.domains_powered_down,
                 domains_gated: s.domains_gated,
-                compute_energy_j: s.compute_energy_j,
-                memory_energy_j: s.memory_energy_j,
-                static_energy_j: s.static_energy_j,
-                uncore_energy_j: s.uncore_energy_j,
-                transition_energy_j: s.transition_energy_j,
-                power_gating_savings_j: s.gating_savings_j,
-                total_energy_j: s.total_energy_j,
+                compute_energy_j: s.energy.compute_j,
+                memory_energy_j: s.energy.memory_j,
+                static_energy_j: s.energy.static_j,
+                uncore_energy_j: s.energy.uncore_j,
+                transition_energy_j: s.energy.transition_j,
+                power_gating_savings_j: s.energy.savings_j,
+                total_energy_j: s.energy.total_j,
                 flags: compose_flag_names(s.flags),
             })
             .collect(),

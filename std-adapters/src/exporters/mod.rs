@@ -23,7 +23,7 @@ use wattledger_core::meter::WindowFlags;
 use crate::mig_warnings::MigWarning;
 use crate::model_file::{Model, Outcome};
 use crate::monitor::DeviceWindowReport;
-use crate::sensors::DeviceInfo;
+use crate::sensors::{DeviceInfo, DeviceRole};
 
 /// `value` in `unit` with an SI prefix so that 1 ≤ |mantissa| < 1000 and
 /// four significant digits: `si(0.0123, "J")` is `"12.30 mJ"`.
@@ -133,7 +133,8 @@ pub struct MeasureReport {
     /// One result per measured device.
     pub devices: Vec<DeviceResult>,
     /// The energies of the devices measured over the whole window, added
-    /// up: each physical GPU is measured once; a lost device is left out.
+    /// up ([`total_energy_j`]): each physical GPU is measured once; a lost
+    /// device is left out, and a rail inside a total is not added again.
     pub total_energy_j: f64,
     /// The total leaves out a device that was lost: it is the energy of
     /// the other devices only.
@@ -154,11 +155,7 @@ impl MeasureReport {
     /// them (lost devices left out of the total), not interrupted, with no
     /// command, warnings or times: set those fields after.
     pub fn new(source: impl Into<String>, devices: Vec<DeviceResult>) -> MeasureReport {
-        let total_energy_j = devices
-            .iter()
-            .filter(|d| d.in_total)
-            .map(|d| d.energy_j)
-            .sum();
+        let total_energy_j = total_energy_j(&devices);
         let incomplete = devices.iter().any(|d| !d.in_total);
         MeasureReport {
             source: source.into(),
@@ -196,6 +193,17 @@ impl MeasureReport {
             })
             .collect()
     }
+}
+
+/// The report's total: the energies of the devices measured over the whole
+/// window (not lost) that are not [`DeviceRole::Part`]s (a part is already
+/// inside its board's total).
+pub fn total_energy_j(devices: &[DeviceResult]) -> f64 {
+    devices
+        .iter()
+        .filter(|d| d.in_total && d.device.role != Some(DeviceRole::Part))
+        .map(|d| d.energy_j)
+        .sum()
 }
 
 /// The names of the set `flags`, as the reports write them.
@@ -314,7 +322,7 @@ pub fn power_warnings(model: &Model, out: &Outcome) -> Vec<String> {
     let mut w = Vec::new();
     let r = &out.report;
     if r.latency_s > 0.0 {
-        let avg = r.total_energy_j / r.latency_s;
+        let avg = r.energy.total_j / r.latency_s;
         if avg > max.watts {
             w.push(format!(
                 "the model averages {} on {}, above the {} it can draw ({}); check the subgraphs' latencies and the hardware's energies",
@@ -330,7 +338,7 @@ pub fn power_warnings(model: &Model, out: &Outcome) -> Vec<String> {
         .stages
         .iter()
         .filter(|s| s.duration_s > 0.0)
-        .map(|s| (s.stage, s.total_energy_j / s.duration_s))
+        .map(|s| (s.stage, s.energy.total_j / s.duration_s))
         .filter(|&(_, avg)| avg > max.watts)
         .collect();
     if let Some(&(stage, avg)) = over.iter().max_by(|a, b| a.1.total_cmp(&b.1)) {

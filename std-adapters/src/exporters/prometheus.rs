@@ -15,7 +15,9 @@
 //! with [`register_run`].
 //!
 //! Every device series carries `source`, `device` (the sensor's index),
-//! `gpu_uuid`, `parent_uuid` and `mig_profile`. A device presented as one
+//! `gpu_uuid`, `parent_uuid` and `mig_profile`; a Jetson rail also `role`
+//! (`total`, or `part` for a rail inside the total: add the `total` series
+//! only). A device presented as one
 //! MIG instance is labelled as the instance (`gpu_uuid` the `MIG-…`, its
 //! parent and profile). A GPU that covers several visible instances is
 //! labelled as the GPU (its energy is counted once), and each instance gets
@@ -50,13 +52,19 @@ fn device_labels(d: &DeviceResult) -> Labels {
     } else {
         (d.device.uuid.as_str(), "", "")
     };
-    vec![
+    let mut labels = vec![
         ("source".to_owned(), d.source.clone()),
         ("device".to_owned(), d.device.index.to_string()),
         ("gpu_uuid".to_owned(), uuid.to_owned()),
         ("parent_uuid".to_owned(), parent.to_owned()),
         ("mig_profile".to_owned(), profile.to_owned()),
-    ]
+    ];
+    // A rail of a board's tree says whether it is the total or a part of
+    // it, so that a query adds the totals only.
+    if let Some(role) = d.device.role {
+        labels.push(("role".to_owned(), role.as_str().to_owned()));
+    }
+    labels
 }
 
 fn flag(b: bool) -> f64 {

@@ -24,16 +24,26 @@
 //! shunt amplifier's offset on an idle rail) counts as 0 mW. INA3221 has no
 //! energy counter, so samples carry power only and the meter integrates it.
 //!
-//! **Devices.** The sensor offers the board total as device 0 and, where a
-//! GPU rail can be identified, that rail as device 1:
+//! **Devices.** The sensor offers the board total as device 0 (role
+//! [`DeviceRole::Total`]) and, where a GPU rail can be identified, that rail
+//! as device 1 (role [`DeviceRole::Part`]: it is inside the total, so a
+//! report never adds it to the total again):
 //!
-//! * The total is, by default ([`TotalRule::Auto`]), the first rail named
-//!   `VDD_IN` (Orin Nano/NX, Xavier NX, TX2), `POM_5V_IN` (Nano, TX1) or
-//!   `VIN_SYS_5V0` (AGX Orin), in that order of preference ([`TOTAL_RAIL_NAMES`]),
-//!   else the sum of all rails. Caution for AGX Orin: `VIN_SYS_5V0` is the
-//!   module's 5 V system input, and the GPU/SoC and CPU/CV rails are fed
-//!   separately; to count the module as the sum of its rails, choose
-//!   [`TotalRule::Sum`].
+//! * The total is, by default ([`TotalRule::Auto`]), taken from the board's
+//!   rail tree ([`wattledger_core::ina3221::board`], documented per board in
+//!   `docs/ina3221.md`): the rail labels found identify the board
+//!   ([`board::identify`]), and the total is its input rail where one is
+//!   measured (`VDD_IN` on Orin Nano/NX and Xavier NX, `POM_5V_IN` on Nano)
+//!   or else the sum of its top-level rails (AGX Orin: `VDD_GPU_SOC +
+//!   VDD_CPU_CV + VIN_SYS_5V0`; AGX Xavier: all six). Never a rail plus its
+//!   own part; a rail whose place is not documented (AGX Orin's
+//!   `VDDQ_VDD2_1V8AO`) is never added.
+//! * **Unknown boards** (labels that match no board of the table): the
+//!   first rail named in [`INPUT_RAIL_NAMES`] (`VDD_IN`, `POM_5V_IN`, the
+//!   names every Jetson gives its measured input) is the total; with none of
+//!   them, the sum of every rail, which [`JetsonSensor::tree_known`] reports
+//!   as a guess (the rails might nest) and the device's name says so. Choose
+//!   [`TotalRule::Rail`] or [`TotalRule::Sum`] to decide yourself.
 //! * The GPU rail is the first rail named in [`GPU_RAIL_NAMES`]
 //!   (`VDD_GPU_SOC`, `POM_5V_GPU`, `VDD_GPU`, `VDD_SYS_GPU`,
 //!   `VDD_CPU_GPU_CV`), else the first rail whose name contains `GPU`. On
@@ -60,12 +70,14 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use wattledger_core::ina3221::board::{self, Board, Role};
 use wattledger_core::meter::Sample;
 
-use crate::sensors::{DeviceInfo, Sensor, SensorError};
+use crate::sensors::{DeviceInfo, DeviceRole, Sensor, SensorError};
 
-/// Rails taken as the board total, in order of preference.
-pub const TOTAL_RAIL_NAMES: [&str; 3] = ["VDD_IN", "POM_5V_IN", "VIN_SYS_5V0"];
+/// On a board the tree does not know: rails taken as its measured input
+/// (the total), in order of preference.
+pub const INPUT_RAIL_NAMES: [&str; 2] = ["VDD_IN", "POM_5V_IN"];
 
 /// Rails taken as the GPU rail, in order of preference; after these, the
 /// first rail whose name contains `GPU`.
@@ -102,12 +114,15 @@ pub const DEFAULT_UNITS_PER_TPC: u32 = 2;
 /// How the board total (device 0) is formed.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum TotalRule {
-    /// The first rail of [`TOTAL_RAIL_NAMES`] present, else the sum of all rails.
+    /// From the board's rail tree: its input rail, or the sum of its
+    /// top-level rails; on an unknown board the first rail of
+    /// [`INPUT_RAIL_NAMES`], else the sum of all rails.
     #[default]
     Auto,
     /// The rail of this name (compared without regard to ASCII case).
     Rail(String),
-    /// The sum of all rails found.
+    /// The sum of all rails found (on a board with an input rail, this
+    /// counts its parts twice: only for boards whose rails do not nest).
     Sum,
 }
 
@@ -182,12 +197,12 @@ pub struct RailReading {
 }
 
 /// What device 0 adds up.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Total {
     /// One rail, by position in `rails`.
     Rail(usize),
-    /// All rails.
-    Sum,
+    /// These rails, by position in `rails`.
+    Sum(Vec<usize>),
 }
 
 /// The INA3221 rails of a Jetson board as a [`Sensor`].
@@ -198,6 +213,7 @@ enum Total {
 #[derive(Debug)]
 pub struct JetsonSensor {
     rails: Vec<RailInfo>,
+    board: Option<&'static Board>,
     total: Total,
     gpu: Option<usize>,
     devices: Vec<DeviceInfo>,
@@ -253,12 +269,25 @@ impl JetsonSensor {
         }
 
         let position = |name: &str| rails.iter().position(|r| r.name.eq_ignore_ascii_case(name));
+        let board = board::identify(rails.iter().map(|r| r.name.as_str()));
         let total = match &config.total {
-            TotalRule::Auto => TOTAL_RAIL_NAMES
-                .iter()
-                .find_map(|n| position(n))
-                .map_or(Total::Sum, Total::Rail),
-            TotalRule::Sum => Total::Sum,
+            TotalRule::Auto => match board {
+                Some(b) => match b.input() {
+                    Some((_, input)) => {
+                        position(input.name).map_or(Total::Sum(Vec::new()), Total::Rail)
+                    }
+                    None => Total::Sum(
+                        b.total_rails()
+                            .filter_map(|(_, r)| position(r.name))
+                            .collect(),
+                    ),
+                },
+                None => INPUT_RAIL_NAMES
+                    .iter()
+                    .find_map(|n| position(n))
+                    .map_or_else(|| Total::Sum((0..rails.len()).collect()), Total::Rail),
+            },
+            TotalRule::Sum => Total::Sum((0..rails.len()).collect()),
             TotalRule::Rail(name) => match position(name) {
                 Some(i) => Total::Rail(i),
                 None => {
@@ -270,6 +299,7 @@ impl JetsonSensor {
                 }
             },
         };
+        let guessed = board.is_none() && matches!(total, Total::Sum(_));
         let gpu = GPU_RAIL_NAMES.iter().find_map(|n| position(n)).or_else(|| {
             rails
                 .iter()
@@ -277,30 +307,40 @@ impl JetsonSensor {
         });
 
         let mut devices = Vec::with_capacity(2);
-        let (total_name, total_id) = match total {
+        let (total_name, total_id) = match &total {
             Total::Rail(i) => {
-                let n = rails.get(i).map_or("", |r| r.name.as_str());
+                let n = rails.get(*i).map_or("", |r| r.name.as_str());
                 (
                     format!("Jetson board total ({n})"),
                     format!("jetson-rail:{n}"),
                 )
             }
-            Total::Sum => {
-                let names: Vec<&str> = rails.iter().map(|r| r.name.as_str()).collect();
+            Total::Sum(parts) => {
+                let names: Vec<&str> = parts
+                    .iter()
+                    .filter_map(|&i| rails.get(i))
+                    .map(|r| r.name.as_str())
+                    .collect();
                 let joined = names.join("+");
+                let guess = if guessed {
+                    ", board not recognised: the rails may nest"
+                } else {
+                    ""
+                };
                 (
-                    format!("Jetson board total (sum of {joined})"),
+                    format!("Jetson board total (sum of {joined}{guess})"),
                     format!("jetson-sum:{joined}"),
                 )
             }
         };
-        devices.push(rail_device(0, total_name, total_id));
+        devices.push(rail_device(0, total_name, total_id, DeviceRole::Total));
         if let Some(rail) = gpu.and_then(|i| rails.get(i)) {
             let n = &rail.name;
             devices.push(rail_device(
                 1,
                 format!("Jetson GPU rail ({n})"),
                 format!("jetson-rail:{n}"),
+                DeviceRole::Part,
             ));
         }
 
@@ -322,6 +362,7 @@ impl JetsonSensor {
 
         Ok(JetsonSensor {
             rails,
+            board,
             total,
             gpu,
             devices,
@@ -337,12 +378,52 @@ impl JetsonSensor {
         &self.rails
     }
 
-    /// The rail device 0 reads, or `None` when it is the sum of all rails.
+    /// The rail device 0 reads, or `None` when it is a sum of rails.
     pub fn total_rail(&self) -> Option<&str> {
-        match self.total {
-            Total::Rail(i) => self.rails.get(i).map(|r| r.name.as_str()),
-            Total::Sum => None,
+        match &self.total {
+            Total::Rail(i) => self.rails.get(*i).map(|r| r.name.as_str()),
+            Total::Sum(_) => None,
         }
+    }
+
+    /// The rails device 0 adds up: the one total rail, or the parts of a sum.
+    pub fn total_rails(&self) -> Vec<&str> {
+        let names = |ids: &[usize]| -> Vec<&str> {
+            ids.iter()
+                .filter_map(|&i| self.rails.get(i))
+                .map(|r| r.name.as_str())
+                .collect()
+        };
+        match &self.total {
+            Total::Rail(i) => names(&[*i]),
+            Total::Sum(ids) => names(ids),
+        }
+    }
+
+    /// The board the rail labels identify, if any (then its tree decides
+    /// the total under [`TotalRule::Auto`]).
+    pub fn board(&self) -> Option<&'static Board> {
+        self.board
+    }
+
+    /// Whether the total follows a known rail tree (or the user's rule):
+    /// false only for an unknown board without an input rail, whose total
+    /// is the sum of every rail and may count a rail inside another twice.
+    pub fn tree_known(&self) -> bool {
+        !(self.board.is_none() && matches!(self.total, Total::Sum(_)) && self.rails.len() > 1)
+    }
+
+    /// Each rail's place in the identified board's tree: `Some(Role)` per
+    /// rail of [`JetsonSensor::rails`] on a known board, `None` elsewhere.
+    pub fn rail_roles(&self) -> Vec<Option<Role>> {
+        self.rails
+            .iter()
+            .map(|r| {
+                self.board
+                    .and_then(|b| b.rail(&r.name))
+                    .map(|(_, rail)| rail.role)
+            })
+            .collect()
     }
 
     /// The rail device 1 reads, or `None` when no GPU rail was identified
@@ -455,19 +536,21 @@ impl Sensor for JetsonSensor {
     /// GPU rail exists; otherwise the errors of [`JetsonSensor::read_rail`]
     /// and [`JetsonSensor::read_gated_units`]. A failed sample changes nothing.
     fn sample(&mut self, device: u32) -> Result<Sample, SensorError> {
-        let rail = match (device, self.total, self.gpu) {
-            (0, Total::Rail(i), _) | (1, _, Some(i)) => Some(i),
-            (0, Total::Sum, _) => None,
+        let rail = match (device, &self.total, self.gpu) {
+            (0, Total::Rail(i), _) => Some(*i),
+            (1, _, Some(i)) => Some(i),
+            (0, Total::Sum(_), _) => None,
             _ => return Err(SensorError::NoSuchDevice { device }),
         };
-        let power_mw = match rail {
-            Some(i) => self.read_rail(i)?.power_mw,
-            None => {
+        let power_mw = match (rail, &self.total) {
+            (Some(i), _) => self.read_rail(i)?.power_mw,
+            (None, Total::Rail(i)) => self.read_rail(*i)?.power_mw,
+            (None, Total::Sum(parts)) => {
                 let mut sum: u32 = 0;
-                for rail in &self.rails {
+                for rail in parts.iter().filter_map(|&i| self.rails.get(i)) {
                     let p = read_rail(rail)?.power_mw;
                     sum = sum.checked_add(p).ok_or_else(|| {
-                        SensorError::Other("jetson: the sum of all rails overflows u32 mW".into())
+                        SensorError::Other("jetson: the sum of the rails overflows u32 mW".into())
                     })?;
                 }
                 sum
@@ -491,7 +574,7 @@ impl Sensor for JetsonSensor {
     }
 }
 
-fn rail_device(index: u32, name: String, uuid: String) -> DeviceInfo {
+fn rail_device(index: u32, name: String, uuid: String, role: DeviceRole) -> DeviceInfo {
     DeviceInfo {
         index,
         name,
@@ -500,6 +583,26 @@ fn rail_device(index: u32, name: String, uuid: String) -> DeviceInfo {
         pci_device_id: None,
         has_energy_counter: false,
         mig: None,
+        role: Some(role),
+    }
+}
+
+/// Gives the devices of a Jetson recording made before devices carried a
+/// role the roles the sensor then gave them by position: device 0 is the
+/// board total, every other device a rail inside it. Devices that already
+/// have a role, and recordings of other sources, are left alone.
+pub fn infer_recorded_roles(devices: &mut [DeviceInfo]) {
+    let is_rail =
+        |d: &DeviceInfo| d.uuid.starts_with("jetson-rail:") || d.uuid.starts_with("jetson-sum:");
+    if devices.iter().any(|d| d.role.is_some()) || !devices.iter().all(is_rail) {
+        return;
+    }
+    for d in devices {
+        d.role = Some(if d.index == 0 {
+            DeviceRole::Total
+        } else {
+            DeviceRole::Part
+        });
     }
 }
 

@@ -34,6 +34,35 @@ pub struct DeviceInfo {
     pub has_energy_counter: bool,
     /// MIG state of this device, when the source can tell.
     pub mig: Option<MigInfo>,
+    /// Where the device sits in its board's rail tree, for sources whose
+    /// devices nest (Jetson rails); `None` for a device that stands alone
+    /// (a GPU). Absent from traces written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<DeviceRole>,
+}
+
+/// A device's place in a tree of nested power rails.
+///
+/// A report's total adds the `total` devices only: a `part` is already
+/// inside a total (the Orin Nano's `VDD_CPU_GPU_CV` inside `VDD_IN`), so
+/// adding it again would count it twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceRole {
+    /// The whole board: its input rail, or the sum of its top-level rails.
+    Total,
+    /// A rail inside a total, reported on its own and never added to it.
+    Part,
+}
+
+impl DeviceRole {
+    /// `"total"` or `"part"`, as reports and Prometheus labels write it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DeviceRole::Total => "total",
+            DeviceRole::Part => "part",
+        }
+    }
 }
 
 /// The MIG state of a physical GPU.

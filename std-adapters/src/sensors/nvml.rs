@@ -395,6 +395,7 @@ fn discover(nvml: &Nvml, index: u32) -> Result<DeviceInfo, SensorError> {
         pci_device_id,
         has_energy_counter,
         mig,
+        role: None,
     })
 }
 

@@ -1,0 +1,915 @@
+//! The sweep: events in time order, one charge per interval between events.
+
+use core::cmp::Ordering;
+
+use heapless::binary_heap::{BinaryHeap, Min};
+
+use super::{
+    DEFAULT_CAPACITY, DEFAULT_IDLE_GROUPS, Engine, Interval, IntervalField, KernelRecord,
+    TimelineError, TimelinePolicy, TimelineReport, TimelineSink,
+};
+use crate::compose::{Flags, MAX_UNITS};
+use crate::hardware::{HardwareError, HardwareModel, PRECISIONS, Precision};
+use crate::state::{PowerState, StateLedger};
+
+/// Nanoseconds to seconds.
+const NS: f64 = 1e-9;
+
+/// An idle period's length when only "long" is known (a settled domain).
+const LONG: u64 = u64::MAX;
+
+/// Figures derived from the hardware model once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Rates {
+    p_static: f64,
+    p_unit: f64,
+    p_uncore: f64,
+    /// `active_power_w / N` at the operating point.
+    p_active_unit: f64,
+    e_op: [Option<f64>; PRECISIONS],
+    e_byte: f64,
+    e_tr: f64,
+    t_wake_s: f64,
+    /// `g`, as a float.
+    g: f64,
+    domains: u32,
+    /// `t_be` rounded up to a whole ns; `LONG` when gating never pays.
+    t_be_ns: u64,
+    /// Age from which a free domain's exact age no longer matters to the
+    /// policy; such domains are kept as one count.
+    horizon_ns: u64,
+    /// The policy as run: `timeout` and `oracle` never gate where units draw
+    /// no static power (nothing to save), so they run as `off` there.
+    mode: TimelinePolicy,
+}
+
+/// Whole nanoseconds at or above `s` seconds, `LONG` when out of range.
+fn ceil_ns(s: f64) -> u64 {
+    let ns = libm::ceil(s * 1e9);
+    if ns.is_finite() && ns < 1.8e19 {
+        // In range and non-negative (inputs are ≥ 0).
+        ns as u64
+    } else {
+        LONG
+    }
+}
+
+impl Rates {
+    fn of(hw: &HardwareModel, policy: TimelinePolicy) -> Rates {
+        let p_unit = hw.unit_static_power_w();
+        let g = f64::from(hw.gating_domain());
+        let gating = hw.gating();
+        let p_domain = p_unit * g;
+        let t_be_ns = if p_domain > 0.0 {
+            ceil_ns(2.0 * gating.transition_energy_j / p_domain + gating.wake_latency_s)
+        } else {
+            LONG
+        };
+        let t_wake_ns = ceil_ns(gating.wake_latency_s);
+        let mode = match policy {
+            TimelinePolicy::Timeout | TimelinePolicy::Oracle if t_be_ns == LONG => {
+                TimelinePolicy::Off
+            }
+            other => other,
+        };
+        let horizon_ns = match mode {
+            TimelinePolicy::Off => 0,
+            TimelinePolicy::Always => t_wake_ns.max(1),
+            TimelinePolicy::Timeout => t_be_ns.saturating_add(t_wake_ns.max(1)),
+            TimelinePolicy::Oracle => t_be_ns.saturating_add(1),
+        };
+        Rates {
+            p_static: hw.static_power_w(),
+            p_unit,
+            p_uncore: hw.uncore_power_w(),
+            p_active_unit: hw.active_power_w() / f64::from(hw.units()),
+            e_op: Precision::ALL.map(|p| hw.energy_per_op_j(p)),
+            e_byte: hw.energy_per_byte_j(),
+            e_tr: gating.transition_energy_j,
+            t_wake_s: gating.wake_latency_s,
+            g,
+            domains: hw.domains(),
+            t_be_ns,
+            horizon_ns,
+            mode,
+        }
+    }
+}
+
+/// A kernel or copy in flight, ordered by end time then push order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct InFlight {
+    end_ns: u64,
+    sequence: u64,
+    id: u64,
+    stream: u32,
+    start_ns: u64,
+    /// Domains asked for; 0 for a copy.
+    domains: u32,
+    copy: bool,
+    has_work: bool,
+    compute_j: f64,
+    memory_j: f64,
+    /// The accumulators when it started.
+    at_start: Accumulators,
+}
+
+impl Eq for InFlight {}
+
+impl Ord for InFlight {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.end_ns, self.sequence).cmp(&(other.end_ns, other.sequence))
+    }
+}
+
+impl PartialOrd for InFlight {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Running integrals from which a kernel's charges follow at its end as the
+/// difference from its start: O(1) per interval whatever runs.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+struct Accumulators {
+    /// Σ shared pool / domains asked for, over intervals where kernels run.
+    per_domain_j: f64,
+    /// Σ shared pool / copies running, over intervals where only copies run.
+    per_copy_j: f64,
+    /// Σ scale · dt (s), over intervals where kernels run: a kernel's active
+    /// unit-seconds are its units times the difference.
+    scaled_s: f64,
+    /// Oversubscribed intervals so far.
+    oversubscribed: u64,
+}
+
+/// Domains freed at one instant and still free.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Group {
+    since_ns: u64,
+    count: u32,
+}
+
+/// The free-domain list: recently freed groups, youngest last, and one count
+/// for the domains old enough that their exact age no longer matters.
+#[derive(Debug, Clone, PartialEq)]
+struct Free<const GROUPS: usize> {
+    groups: heapless::Deque<Group, GROUPS>,
+    /// Leading groups past `t_be` (timeout and oracle only).
+    crossed: usize,
+    /// Domains in groups not yet past `t_be`.
+    uncrossed_domains: u32,
+    settled: u32,
+}
+
+/// The heap, with equality on its contents (heapless's has none).
+#[derive(Debug, Clone)]
+struct Heap<const CAP: usize>(BinaryHeap<InFlight, Min, CAP>);
+
+impl<const CAP: usize> PartialEq for Heap<CAP> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len() && self.0.iter().zip(other.0.iter()).all(|(a, b)| a == b)
+    }
+}
+
+/// What one idle period cost, booked when it ends.
+#[derive(Debug, Clone, Copy, Default)]
+struct Booking {
+    energy_j: f64,
+}
+
+/// The timeline composer.
+///
+/// `CAP` is the most kernels and copies in flight at once; `GROUPS` the most
+/// groups of free domains whose age still matters to the policy (domains
+/// freed at distinct instants within the last `t_be + t_wake`). Both are
+/// capacities: exceeding one is an error, never a truncation. The composer is
+/// about `100·CAP + 16·GROUPS` bytes and never allocates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timeline<const CAP: usize = DEFAULT_CAPACITY, const GROUPS: usize = DEFAULT_IDLE_GROUPS>
+{
+    hw: HardwareModel,
+    policy: TimelinePolicy,
+    rates: Rates,
+    origin_ns: u64,
+    /// Charged up to here.
+    cursor_ns: u64,
+    /// Latest start accepted (the origin before any).
+    latest_start_ns: u64,
+    /// Latest end seen.
+    latest_end_ns: u64,
+    in_flight: Heap<CAP>,
+    sequence: u64,
+    /// Σ domains asked for by running kernels.
+    asked: u64,
+    /// Σ domains of running kernels without FLOPs.
+    asked_without_work: u64,
+    copies: u32,
+    /// `min(asked, domains)`.
+    in_use: u32,
+    free: Free<GROUPS>,
+    acc: Accumulators,
+    /// Booked, not yet shared: goes to the next interval of non-zero length.
+    carry_j: f64,
+    finished: bool,
+    totals: TimelineReport,
+}
+
+impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
+    /// A timeline for `hw` under `policy` whose span starts at `origin_ns`,
+    /// with every domain powered and free.
+    ///
+    /// # Errors
+    /// [`TimelineError::GatingUnsupported`] for a policy other than `Off` on
+    /// hardware that cannot gate; [`TimelineError::Hardware`] with
+    /// [`HardwareError::TooManyUnits`] above [`MAX_UNITS`], or with
+    /// [`HardwareError::Infinite`] when its powers or transition energy are so
+    /// large (above about 10²⁸⁰ W or J) that a timeline's sums could overflow.
+    pub fn new(
+        hw: HardwareModel,
+        policy: TimelinePolicy,
+        origin_ns: u64,
+    ) -> Result<Self, TimelineError> {
+        if hw.units() > MAX_UNITS {
+            return Err(TimelineError::Hardware(HardwareError::TooManyUnits {
+                units: hw.units(),
+                capacity: MAX_UNITS as usize,
+            }));
+        }
+        if policy != TimelinePolicy::Off && !hw.gating().can_gate {
+            return Err(TimelineError::GatingUnsupported(policy));
+        }
+        // 2⁶⁴ ns is 1.8·10¹⁰ s, and a timeline has at most 2⁶⁴ periods of
+        // at most 2²⁰ domains: with these bounds finite, no sum can overflow.
+        let power = hw.static_power_w() + hw.uncore_power_w() + hw.active_power_w();
+        if !(power * 1e12).is_finite() {
+            return Err(TimelineError::Hardware(HardwareError::Infinite(
+                crate::hardware::HardwareField::IdlePower,
+            )));
+        }
+        if !(hw.gating().transition_energy_j * 1e27).is_finite() {
+            return Err(TimelineError::Hardware(HardwareError::Infinite(
+                crate::hardware::HardwareField::TransitionEnergy,
+            )));
+        }
+        let rates = Rates::of(&hw, policy);
+        let mut t = Timeline {
+            totals: TimelineReport {
+                units: hw.units(),
+                policy,
+                ..TimelineReport::default()
+            },
+            hw,
+            policy,
+            rates,
+            origin_ns,
+            cursor_ns: origin_ns,
+            latest_start_ns: origin_ns,
+            latest_end_ns: origin_ns,
+            in_flight: Heap(BinaryHeap::new()),
+            sequence: 0,
+            asked: 0,
+            asked_without_work: 0,
+            copies: 0,
+            in_use: 0,
+            free: Free {
+                groups: heapless::Deque::new(),
+                crossed: 0,
+                uncrossed_domains: 0,
+                settled: 0,
+            },
+            acc: Accumulators::default(),
+            carry_j: 0.0,
+            finished: false,
+        };
+        // Every domain is free from the origin; "long" idle is all the same
+        // to every policy only once it is past the horizon, so they start as
+        // a group (or as settled under `Off`, where age never matters).
+        t.free_push(origin_ns, t.rates.domains);
+        Ok(t)
+    }
+
+    /// The hardware model.
+    pub fn hardware(&self) -> &HardwareModel {
+        &self.hw
+    }
+
+    /// The gating policy.
+    pub fn policy(&self) -> TimelinePolicy {
+        self.policy
+    }
+
+    /// Kernels and copies in flight.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.0.len()
+    }
+
+    /// The break-even idle time `t_be`, in ns (`u64::MAX` when gating never pays).
+    pub fn break_even_ns(&self) -> u64 {
+        self.rates.t_be_ns
+    }
+
+    /// Starts over from `origin_ns` with every domain powered and free; keeps
+    /// the hardware and policy.
+    pub fn reset(&mut self, origin_ns: u64) {
+        // The arguments were accepted before, so construction cannot fail;
+        // keeping the old value on the impossible error keeps this panic-free.
+        if let Ok(fresh) = Self::new(self.hw.clone(), self.policy, origin_ns) {
+            *self = fresh;
+        }
+    }
+
+    /// Totals so far: exact once [`Timeline::finish`] has run. Before that,
+    /// kernels in flight have their dynamic energy counted but not their
+    /// records, and idle periods not yet ended are not costed.
+    pub fn report(&self) -> TimelineReport {
+        let mut r = self.totals;
+        r.span_s = (self.cursor_ns - self.origin_ns) as f64 * NS;
+        r.busy_s = (r.span_s - r.idle.seconds).max(0.0);
+        r.total_energy_j = r.compute_energy_j
+            + r.memory_energy_j
+            + r.active_energy_j
+            + r.static_energy_j
+            + r.uncore_energy_j
+            + r.transition_energy_j;
+        r.gating_savings_j = self.rates.p_unit * r.states.get(PowerState::Gated).unit_seconds;
+        r
+    }
+
+    /// Adds one kernel or copy. Those in flight that end at or before its
+    /// start end first, and their records go to `sink`.
+    ///
+    /// # Errors
+    /// Nothing changes, in the timeline or the sink, when the call fails:
+    /// [`TimelineError::TimeWentBackwards`], [`TimelineError::EndBeforeStart`],
+    /// [`TimelineError::NotANumber`], [`TimelineError::Infinite`],
+    /// [`TimelineError::Negative`], [`TimelineError::ZeroAllocation`],
+    /// [`TimelineError::CopyWithWork`], [`TimelineError::UnsupportedPrecision`],
+    /// [`TimelineError::Overflow`], [`TimelineError::TooManyInFlight`],
+    /// [`TimelineError::IdleGroupsFull`], [`TimelineError::SinkFull`],
+    /// [`TimelineError::Finished`].
+    pub fn push<S: TimelineSink + ?Sized>(
+        &mut self,
+        interval: &Interval,
+        sink: &mut S,
+    ) -> Result<(), TimelineError> {
+        if self.finished {
+            return Err(TimelineError::Finished);
+        }
+        let k = self.check(interval)?;
+        let start = interval.start_ns;
+        let ending = self.ending_by(start);
+        if self.in_flight.0.len() - ending >= CAP {
+            return Err(TimelineError::TooManyInFlight {
+                id: interval.id,
+                capacity: CAP,
+            });
+        }
+        // Each ending kernel frees at most one group.
+        if self.rates.mode != TimelinePolicy::Off && self.free.groups.len() + ending > GROUPS {
+            return Err(TimelineError::IdleGroupsFull { capacity: GROUPS });
+        }
+        sink.reserve(ending).map_err(|_| TimelineError::SinkFull)?;
+
+        // From here on nothing fails.
+        self.end_through(start, sink);
+        self.advance(start);
+        self.start(k);
+        Ok(())
+    }
+
+    /// Ends everything in flight, charges up to `end_ns` (the last end when
+    /// `None`), costs every idle period still open (no wake: the timeline
+    /// ends) and returns the totals. Push nothing more until [`Timeline::reset`].
+    ///
+    /// # Errors
+    /// [`TimelineError::EndBeforeLastEvent`] for an end before an event
+    /// already seen; [`TimelineError::SinkFull`]; [`TimelineError::Finished`].
+    /// Nothing changes then.
+    pub fn finish<S: TimelineSink + ?Sized>(
+        &mut self,
+        end_ns: Option<u64>,
+        sink: &mut S,
+    ) -> Result<TimelineReport, TimelineError> {
+        if self.finished {
+            return Err(TimelineError::Finished);
+        }
+        let latest = self.latest_end_ns.max(self.latest_start_ns);
+        let end = end_ns.unwrap_or(latest);
+        if end < latest {
+            return Err(TimelineError::EndBeforeLastEvent {
+                end_ns: end,
+                latest_ns: latest,
+            });
+        }
+        sink.reserve(self.in_flight.0.len())
+            .map_err(|_| TimelineError::SinkFull)?;
+        self.end_through(end, sink);
+        self.advance(end);
+        self.close_idle_periods(end);
+        self.totals.idle.energy_j += self.carry_j;
+        self.carry_j = 0.0;
+        self.finished = true;
+        Ok(self.report())
+    }
+
+    /// How many in flight end at or before `t`.
+    fn ending_by(&self, t: u64) -> usize {
+        match self.in_flight.0.peek() {
+            Some(first) if first.end_ns <= t => {
+                self.in_flight.0.iter().filter(|k| k.end_ns <= t).count()
+            }
+            _ => 0,
+        }
+    }
+
+    /// Checks an interval and computes its own dynamic energies.
+    fn check(&self, iv: &Interval) -> Result<InFlight, TimelineError> {
+        let id = iv.id;
+        if iv.start_ns < self.latest_start_ns {
+            return Err(TimelineError::TimeWentBackwards {
+                id,
+                start_ns: iv.start_ns,
+                latest_ns: self.latest_start_ns,
+            });
+        }
+        if iv.end_ns < iv.start_ns {
+            return Err(TimelineError::EndBeforeStart { id });
+        }
+        let flops = iv.work.map(|w| w.flops);
+        for (value, field) in [
+            (flops, IntervalField::Flops),
+            (Some(iv.bytes), IntervalField::Bytes),
+        ] {
+            let Some(v) = value else { continue };
+            if v.is_nan() {
+                return Err(TimelineError::NotANumber { id, field });
+            }
+            if v.is_infinite() {
+                return Err(TimelineError::Infinite { id, field });
+            }
+            if v < 0.0 {
+                return Err(TimelineError::Negative { id, field });
+            }
+        }
+        let (domains, copy) = match iv.engine {
+            Engine::Compute { units: 0 } => return Err(TimelineError::ZeroAllocation { id }),
+            Engine::Compute { units } => (units.div_ceil(self.hw.gating_domain()), false),
+            Engine::Copy => {
+                if iv.work.is_some() {
+                    return Err(TimelineError::CopyWithWork { id });
+                }
+                (0, true)
+            }
+        };
+        let compute_j = match iv.work {
+            Some(w) => {
+                let e = self
+                    .rates
+                    .e_op
+                    .get(w.precision.index())
+                    .copied()
+                    .flatten()
+                    .ok_or(TimelineError::UnsupportedPrecision {
+                        id,
+                        precision: w.precision,
+                    })?;
+                w.flops * e
+            }
+            None => 0.0,
+        };
+        let memory_j = iv.bytes * self.rates.e_byte;
+        let t = &self.totals;
+        if ![
+            compute_j,
+            memory_j,
+            t.compute_energy_j + compute_j,
+            t.memory_energy_j + memory_j,
+            t.states.energy_j() + compute_j + memory_j,
+        ]
+        .iter()
+        .all(|x| x.is_finite())
+        {
+            return Err(TimelineError::Overflow { id });
+        }
+        Ok(InFlight {
+            end_ns: iv.end_ns,
+            sequence: self.sequence,
+            id,
+            stream: iv.stream,
+            start_ns: iv.start_ns,
+            domains,
+            copy,
+            has_work: iv.work.is_some(),
+            compute_j,
+            memory_j,
+            at_start: Accumulators::default(),
+        })
+    }
+
+    /// Ends, in end order, everything in flight that ends at or before `t`.
+    fn end_through<S: TimelineSink + ?Sized>(&mut self, t: u64, sink: &mut S) {
+        while let Some(first) = self.in_flight.0.peek() {
+            if first.end_ns > t {
+                break;
+            }
+            let Some(k) = self.in_flight.0.pop() else {
+                break;
+            };
+            self.advance(k.end_ns);
+            self.end(&k, sink);
+        }
+    }
+
+    /// Starts a checked interval at the cursor.
+    fn start(&mut self, mut k: InFlight) {
+        self.sequence += 1;
+        self.latest_start_ns = k.start_ns;
+        self.latest_end_ns = self.latest_end_ns.max(k.end_ns);
+        self.totals.compute_energy_j += k.compute_j;
+        self.totals.memory_energy_j += k.memory_j;
+        self.totals
+            .states
+            .charge(PowerState::Active, 0.0, k.compute_j + k.memory_j);
+        if k.copy {
+            self.copies += 1;
+        } else {
+            self.asked += u64::from(k.domains);
+            if !k.has_work {
+                self.asked_without_work += u64::from(k.domains);
+            }
+            let now_in_use = self.asked.min(u64::from(self.rates.domains));
+            // ≤ domains, a u32.
+            let now_in_use = u32::try_from(now_in_use).unwrap_or(self.rates.domains);
+            let taken = now_in_use - self.in_use;
+            self.in_use = now_in_use;
+            self.take(taken, k.start_ns);
+            let units = now_in_use.saturating_mul(self.hw.gating_domain());
+            self.totals.peak_units_allocated = self.totals.peak_units_allocated.max(units);
+        }
+        k.at_start = self.acc;
+        // Capacity was checked in `push`.
+        let _ = self.in_flight.0.push(k);
+    }
+
+    /// Ends one interval at the cursor and hands over its record.
+    fn end<S: TimelineSink + ?Sized>(&mut self, k: &InFlight, sink: &mut S) {
+        let r = &self.rates;
+        let a = &self.acc;
+        let s = &k.at_start;
+        let units = f64::from(k.domains) * r.g;
+        let active_us = units * (a.scaled_s - s.scaled_s);
+        let own_static = r.p_unit * active_us;
+        let active_j = if k.has_work || k.copy {
+            0.0
+        } else {
+            r.p_active_unit * active_us
+        };
+        let shared = if k.copy {
+            a.per_copy_j - s.per_copy_j
+        } else {
+            f64::from(k.domains) * (a.per_domain_j - s.per_domain_j)
+        };
+        let flags = if a.oversubscribed != s.oversubscribed {
+            Flags::OVERSUBSCRIBED
+        } else {
+            Flags::NONE
+        };
+        sink.kernel(&KernelRecord {
+            id: k.id,
+            sequence: k.sequence,
+            stream: k.stream,
+            start_ns: k.start_ns,
+            end_ns: k.end_ns,
+            copy: k.copy,
+            units: k.domains.saturating_mul(self.hw.gating_domain()),
+            active_unit_seconds: active_us,
+            compute_energy_j: k.compute_j,
+            memory_energy_j: k.memory_j,
+            active_energy_j: active_j,
+            own_static_energy_j: own_static,
+            shared_energy_j: shared,
+            total_energy_j: k.compute_j + k.memory_j + active_j + own_static + shared,
+            flags,
+        });
+        if k.copy {
+            self.copies -= 1;
+            self.totals.copies += 1;
+            return;
+        }
+        self.totals.kernels += 1;
+        self.asked -= u64::from(k.domains);
+        if !k.has_work {
+            self.asked_without_work -= u64::from(k.domains);
+        }
+        let now_in_use = self.asked.min(u64::from(self.rates.domains));
+        let now_in_use = u32::try_from(now_in_use).unwrap_or(self.rates.domains);
+        let freed = self.in_use - now_in_use;
+        self.in_use = now_in_use;
+        self.free_push(k.end_ns, freed);
+    }
+
+    /// Charges the interval from the cursor to `t` with the running set fixed.
+    fn advance(&mut self, t: u64) {
+        if t <= self.cursor_ns {
+            return;
+        }
+        let c = self.cursor_ns;
+        let dt_ns = t - c;
+        let dt = dt_ns as f64 * NS;
+        let r = self.rates;
+        let g = r.g;
+
+        // Free domains: powered, gated, or (oracle, young) not yet known.
+        let free_total = r.domains - self.in_use;
+        let (powered_us, gated_us) = self.free_unit_seconds(c, t, free_total);
+
+        let active_us = f64::from(self.in_use) * g * dt;
+        let oversubscribed = self.asked > u64::from(r.domains);
+        let scale = if oversubscribed {
+            f64::from(r.domains) / self.asked as f64
+        } else {
+            1.0
+        };
+        let active_j = r.p_active_unit * self.asked_without_work as f64 * g * scale * dt;
+        let uncore_j = r.p_uncore * dt;
+        let idle_static_j = r.p_unit * powered_us;
+        let active_static_j = r.p_unit * active_us;
+        let n = f64::from(self.hw.units());
+        // With every unit powered the static energy is exactly `P·dt`.
+        let static_j = if powered_us + active_us == n * dt {
+            r.p_static * dt
+        } else {
+            idle_static_j + active_static_j
+        };
+
+        let l = &mut self.totals.states;
+        l.charge(PowerState::Active, active_us, active_static_j + active_j);
+        l.charge(PowerState::IdleUnallocated, powered_us, idle_static_j);
+        l.charge(PowerState::Gated, gated_us, 0.0);
+        let t_ = &mut self.totals;
+        t_.active_energy_j += active_j;
+        t_.static_energy_j += static_j;
+        t_.uncore_energy_j += uncore_j;
+
+        let pool = uncore_j + idle_static_j + self.carry_j;
+        self.carry_j = 0.0;
+        if self.asked > 0 {
+            self.acc.per_domain_j += pool / self.asked as f64;
+            self.acc.scaled_s += scale * dt;
+            if oversubscribed {
+                self.acc.oversubscribed += 1;
+                t_.flags = t_.flags.union(Flags::OVERSUBSCRIBED);
+            }
+        } else if self.copies > 0 {
+            self.acc.per_copy_j += pool / f64::from(self.copies);
+        } else {
+            t_.idle.seconds += dt;
+            t_.idle.energy_j += pool;
+        }
+        self.cursor_ns = t;
+        self.settle(t);
+    }
+
+    /// Unit-seconds of the free domains over `[c, t)` that are powered and
+    /// gated; under the oracle, young domains are neither yet (their first
+    /// `t_be` is costed when their period ends).
+    fn free_unit_seconds(&mut self, c: u64, t: u64, free_total: u32) -> (f64, f64) {
+        let g = self.rates.g;
+        let dt = (t - c) as f64 * NS;
+        match self.rates.mode {
+            TimelinePolicy::Off => (f64::from(free_total) * g * dt, 0.0),
+            TimelinePolicy::Always => (0.0, f64::from(free_total) * g * dt),
+            TimelinePolicy::Timeout | TimelinePolicy::Oracle => {
+                let timeout = self.rates.mode == TimelinePolicy::Timeout;
+                let old = free_total - self.free.uncrossed_domains;
+                let mut powered = 0.0;
+                let mut gated = f64::from(old) * g * dt;
+                let t_be = self.rates.t_be_ns;
+                // Groups that pass t_be within [c, t).
+                while let Some(grp) = self.free.groups.get(self.free.crossed).copied() {
+                    let cross = grp.since_ns.saturating_add(t_be);
+                    if cross >= t {
+                        break;
+                    }
+                    let k = f64::from(grp.count) * g;
+                    let cross = cross.max(c);
+                    if timeout {
+                        powered += k * (cross - c) as f64 * NS;
+                    }
+                    gated += k * (t - cross) as f64 * NS;
+                    self.free.crossed += 1;
+                    self.free.uncrossed_domains -= grp.count;
+                }
+                if timeout {
+                    powered += f64::from(self.free.uncrossed_domains) * g * dt;
+                }
+                (powered, gated)
+            }
+        }
+    }
+
+    /// Folds groups older than the horizon into the settled count.
+    fn settle(&mut self, t: u64) {
+        let h = self.rates.horizon_ns;
+        while let Some(front) = self.free.groups.front().copied() {
+            if front.since_ns.saturating_add(h) > t {
+                break;
+            }
+            let _ = self.free.groups.pop_front();
+            self.free.settled += front.count;
+            // Past the horizon is past t_be, so the group was a crossed one
+            // (the `Always` policy does not count crossings).
+            self.free.crossed = self.free.crossed.saturating_sub(1);
+        }
+    }
+
+    /// Domains freed at `t`.
+    fn free_push(&mut self, t: u64, count: u32) {
+        if count == 0 {
+            return;
+        }
+        if self.rates.mode == TimelinePolicy::Off {
+            self.free.settled += count;
+            return;
+        }
+        let uncrossed = matches!(
+            self.rates.mode,
+            TimelinePolicy::Timeout | TimelinePolicy::Oracle
+        );
+        if uncrossed {
+            self.free.uncrossed_domains += count;
+        }
+        if let Some(back) = self.free.groups.back_mut()
+            && back.since_ns == t
+        {
+            back.count += count;
+            return;
+        }
+        // Room was checked in `push` (and a fresh timeline has one group).
+        let _ = self.free.groups.push_back(Group { since_ns: t, count });
+    }
+
+    /// Takes `count` free domains at `t`, youngest first, and costs the idle
+    /// periods that end, for a wake.
+    fn take(&mut self, mut count: u32, t: u64) {
+        while count > 0 {
+            let len = self.free.groups.len();
+            let (n, idle_ns) = match self.free.groups.back_mut() {
+                Some(back) => {
+                    let n = count.min(back.count);
+                    back.count -= n;
+                    let since = back.since_ns;
+                    let emptied = back.count == 0;
+                    let was_uncrossed = len > self.free.crossed;
+                    if was_uncrossed
+                        && matches!(
+                            self.rates.mode,
+                            TimelinePolicy::Timeout | TimelinePolicy::Oracle
+                        )
+                    {
+                        self.free.uncrossed_domains -= n;
+                    }
+                    if emptied {
+                        let _ = self.free.groups.pop_back();
+                        if !was_uncrossed {
+                            self.free.crossed -= 1;
+                        }
+                    }
+                    (n, t - since)
+                }
+                None => {
+                    let n = count.min(self.free.settled);
+                    self.free.settled -= n;
+                    (n, LONG)
+                }
+            };
+            if n == 0 {
+                // Cannot happen: the free list holds `domains − in_use`.
+                break;
+            }
+            let b = self.cost_period(n, idle_ns, true);
+            self.carry_j += b.energy_j;
+            count -= n;
+        }
+    }
+
+    /// Costs every idle period still open at the end of the timeline.
+    fn close_idle_periods(&mut self, t: u64) {
+        let mut energy = 0.0;
+        while let Some(grp) = self.free.groups.pop_front() {
+            energy += self
+                .cost_period(grp.count, t - grp.since_ns, false)
+                .energy_j;
+        }
+        let settled = self.free.settled;
+        if settled > 0 {
+            energy += self.cost_period(settled, LONG, false).energy_j;
+        }
+        self.free = Free {
+            groups: heapless::Deque::new(),
+            crossed: 0,
+            uncrossed_domains: 0,
+            settled: 0,
+        };
+        self.totals.idle.energy_j += energy;
+    }
+
+    /// Books the end of an idle period of `idle_ns` for `n` domains: what
+    /// per-interval charging left open, by the policy's table. `wake`: the
+    /// period ends because a kernel needs the domains.
+    fn cost_period(&mut self, n: u32, idle_ns: u64, wake: bool) -> Booking {
+        let r = self.rates;
+        if self.rates.mode == TimelinePolicy::Off || idle_ns == 0 {
+            return Booking::default();
+        }
+        let units = f64::from(n) * r.g;
+        let long = idle_ns == LONG;
+        let idle_s = idle_ns as f64 * NS;
+        let crossed = idle_ns > r.t_be_ns;
+        let mut ledger = StateLedger::ZERO;
+        let mut transitions: u64 = 0;
+        let mut flags = Flags::NONE;
+        // Gated time (already charged as gated per interval) that the wake
+        // window takes back, in seconds per unit.
+        let mut wake_s = 0.0;
+        match self.rates.mode {
+            TimelinePolicy::Off => {}
+            TimelinePolicy::Always => {
+                transitions = 1;
+                if wake {
+                    wake_s = if long {
+                        r.t_wake_s
+                    } else {
+                        idle_s.min(r.t_wake_s)
+                    };
+                    if !long && idle_s < r.t_wake_s {
+                        flags = flags.union(Flags::WAKE_LATE);
+                    }
+                }
+            }
+            TimelinePolicy::Timeout => {
+                if crossed {
+                    transitions = 1;
+                    if wake {
+                        let gated_s = if long {
+                            r.t_wake_s
+                        } else {
+                            (idle_ns - r.t_be_ns) as f64 * NS
+                        };
+                        wake_s = gated_s.min(r.t_wake_s);
+                        if gated_s < r.t_wake_s {
+                            flags = flags.union(Flags::WAKE_LATE);
+                        }
+                    }
+                }
+            }
+            TimelinePolicy::Oracle => {
+                let first_s = r.t_be_ns as f64 * NS;
+                if crossed {
+                    // Gated from the start: the deferred first t_be is gated.
+                    ledger.charge(PowerState::Gated, units * first_s, 0.0);
+                    transitions = 1;
+                    if wake {
+                        wake_s = r.t_wake_s;
+                    }
+                } else if wake || r.p_unit * r.g * idle_s <= r.e_tr {
+                    // Too short to pay for gating: powered all along.
+                    let us = units * idle_s;
+                    ledger.charge(PowerState::IdleUnallocated, us, r.p_unit * us);
+                } else {
+                    // The last period before the end needs no wake: gating
+                    // pays once it saves one transition.
+                    ledger.charge(PowerState::Gated, units * idle_s, 0.0);
+                    transitions = 1;
+                }
+            }
+        }
+        if wake && transitions > 0 {
+            transitions = 2;
+            let us = units * wake_s;
+            ledger.charge(PowerState::Gated, -us, 0.0);
+            ledger.charge(PowerState::Transitioning, us, r.p_unit * us);
+            flags = flags.union(Flags::WOKE_DOMAINS);
+        }
+        if transitions > 0 {
+            flags = flags.union(Flags::GATED_DOMAINS);
+        }
+        let transitions = transitions * u64::from(n);
+        let transition_j = transitions as f64 * r.e_tr;
+        ledger.charge(PowerState::Transitioning, 0.0, transition_j);
+        let static_j = ledger.get(PowerState::IdleUnallocated).energy_j
+            + ledger.get(PowerState::Transitioning).energy_j
+            - transition_j;
+        let t = &mut self.totals;
+        t.states += ledger;
+        t.static_energy_j += static_j;
+        t.transition_energy_j += transition_j;
+        t.transitions += transitions;
+        t.idle_periods += u64::from(n);
+        t.flags = t.flags.union(flags);
+        Booking {
+            energy_j: ledger.energy_j(),
+        }
+    }
+}
