@@ -12,6 +12,7 @@
 mod attribute;
 mod devices;
 mod estimate;
+mod exporter;
 mod measure;
 mod mig;
 mod out;
@@ -139,6 +140,9 @@ enum Command {
     Attribute(attribute::AttributeArgs),
     /// Fit the hardware model's power figures to profile and recording pairs.
     Calibrate(attribute::CalibrateArgs),
+    /// Serve Prometheus metrics of every GPU (and MIG instance) or Jetson
+    /// rail until SIGTERM/SIGINT.
+    Exporter(exporter::Args),
 }
 
 /// Where readings come from, as `--source` names it.
@@ -199,6 +203,7 @@ fn run() -> i32 {
         Command::Devices(a) => devices::run(&a),
         Command::Attribute(a) => attribute::run_attribute(&a),
         Command::Calibrate(a) => attribute::run_calibrate(&a),
+        Command::Exporter(a) => exporter::run(&a),
     };
     match result {
         Ok(code) => code,
