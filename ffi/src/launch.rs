@@ -39,21 +39,17 @@ pub const WL_DEVICE_AGX_ORIN: wl_device = 6;
 /// Number of `WL_DEVICE_*` values.
 pub const WL_DEVICE_COUNT: u32 = 7;
 
+// The ids are the positions in the core's catalog order.
 const _: () = {
+    let [v100, a100, h100, h100_pcie, h200, b200, orin] = Device::ALL;
+    assert!(matches!(v100, Device::V100) && WL_DEVICE_V100 == 0);
+    assert!(matches!(a100, Device::A100) && WL_DEVICE_A100 == 1);
+    assert!(matches!(h100, Device::H100) && WL_DEVICE_H100 == 2);
+    assert!(matches!(h100_pcie, Device::H100Pcie) && WL_DEVICE_H100_PCIE == 3);
+    assert!(matches!(h200, Device::H200) && WL_DEVICE_H200 == 4);
+    assert!(matches!(b200, Device::B200) && WL_DEVICE_B200 == 5);
+    assert!(matches!(orin, Device::AgxOrin) && WL_DEVICE_AGX_ORIN == 6);
     assert!(WL_DEVICE_COUNT as usize == Device::ALL.len());
-    assert!(matches!(Device::ALL[WL_DEVICE_V100 as usize], Device::V100));
-    assert!(matches!(Device::ALL[WL_DEVICE_A100 as usize], Device::A100));
-    assert!(matches!(Device::ALL[WL_DEVICE_H100 as usize], Device::H100));
-    assert!(matches!(
-        Device::ALL[WL_DEVICE_H100_PCIE as usize],
-        Device::H100Pcie
-    ));
-    assert!(matches!(Device::ALL[WL_DEVICE_H200 as usize], Device::H200));
-    assert!(matches!(Device::ALL[WL_DEVICE_B200 as usize], Device::B200));
-    assert!(matches!(
-        Device::ALL[WL_DEVICE_AGX_ORIN as usize],
-        Device::AgxOrin
-    ));
 };
 
 /// What bounds the resident blocks per SM (a `WL_LIMITER_*` value).
@@ -334,7 +330,10 @@ pub unsafe extern "C" fn wl_device_limits_get(
 /// # Safety
 /// `name` is NULL or NUL-terminated; `out` is NULL or writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn wl_device_from_name(name: *const c_char, out: *mut wl_device) -> wl_status {
+pub unsafe extern "C" fn wl_device_from_name(
+    name: *const c_char,
+    out: *mut wl_device,
+) -> wl_status {
     guard(|| {
         // SAFETY: this function's contract.
         let (name, out) = unsafe { (text(name)?, Out::new(out)?) };
@@ -372,8 +371,8 @@ pub unsafe extern "C" fn wl_launch_map(
         // SAFETY: this function's contract.
         let (limits, launch, out) =
             unsafe { (read_in(limits)?, read_in(launch)?, OutSized::new(out)?) };
-        let o = occupancy(&limits_from_c(&limits), &launch_from_c(&launch))
-            .map_err(launch_status)?;
+        let o =
+            occupancy(&limits_from_c(&limits), &launch_from_c(&launch)).map_err(launch_status)?;
         out.write(occupancy_to_c(&o))
     })
 }
@@ -456,7 +455,10 @@ mod tests {
             (launch(10, 2048, 32, 0), WL_ERR_BLOCK_TOO_LARGE),
             (launch(10, 128, 300, 0), WL_ERR_TOO_MANY_REGISTERS),
             (launch(10, 1024, 128, 0), WL_ERR_TOO_MANY_REGISTERS),
-            (launch(10, 128, 32, 300 * 1024), WL_ERR_SHARED_MEMORY_TOO_LARGE),
+            (
+                launch(10, 128, 32, 300 * 1024),
+                WL_ERR_SHARED_MEMORY_TOO_LARGE,
+            ),
         ];
         for (l, want) in cases {
             let mut o = wl_occupancy {
@@ -468,10 +470,7 @@ mod tests {
             assert_eq!(unsafe { wl_launch_map(&h100, &l, &mut o) }, want, "{l:?}");
             assert_eq!(o.blocks, 77);
         }
-        let zero = wl_device_limits {
-            sms: 0,
-            ..h100
-        };
+        let zero = wl_device_limits { sms: 0, ..h100 };
         assert_eq!(
             map(&zero, &launch(1, 32, 32, 0)),
             Err(WL_ERR_BAD_DEVICE_LIMITS)
@@ -485,16 +484,17 @@ mod tests {
         let mut o = wl_occupancy::default();
         // SAFETY: struct_size 0 is refused before any write.
         let s = unsafe { wl_launch_map(&h100, &launch(0, 0, 0, 0), &mut o) };
-        assert_eq!(s, WL_ERR_STRUCT_SIZE, "the output is checked before the work");
+        assert_eq!(
+            s, WL_ERR_STRUCT_SIZE,
+            "the output is checked before the work"
+        );
         // SAFETY: NULL pointers are refused.
         let s = unsafe { wl_launch_map(core::ptr::null(), &short, core::ptr::null_mut()) };
         assert_eq!(s, WL_ERR_NULL_POINTER);
         let mut l = wl_device_limits::default();
         // SAFETY: refused before any write.
-        assert_eq!(
-            unsafe { wl_device_limits_get(WL_DEVICE_COUNT, &mut l) },
-            WL_ERR_OUT_OF_RANGE
-        );
+        let status = unsafe { wl_device_limits_get(WL_DEVICE_COUNT, &mut l) };
+        assert_eq!(status, WL_ERR_OUT_OF_RANGE);
     }
 
     #[test]
@@ -502,7 +502,10 @@ mod tests {
         let mut d = 99;
         // SAFETY: NUL-terminated names and a writable out-pointer.
         unsafe {
-            assert_eq!(wl_device_from_name(c"NVIDIA H100 PCIe".as_ptr(), &mut d), WL_OK);
+            assert_eq!(
+                wl_device_from_name(c"NVIDIA H100 PCIe".as_ptr(), &mut d),
+                WL_OK
+            );
             assert_eq!(d, WL_DEVICE_H100_PCIE);
             assert_eq!(
                 wl_device_from_name(c"NVIDIA GeForce RTX 4090".as_ptr(), &mut d),

@@ -16,8 +16,8 @@ use core::mem::{align_of, size_of};
 use wattledger_core::compose::{EnergyBreakdown, Flags};
 use wattledger_core::state::StateTotals;
 use wattledger_core::timeline::{
-    DEFAULT_CAPACITY, DEFAULT_IDLE_GROUPS, Engine, Interval, KernelRecord, Timeline,
-    TimelineError, TimelinePolicy, TimelineReport, TimelineSink, Work,
+    DEFAULT_CAPACITY, DEFAULT_IDLE_GROUPS, Engine, Interval, KernelRecord, Timeline, TimelineError,
+    TimelinePolicy, TimelineReport, TimelineSink, Work,
 };
 
 use crate::compose::WL_STATES;

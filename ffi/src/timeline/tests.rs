@@ -48,10 +48,8 @@ fn toy() -> wl_hardware {
 fn kernel(id: u64, start: u64, end: u64, units: u32) -> wl_kernel {
     let mut k = core::mem::MaybeUninit::<wl_kernel>::uninit();
     // SAFETY: a writable out-pointer.
-    assert_eq!(
-        unsafe { wl_kernel_init(k.as_mut_ptr(), id, start, end, units) },
-        WL_OK
-    );
+    let status = unsafe { wl_kernel_init(k.as_mut_ptr(), id, start, end, units) };
+    assert_eq!(status, WL_OK);
     // SAFETY: written on success.
     unsafe { k.assume_init() }
 }
@@ -144,7 +142,10 @@ fn off_gives_the_core_tests_hand_worked_figures() {
     assert!(close(k[1].memory_energy_j, 1.0));
     assert_eq!((k[1].stream, k[1].start_ns, k[1].end_ns), (7, S, 3 * S));
     assert!(close(k[2].total_energy_j, 28.0));
-    assert!(k.iter().all(|k| k.kind == WL_KERNEL_KIND_KERNEL && k.flags == 0));
+    assert!(
+        k.iter()
+            .all(|k| k.kind == WL_KERNEL_KIND_KERNEL && k.flags == 0)
+    );
     assert!(close(r.idle_s, 2.0));
     assert!(close(r.idle_energy_j, 24.0));
     // compute_j holds FLOP energy 1 plus the active energy 8 + 8 + 16.
@@ -220,7 +221,8 @@ fn advance_reads_power_states_live_and_changes_no_charge() {
     let before = state(t);
     let early = kernel(9, 2 * S, 3 * S, 1);
     // SAFETY: a full-size kernel.
-    assert_eq!(unsafe { wl_timeline_push(t, &early) }, WL_ERR_TIME_WENT_BACK);
+    let status = unsafe { wl_timeline_push(t, &early) };
+    assert_eq!(status, WL_ERR_TIME_WENT_BACK);
     // SAFETY: a live handle.
     assert_eq!(unsafe { wl_timeline_advance(t, S) }, WL_ERR_TIME_WENT_BACK);
     assert!(state(t) == before);
@@ -281,7 +283,10 @@ fn every_refusal_leaves_the_timeline_as_it_was() {
             WL_ERR_OUT_OF_RANGE,
         ),
         (with(&|k| k.kind = 2), WL_ERR_OUT_OF_RANGE),
-        (with(&|k| k.kind = WL_KERNEL_KIND_COPY), WL_ERR_COPY_WITH_WORK),
+        (
+            with(&|k| k.kind = WL_KERNEL_KIND_COPY),
+            WL_ERR_COPY_WITH_WORK,
+        ),
         (
             with(&|k| {
                 k.kind = WL_KERNEL_KIND_COPY;
@@ -303,10 +308,8 @@ fn every_refusal_leaves_the_timeline_as_it_was() {
         assert!(state(t) == before, "refused {k:?} changed the timeline");
     }
     // SAFETY: NULL kernel.
-    assert_eq!(
-        unsafe { wl_timeline_push(t, core::ptr::null()) },
-        WL_ERR_NULL_POINTER
-    );
+    let status = unsafe { wl_timeline_push(t, core::ptr::null()) };
+    assert_eq!(status, WL_ERR_NULL_POINTER);
     // Outputs with a struct_size too small are refused, untouched.
     let mut small = wl_timeline_report {
         struct_size: WL_TIMELINE_REPORT_SIZE_V1 - 8,
@@ -314,15 +317,11 @@ fn every_refusal_leaves_the_timeline_as_it_was() {
         ..Default::default()
     };
     // SAFETY: refused before any write.
-    assert_eq!(
-        unsafe { wl_timeline_get_report(t, &mut small) },
-        WL_ERR_STRUCT_SIZE
-    );
+    let status = unsafe { wl_timeline_get_report(t, &mut small) };
+    assert_eq!(status, WL_ERR_STRUCT_SIZE);
     // SAFETY: refused before any work.
-    assert_eq!(
-        unsafe { wl_timeline_finish(t, &mut small) },
-        WL_ERR_STRUCT_SIZE
-    );
+    let status = unsafe { wl_timeline_finish(t, &mut small) };
+    assert_eq!(status, WL_ERR_STRUCT_SIZE);
     assert_eq!(small.kernels, 77);
     assert!(state(t) == before, "a refused finish changed the timeline");
     assert_eq!(report_of(t), report_before);
@@ -367,7 +366,8 @@ fn more_in_flight_than_the_capacity_is_refused() {
     let t = new(WL_TIMELINE_POLICY_OFF);
     for i in 0..WL_TIMELINE_CAPACITY as u64 {
         // SAFETY: a full-size kernel.
-        assert_eq!(unsafe { wl_timeline_push(t, &kernel(i, i, 1000, 1)) }, WL_OK);
+        let status = unsafe { wl_timeline_push(t, &kernel(i, i, 1000, 1)) };
+        assert_eq!(status, WL_OK);
     }
     let before = state(t);
     let one_more = kernel(999, 500, 1000, 1);
@@ -441,10 +441,7 @@ fn setup_errors_storage_and_handles() {
     let mut c: *mut crate::compose::wl_composer = core::ptr::null_mut();
     // SAFETY: every handle is checked before use.
     unsafe {
-        assert_eq!(
-            crate::compose::wl_composer_new(&hw, 0, &mut c),
-            WL_OK
-        );
+        assert_eq!(crate::compose::wl_composer_new(&hw, 0, &mut c), WL_OK);
         assert_eq!(wl_timeline_reset(c.cast(), 0), WL_ERR_BAD_HANDLE);
         assert_eq!(
             crate::compose::wl_composer_reset(t.cast()),
@@ -493,10 +490,8 @@ fn policy_names_match_the_core() {
         assert_eq!(name.to_str(), Ok(p.name()));
         let mut got = 99;
         // SAFETY: a NUL-terminated name and a writable out-pointer.
-        assert_eq!(
-            unsafe { wl_timeline_policy_from_name(name.as_ptr(), &mut got) },
-            WL_OK
-        );
+        let status = unsafe { wl_timeline_policy_from_name(name.as_ptr(), &mut got) };
+        assert_eq!(status, WL_OK);
         assert_eq!(got, p as u32);
     }
     assert!(wl_timeline_policy_name(4).is_null());
