@@ -10,6 +10,7 @@
 
 mod devices;
 mod estimate;
+mod exporter;
 mod measure;
 mod mig;
 mod out;
@@ -132,6 +133,9 @@ enum Command {
     MigProfiles(mig::ProfilesArgs),
     /// List what NVML, the Jetson rails or a trace can see.
     Devices(devices::Args),
+    /// Serve Prometheus metrics of every GPU (and MIG instance) or Jetson
+    /// rail until SIGTERM/SIGINT.
+    Exporter(exporter::Args),
 }
 
 /// Where readings come from, as `--source` names it.
@@ -190,6 +194,7 @@ fn run() -> i32 {
         Command::MigCheck(a) => mig::check(&a),
         Command::MigProfiles(a) => mig::profiles(&a),
         Command::Devices(a) => devices::run(&a),
+        Command::Exporter(a) => exporter::run(&a),
     };
     match result {
         Ok(code) => code,

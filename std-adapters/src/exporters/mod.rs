@@ -9,6 +9,7 @@
 //! for files other programs read while they change.
 
 pub mod csv;
+pub mod daemon;
 pub mod human;
 pub mod json;
 pub mod plot;
