@@ -731,6 +731,7 @@ static void test_meter(void) {
 }
 
 void test_mig(int *checks_, int *failures_);
+void test_timeline(int *checks_, int *failures_);
 
 int main(void) {
     test_version_and_status();
@@ -742,6 +743,9 @@ int main(void) {
     test_meter();
 #ifdef WL_TEST_MIG
     test_mig(&checks, &failures);
+#endif
+#ifdef WL_TEST_TIMELINE
+    test_timeline(&checks, &failures);
 #endif
     printf("test_api: %d checks, %d failures\n", checks, failures);
     return failures == 0 ? 0 : 1;
