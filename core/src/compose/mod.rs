@@ -237,8 +237,9 @@ impl Rates {
 
 /// The streaming composer.
 ///
-/// `WIDTH` is the most subgraphs one stage may hold; `IDLE` the most young
-/// idle periods the `oracle` policy keeps (the other policies keep none).
+/// `WIDTH` is the most subgraphs one stage may hold; `IDLE` (at least 1)
+/// the most young idle periods the `oracle` policy keeps (the other
+/// policies keep none).
 /// The composer itself is `size_of::<Pending>() · WIDTH + 16 · IDLE` plus a
 /// few hundred bytes; it never allocates.
 ///
@@ -297,7 +298,7 @@ pub struct Composer<const WIDTH: usize = DEFAULT_WIDTH, const IDLE: usize = DEFA
 /// Every domain powered and free since time 0.
 fn fresh_stairs<const IDLE: usize>() -> oracle::Staircase<IDLE> {
     let mut s = oracle::Staircase::new();
-    // With `IDLE == 0` the oracle has no room and says so at the first close.
+    // `IDLE ≥ 1` (heapless refuses a zero-capacity deque at compile time).
     let _ = s.push_back(oracle::Step {
         from: 0,
         since_s: 0.0,
