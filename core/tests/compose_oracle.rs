@@ -2,7 +2,7 @@
 //! the built-in ResNet-18 scenario.
 
 use wattledger_core::compose::{
-    CloseError, ComposeError, Composer, GatingPolicy, ModelReport, Recorder, StageRecord, Subgraph,
+    ComposeError, Composer, GatingPolicy, ModelReport, Recorder, StageRecord, Subgraph,
 };
 use wattledger_core::hardware::{
     Dvfs, Gating, HardwareModel, HardwareSpec, Precision, PrecisionTable,
@@ -33,6 +33,8 @@ fn toy_with(uncore_w: f64, e_tr: f64, wake_s: f64) -> HardwareModel {
         active_power_w: 0.0,
         energy_per_op_j: PrecisionTable::EMPTY.with(Precision::Fp32, 1e-12),
         energy_per_byte_j: 0.0,
+        peak_ops_per_s: wattledger_core::hardware::PeakRates::NONE,
+        memory_bandwidth_bytes_per_s: 0.0,
         threads_per_unit: 2048,
         gating: Gating {
             can_gate: true,
