@@ -2035,6 +2035,13 @@ typedef struct wl_timeline_report {
 #define WL_POLICY_BREAK_EVEN 2
 
 /**
+ * Gate a domain's whole idle period, across stages, when it is long enough
+ * to pay for it: the offline optimum, costed as periods end. Added after
+ * 1.0: a library from before refuses it with `WL_ERR_OUT_OF_RANGE`.
+ */
+#define WL_POLICY_ORACLE 3
+
+/**
  * Allocated and executing.
  */
 #define WL_STATE_ACTIVE 0
