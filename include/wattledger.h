@@ -25,7 +25,7 @@
 /**
  * Minor version of the library.
  */
-#define WL_VERSION_MINOR 0
+#define WL_VERSION_MINOR 1
 
 /**
  * Patch version of the library.
@@ -43,13 +43,13 @@
  * or struct fields are added. A program built against minor `m` runs on
  * any library of the same major version and a minor of at least `m`.
  */
-#define WL_ABI_VERSION_MINOR 0
+#define WL_ABI_VERSION_MINOR 1
 
 /**
- * `WL_ABI_VERSION_MAJOR << 16 | WL_ABI_VERSION_MINOR`: 0x10000 for ABI 1.0
- * (the 0.1 library said 1).
+ * `WL_ABI_VERSION_MAJOR << 16 | WL_ABI_VERSION_MINOR`: 0x10001 for ABI 1.1
+ * (0x10000 for 1.0; the 0.1 library said 1).
  */
-#define WL_ABI_VERSION 65536
+#define WL_ABI_VERSION 65537
 
 /**
  * The most subgraphs one stage may hold in a composer made by this library.
@@ -212,6 +212,26 @@
 #define WL_RAIL_NAME_BUFFER 24
 
 /**
+ * `sizeof(wl_device_limits)` in ABI 1.1, where it appeared: the least `struct_size` accepted.
+ */
+#define WL_DEVICE_LIMITS_SIZE_V1 72
+
+/**
+ * `sizeof(wl_launch)` in ABI 1.1, where it appeared: the least `struct_size` accepted.
+ */
+#define WL_LAUNCH_SIZE_V1 40
+
+/**
+ * `sizeof(wl_occupancy)` in ABI 1.1, where it appeared: the least `struct_size` accepted.
+ */
+#define WL_OCCUPANCY_SIZE_V1 72
+
+/**
+ * Number of `WL_DEVICE_*` values.
+ */
+#define WL_DEVICE_COUNT 7
+
+/**
  * Windows a meter made by this library can hold open at once.
  */
 #define WL_WINDOW_CAPACITY 32
@@ -347,6 +367,49 @@
 #define WL_DEVICE_WINDOW_REPORT_SIZE_V1 928
 
 /**
+ * The most kernels and copies in flight at once on a timeline made by this library.
+ */
+#define WL_TIMELINE_CAPACITY 128
+
+/**
+ * The most groups of recently freed gating domains a timeline tracks
+ * (domains freed at distinct instants within the last break-even time).
+ */
+#define WL_TIMELINE_IDLE_GROUPS 256
+
+/**
+ * `sizeof(wl_kernel)` in ABI 1.1, where it appeared: the least `struct_size` accepted.
+ */
+#define WL_KERNEL_SIZE_V1 64
+
+/**
+ * `sizeof(wl_timeline_report)` in ABI 1.1, where it appeared: the least `struct_size` accepted.
+ */
+#define WL_TIMELINE_REPORT_SIZE_V1 232
+
+/**
+ * Timeline flag: kernels running together asked for more units than exist;
+ * their shares were scaled.
+ */
+#define WL_TIMELINE_FLAG_OVERSUBSCRIBED 1
+
+/**
+ * Timeline flag: gated domains were woken.
+ */
+#define WL_TIMELINE_FLAG_WOKE_DOMAINS 8
+
+/**
+ * Timeline flag: domains were gated.
+ */
+#define WL_TIMELINE_FLAG_GATED_DOMAINS 16
+
+/**
+ * Timeline flag: a wake did not fit in the idle time before the kernel that
+ * needed the domain, so that kernel would have started late.
+ */
+#define WL_TIMELINE_FLAG_WAKE_LATE 256
+
+/**
  * When to power down a free gating domain on a timeline.
  *
  * Every policy costs a domain's idle period of length `L` when it ends
@@ -424,6 +487,12 @@ typedef struct wl_meter wl_meter;
  * A monitor (opaque), thread-safe: begin and end windows from any thread.
  */
 typedef struct wl_monitor wl_monitor;
+
+/**
+ * A timeline composer (opaque). Made by [`wl_timeline_init`] in caller
+ * storage or by [`wl_timeline_new`] on the heap.
+ */
+typedef struct wl_timeline wl_timeline;
 
 /**
  * The result of every fallible call: [`WL_OK`] or an error code.
@@ -957,6 +1026,208 @@ typedef struct wl_jetson_rail_info {
    */
   uint32_t in_total;
 } wl_jetson_rail_info;
+
+/**
+ * A GPU of the catalog whose per-SM limits the library knows (a `WL_DEVICE_*` value).
+ */
+typedef uint32_t wl_device;
+
+/**
+ * What one SM of a device can hold, and how it is allocated: an input of
+ * [`wl_launch_map`] (versioned: see [`WL_DEVICE_LIMITS_SIZE_V1`]) and the
+ * output of [`wl_device_limits_get`] (set `struct_size` before the call).
+ *
+ * A CUDA program can fill it from `cudaGetDeviceProperties`
+ * (`multiProcessorCount`, `regsPerMultiprocessor`, …); the allocation
+ * granularities are not in `cudaDeviceProp` and are best taken from
+ * [`wl_device_limits_get`] of the same architecture.
+ */
+typedef struct wl_device_limits {
+  /**
+   * `sizeof(wl_device_limits)` as the caller knows it.
+   */
+  uint32_t struct_size;
+  /**
+   * Compute capability, major.
+   */
+  uint32_t compute_major;
+  /**
+   * Compute capability, minor.
+   */
+  uint32_t compute_minor;
+  /**
+   * `N`: streaming multiprocessors.
+   */
+  uint32_t sms;
+  /**
+   * Threads in a warp.
+   */
+  uint32_t warp_size;
+  /**
+   * Most threads one block may have.
+   */
+  uint32_t max_threads_per_block;
+  /**
+   * Most resident threads per SM.
+   */
+  uint32_t max_threads_per_sm;
+  /**
+   * Most resident warps per SM.
+   */
+  uint32_t max_warps_per_sm;
+  /**
+   * Most resident blocks per SM.
+   */
+  uint32_t max_blocks_per_sm;
+  /**
+   * 32-bit registers per SM.
+   */
+  uint32_t registers_per_sm;
+  /**
+   * Most registers one block may use.
+   */
+  uint32_t registers_per_block;
+  /**
+   * Most registers one thread may use.
+   */
+  uint32_t max_registers_per_thread;
+  /**
+   * Registers are given to a warp in multiples of this.
+   */
+  uint32_t register_allocation_unit;
+  /**
+   * SM sub-partitions, each holding an equal share of the register file.
+   */
+  uint32_t register_sub_partitions;
+  /**
+   * Shared memory per SM at the largest carve-out, in bytes.
+   */
+  uint32_t shared_memory_per_sm;
+  /**
+   * Most shared memory one block may use (with the opt-in), in bytes.
+   */
+  uint32_t shared_memory_per_block;
+  /**
+   * Shared memory is given to a block in multiples of this, in bytes.
+   */
+  uint32_t shared_memory_allocation_unit;
+  /**
+   * Shared memory the system reserves for each resident block, in bytes.
+   */
+  uint32_t reserved_shared_memory_per_block;
+} wl_device_limits;
+
+/**
+ * How a kernel was launched: an input struct (versioned: see
+ * [`WL_LAUNCH_SIZE_V1`]), the fields of a CUPTI kernel record.
+ */
+typedef struct wl_launch {
+  /**
+   * `sizeof(wl_launch)` as the caller knows it.
+   */
+  uint32_t struct_size;
+  /**
+   * Grid x, in blocks.
+   */
+  uint32_t grid_x;
+  /**
+   * Grid y, in blocks.
+   */
+  uint32_t grid_y;
+  /**
+   * Grid z, in blocks.
+   */
+  uint32_t grid_z;
+  /**
+   * Block x, in threads.
+   */
+  uint32_t block_x;
+  /**
+   * Block y, in threads.
+   */
+  uint32_t block_y;
+  /**
+   * Block z, in threads.
+   */
+  uint32_t block_z;
+  /**
+   * Registers per thread.
+   */
+  uint32_t registers_per_thread;
+  /**
+   * Static shared memory per block, in bytes.
+   */
+  uint32_t static_shared_bytes;
+  /**
+   * Dynamic shared memory per block, in bytes.
+   */
+  uint32_t dynamic_shared_bytes;
+} wl_launch;
+
+/**
+ * What bounds the resident blocks per SM (a `WL_LIMITER_*` value).
+ */
+typedef uint32_t wl_limiter;
+
+/**
+ * The occupancy of one launch (output struct, versioned: set
+ * `struct_size` to `sizeof(wl_occupancy)` before the call).
+ */
+typedef struct wl_occupancy {
+  /**
+   * Set by the caller to `sizeof(wl_occupancy)`; the library writes no
+   * more and sets it to the bytes written.
+   */
+  uint32_t struct_size;
+  /**
+   * Threads per block.
+   */
+  uint32_t threads_per_block;
+  /**
+   * Warps per block.
+   */
+  uint32_t warps_per_block;
+  /**
+   * Blocks one SM holds at once (the theoretical residency).
+   */
+  uint32_t resident_blocks_per_sm;
+  /**
+   * What bounds `resident_blocks_per_sm` (a `WL_LIMITER_*`).
+   */
+  wl_limiter limiter;
+  /**
+   * `min(N, blocks)`: the SMs the kernel occupies, for `wl_kernel.units`.
+   */
+  uint32_t units_allocated;
+  /**
+   * SMs busy in the last wave.
+   */
+  uint32_t tail_units;
+  /**
+   * Reserved; written as 0.
+   */
+  uint32_t reserved;
+  /**
+   * Blocks in the grid.
+   */
+  uint64_t blocks;
+  /**
+   * `ceil(blocks / (N · resident))`.
+   */
+  uint64_t waves;
+  /**
+   * `resident · warps_per_block / max_warps_per_sm`, in `[0, 1]`.
+   */
+  double theoretical_occupancy;
+  /**
+   * `blocks / N`.
+   */
+  double blocks_per_sm;
+  /**
+   * `min(blocks / N, resident) · threads_per_block / max_threads_per_sm`.
+   */
+  double estimated_occupancy;
+} wl_occupancy;
 
 /**
  * How a meter judges its samples, and whose power it measures (input
@@ -1511,6 +1782,244 @@ typedef struct wl_device_window_report {
 } wl_device_window_report;
 
 /**
+ * When to power down a free gating domain on a timeline (a
+ * `WL_TIMELINE_POLICY_*` value). Not the stage composer's `wl_policy`:
+ * its `break-even` judges one stage at a time, which a timeline has not.
+ */
+typedef uint32_t wl_timeline_policy;
+
+/**
+ * Which engine an interval ran on (a `WL_KERNEL_KIND_*` value).
+ */
+typedef uint32_t wl_kernel_kind;
+
+/**
+ * What one kernel or copy is charged, handed to a [`wl_kernel_callback`]
+ * when it ends. `struct_size` is set by the library: fields beyond it are
+ * not there.
+ */
+typedef struct wl_kernel_record {
+  /**
+   * `sizeof(wl_kernel_record)` of the library that made it.
+   */
+  uint32_t struct_size;
+  /**
+   * A `WL_KERNEL_KIND_*` value.
+   */
+  wl_kernel_kind kind;
+  /**
+   * Stream.
+   */
+  uint32_t stream;
+  /**
+   * Units asked for, rounded up to whole gating domains (0 for a copy).
+   */
+  uint32_t units;
+  /**
+   * `WL_TIMELINE_FLAG_OVERSUBSCRIBED` when it ran oversubscribed.
+   */
+  uint32_t flags;
+  /**
+   * Reserved; written as 0.
+   */
+  uint32_t reserved;
+  /**
+   * The caller's id.
+   */
+  uint64_t id;
+  /**
+   * Position in push order, from 0.
+   */
+  uint64_t sequence;
+  /**
+   * Start, in ns.
+   */
+  uint64_t start_ns;
+  /**
+   * End, in ns.
+   */
+  uint64_t end_ns;
+  /**
+   * Unit-seconds of its units in the active state.
+   */
+  double active_unit_seconds;
+  /**
+   * FLOPs × energy per operation, J.
+   */
+  double compute_energy_j;
+  /**
+   * Bytes × energy per byte, J.
+   */
+  double memory_energy_j;
+  /**
+   * Active power per unit-second, for a kernel without FLOPs, J.
+   */
+  double active_energy_j;
+  /**
+   * Static energy of its own units while it ran, J.
+   */
+  double own_static_energy_j;
+  /**
+   * Its share, by allocation, of the rest of the intervals it ran in, J.
+   */
+  double shared_energy_j;
+  /**
+   * Everything it is charged, J.
+   */
+  double total_energy_j;
+} wl_kernel_record;
+
+/**
+ * Receives the record of each kernel or copy as it ends. The record is
+ * valid only during the call. The callback must not call back into the
+ * timeline that called it (that call would fail with [`WL_ERR_BUSY`]).
+ */
+typedef void (*wl_kernel_callback)(void *user_data, const struct wl_kernel_record *record);
+
+/**
+ * One kernel or copy as it ran: an input struct (versioned: see
+ * [`WL_KERNEL_SIZE_V1`]). Fill it with [`wl_kernel_init`] and change what
+ * you need.
+ *
+ * Times are nanoseconds on the caller's clock (CUPTI's `start`/`end`).
+ * `units` is the units allocated (for a GPU, SMs: [`wl_launch_map`]'s
+ * `units_allocated`). Set `has_flops` to charge `flops` at `precision`
+ * instead of the hardware's active power.
+ *
+ * [`wl_launch_map`]: crate::wl_launch_map
+ */
+typedef struct wl_kernel {
+  /**
+   * `sizeof(wl_kernel)` as the caller knows it.
+   */
+  uint32_t struct_size;
+  /**
+   * A `WL_KERNEL_KIND_*` value.
+   */
+  wl_kernel_kind kind;
+  /**
+   * The caller's identifier (a CUPTI correlation id), echoed in its record.
+   */
+  uint64_t id;
+  /**
+   * Start, in ns; not before the previous kernel's start.
+   */
+  uint64_t start_ns;
+  /**
+   * End, in ns; not before the start.
+   */
+  uint64_t end_ns;
+  /**
+   * Stream, echoed in its record.
+   */
+  uint32_t stream;
+  /**
+   * Units allocated (≥ 1 for a kernel, 0 for a copy).
+   */
+  uint32_t units;
+  /**
+   * Whether `flops` and `precision` are given.
+   */
+  uint32_t has_flops;
+  /**
+   * A `WL_PRECISION_*` value, read when `has_flops` is set.
+   */
+  wl_precision precision;
+  /**
+   * Operations (finite, ≥ 0), read when `has_flops` is set.
+   */
+  double flops;
+  /**
+   * Bytes moved to or from memory (finite, ≥ 0).
+   */
+  double bytes;
+} wl_kernel;
+
+/**
+ * The totals of a timeline (output struct, versioned: set `struct_size`
+ * to `sizeof(wl_timeline_report)` before the call).
+ *
+ * `energy.compute_j` is the kernels' whole dynamic energy: FLOPs × energy
+ * per operation, plus `active_energy_j` for kernels without FLOPs, so that
+ * `energy.total_j` is the sum of the parts as in `wl_report`. The kernels'
+ * `total_energy_j` plus `idle_energy_j` is `energy.total_j`. There is no
+ * idle-allocated time on a timeline: a kernel's units are freed as it ends.
+ */
+typedef struct wl_timeline_report {
+  /**
+   * Set by the caller to `sizeof(wl_timeline_report)`; the library
+   * writes no more and sets it to the bytes written.
+   */
+  uint32_t struct_size;
+  /**
+   * `N`.
+   */
+  uint32_t units;
+  /**
+   * The `WL_TIMELINE_POLICY_*` used.
+   */
+  wl_timeline_policy policy;
+  /**
+   * `WL_TIMELINE_FLAG_*` bits.
+   */
+  uint32_t flags;
+  /**
+   * Most units allocated at once.
+   */
+  uint32_t peak_units_allocated;
+  /**
+   * Reserved; written as 0.
+   */
+  uint32_t reserved;
+  /**
+   * Compute kernels ended.
+   */
+  uint64_t kernels;
+  /**
+   * Copies ended.
+   */
+  uint64_t copies;
+  /**
+   * Domain transitions (each power-down and each power-up counts one).
+   */
+  uint64_t transitions;
+  /**
+   * Idle periods of domains that ended (one per domain per period).
+   */
+  uint64_t idle_periods;
+  /**
+   * From the origin to the last time charged, s.
+   */
+  double span_s;
+  /**
+   * Time with a kernel or copy running, s.
+   */
+  double busy_s;
+  /**
+   * Time with nothing running (the GPU-idle bucket), s.
+   */
+  double idle_s;
+  /**
+   * Energy charged to the GPU-idle bucket, J.
+   */
+  double idle_energy_j;
+  /**
+   * Dynamic energy of kernels without FLOPs (`active_power_w / N` per
+   * active unit-second), J; part of `energy.compute_j`.
+   */
+  double active_energy_j;
+  /**
+   * Where the energy went, J.
+   */
+  struct wl_energy_breakdown energy;
+  /**
+   * Per power state, indexed by `WL_STATE_*`; unit-seconds add up to
+   * `units · span_s`.
+   */
+  struct wl_state_totals states[WL_STATES];
+} wl_timeline_report;
+
+/**
  * Never gate (the seed's formula).
  */
 #define WL_POLICY_OFF 0
@@ -1524,6 +2033,13 @@ typedef struct wl_device_window_report {
  * Power down only when the stage is long enough to pay for it.
  */
 #define WL_POLICY_BREAK_EVEN 2
+
+/**
+ * Gate a domain's whole idle period, across stages, when it is long enough
+ * to pay for it: the offline optimum, costed as periods end. Added after
+ * 1.0: a library from before refuses it with `WL_ERR_OUT_OF_RANGE`.
+ */
+#define WL_POLICY_ORACLE 3
 
 /**
  * Allocated and executing.
@@ -1644,6 +2160,61 @@ typedef struct wl_device_window_report {
  * Jetson Orin Nano 8 GB.
  */
 #define WL_PRESET_ORIN_NANO 9
+
+/**
+ * Tesla V100 (compute capability 7.0, 80 SMs).
+ */
+#define WL_DEVICE_V100 0
+
+/**
+ * A100 (8.0, 108 SMs).
+ */
+#define WL_DEVICE_A100 1
+
+/**
+ * H100 SXM5 (9.0, 132 SMs).
+ */
+#define WL_DEVICE_H100 2
+
+/**
+ * H100 PCIe (9.0, 114 SMs).
+ */
+#define WL_DEVICE_H100_PCIE 3
+
+/**
+ * H200 (9.0, 132 SMs).
+ */
+#define WL_DEVICE_H200 4
+
+/**
+ * B200 (10.0, 148 SMs).
+ */
+#define WL_DEVICE_B200 5
+
+/**
+ * Jetson AGX Orin 64 GB (8.7, 16 SMs).
+ */
+#define WL_DEVICE_AGX_ORIN 6
+
+/**
+ * Threads (warps) per SM.
+ */
+#define WL_LIMITER_WARPS 0
+
+/**
+ * Blocks per SM.
+ */
+#define WL_LIMITER_BLOCKS 1
+
+/**
+ * The register file.
+ */
+#define WL_LIMITER_REGISTERS 2
+
+/**
+ * Shared memory.
+ */
+#define WL_LIMITER_SHARED_MEMORY 3
 
 /**
  * Only energy-counter deltas.
@@ -1846,7 +2417,7 @@ typedef struct wl_device_window_report {
 #define WL_ERR_OVERFLOW 25
 
 /**
- * A sample is older than the previous one.
+ * A sample is older than the previous one, or a kernel starts (or a timeline is advanced) before the latest start.
  */
 #define WL_ERR_TIME_WENT_BACK 26
 
@@ -1881,7 +2452,7 @@ typedef struct wl_device_window_report {
 #define WL_ERR_DEVICE_TOKEN 32
 
 /**
- * A MIG result ends before it starts.
+ * A MIG result or a kernel ends before it starts.
  */
 #define WL_ERR_END_BEFORE_START 33
 
@@ -1962,9 +2533,86 @@ typedef struct wl_device_window_report {
 #define WL_ERR_NO_SUCH_WINDOW 48
 
 /**
+ * A copy (memcpy, memset) carries FLOPs or compute units: copy engines compute nothing.
+ */
+#define WL_ERR_COPY_WITH_WORK 49
+
+/**
+ * More kernels would be in flight on a timeline than its capacity (WL_TIMELINE_CAPACITY).
+ */
+#define WL_ERR_TOO_MANY_IN_FLIGHT 50
+
+/**
+ * A timeline has more groups of recently freed gating domains to track than it holds (WL_TIMELINE_IDLE_GROUPS).
+ */
+#define WL_ERR_IDLE_GROUPS_FULL 51
+
+/**
+ * The timeline was finished; reset it to start another.
+ */
+#define WL_ERR_FINISHED 52
+
+/**
+ * Device limits have a zero SM count, warp size or allocation unit.
+ */
+#define WL_ERR_BAD_DEVICE_LIMITS 53
+
+/**
+ * A launch has a grid or block dimension of 0.
+ */
+#define WL_ERR_EMPTY_LAUNCH 54
+
+/**
+ * A launch has more threads per block than the device allows.
+ */
+#define WL_ERR_BLOCK_TOO_LARGE 55
+
+/**
+ * A launch uses more registers per thread or per block than the device allows.
+ */
+#define WL_ERR_TOO_MANY_REGISTERS 56
+
+/**
+ * A launch uses more shared memory per block than the device allows.
+ */
+#define WL_ERR_SHARED_MEMORY_TOO_LARGE 57
+
+/**
  * The highest status value this version of the library returns.
  */
-#define WL_STATUS_MAX 48
+#define WL_STATUS_MAX 57
+
+/**
+ * Never gate.
+ */
+#define WL_TIMELINE_POLICY_OFF 0
+
+/**
+ * Gate a domain the moment it is freed.
+ */
+#define WL_TIMELINE_POLICY_ALWAYS 1
+
+/**
+ * Gate a domain once it has been idle for the break-even time: the online
+ * rule, never more than twice the oracle's cost plus a wake per idle period.
+ */
+#define WL_TIMELINE_POLICY_TIMEOUT 2
+
+/**
+ * Gate an idle period iff it is longer than the break-even time: the
+ * offline optimum, costed when the period ends.
+ */
+#define WL_TIMELINE_POLICY_ORACLE 3
+
+/**
+ * A kernel on the compute units.
+ */
+#define WL_KERNEL_KIND_KERNEL 0
+
+/**
+ * A copy-engine transfer (memcpy, memset): busy time on no units.
+ */
+#define WL_KERNEL_KIND_COPY 1
 
 
 
@@ -2491,6 +3139,49 @@ wl_status wl_jetson_rail_count(uint32_t board, uint32_t *out);
 wl_status wl_jetson_rail(uint32_t board, uint32_t rail, struct wl_jetson_rail_info *out);
 
 /**
+ * Writes the per-SM limits of catalog device `device_id` to `out`.
+ *
+ * # Errors
+ * [`WL_ERR_OUT_OF_RANGE`] (not a `WL_DEVICE_*`), [`WL_ERR_NULL_POINTER`],
+ * [`WL_ERR_STRUCT_SIZE`] (`out->struct_size`).
+ *
+ * # Safety
+ * `out` is NULL or has `out->struct_size` writable bytes, `struct_size` set.
+ */
+wl_status wl_device_limits_get(wl_device device_id, struct wl_device_limits *out);
+
+/**
+ * The catalog device a CUDA device name refers to (`cudaDeviceProp.name`,
+ * such as `"NVIDIA A100-SXM4-80GB"`), matched on the model number.
+ *
+ * # Errors
+ * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_UTF8`], [`WL_ERR_UNKNOWN_NAME`].
+ *
+ * # Safety
+ * `name` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+wl_status wl_device_from_name(const char *name, wl_device *out);
+
+/**
+ * Maps a launch to the units it occupies on a device with `limits`: the
+ * CUDA occupancy calculation (resident blocks per SM), waves, units
+ * allocated `min(N, blocks)` and the SMs busy in the tail wave.
+ *
+ * # Errors
+ * In this order: [`WL_ERR_NULL_POINTER`] or [`WL_ERR_STRUCT_SIZE`]
+ * (`limits`, then `launch`), [`WL_ERR_NULL_POINTER`] or
+ * [`WL_ERR_STRUCT_SIZE`] (`out`), then what the device would refuse:
+ * [`WL_ERR_BAD_DEVICE_LIMITS`], [`WL_ERR_EMPTY_LAUNCH`],
+ * [`WL_ERR_BLOCK_TOO_LARGE`], [`WL_ERR_TOO_MANY_REGISTERS`],
+ * [`WL_ERR_SHARED_MEMORY_TOO_LARGE`]. `out` is untouched on error.
+ *
+ * # Safety
+ * `limits` and `launch` are NULL or have `struct_size` readable bytes;
+ * `out` is NULL or has `out->struct_size` writable bytes, `struct_size` set.
+ */
+wl_status wl_launch_map(const struct wl_device_limits *limits, const struct wl_launch *launch, struct wl_occupancy *out);
+
+/**
  * Fills `out` with the default configuration: 1 s maximum gap, 100 ms
  * update period, no baseline, no unit count, a whole GPU with no UUID.
  *
@@ -2928,6 +3619,230 @@ const char *wl_status_str(wl_status status);
  * Never fails: an unknown value gives `"WL_UNKNOWN"`. The string is static.
  */
 const char *wl_status_name(wl_status status);
+
+/**
+ * Bytes of storage a timeline needs (for [`wl_timeline_init`]). Never fails.
+ */
+size_t wl_timeline_size(void);
+
+/**
+ * Alignment a timeline's storage needs, in bytes. Never fails.
+ */
+size_t wl_timeline_align(void);
+
+/**
+ * Makes a timeline for `hw` under `policy` in the caller's `memory`, its
+ * span starting at `origin_ns` (the clock of the kernels to come: for
+ * CUPTI, `cuptiGetTimestamp()` when collection starts) with every domain
+ * powered and free.
+ *
+ * Ownership: `memory` stays the caller's; it must hold [`wl_timeline_size`]
+ * bytes aligned to [`wl_timeline_align`] and stay valid until
+ * [`wl_timeline_release`]. `hw` is copied. The handle written to `out` is
+ * a number, not an address inside `memory`.
+ *
+ * # Errors
+ * In this order: [`WL_ERR_NULL_POINTER`] or [`WL_ERR_BAD_HANDLE`] (`hw`),
+ * [`WL_ERR_OUT_OF_RANGE`] (`policy`), [`WL_ERR_TOO_MANY_UNITS`],
+ * [`WL_ERR_INFINITE`] (powers too large to add up),
+ * [`WL_ERR_GATING_UNSUPPORTED`]; then for `memory`
+ * [`WL_ERR_NULL_POINTER`], [`WL_ERR_STORAGE_TOO_SMALL`],
+ * [`WL_ERR_STORAGE_MISALIGNED`]; [`WL_ERR_NULL_POINTER`] (`out`);
+ * [`WL_ERR_TOO_MANY_OBJECTS`]. `memory` is untouched on error.
+ *
+ * # Safety
+ * `memory` is NULL or has `len` writable bytes; `hw` is NULL or readable;
+ * `out` is NULL or writable.
+ */
+wl_status wl_timeline_init(void *memory, size_t len, const struct wl_hardware *hw, wl_timeline_policy policy, uint64_t origin_ns, struct wl_timeline **out);
+
+/**
+ * Makes a timeline on the heap (needs `std`). Free it with [`wl_timeline_free`].
+ *
+ * # Errors
+ * As [`wl_timeline_init`] without the storage errors;
+ * [`WL_ERR_NOT_SUPPORTED`] without `std`, after the checks.
+ *
+ * # Safety
+ * `hw` is NULL or readable; `out` is NULL or writable.
+ */
+wl_status wl_timeline_new(const struct wl_hardware *hw, wl_timeline_policy policy, uint64_t origin_ns, struct wl_timeline **out);
+
+/**
+ * Frees a timeline made by [`wl_timeline_new`]. The handle is dead after.
+ *
+ * # Errors
+ * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`] (already freed, or not a
+ * timeline), [`WL_ERR_WRONG_STORAGE`] (made by [`wl_timeline_init`]: use
+ * [`wl_timeline_release`]), [`WL_ERR_BUSY`].
+ *
+ * # Safety
+ * No other call may be using `t`.
+ */
+wl_status wl_timeline_free(struct wl_timeline *t);
+
+/**
+ * Ends a timeline made by [`wl_timeline_init`]; its storage is the
+ * caller's again. The handle is dead after.
+ *
+ * # Errors
+ * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_WRONG_STORAGE`]
+ * (a heap timeline: use [`wl_timeline_free`]), [`WL_ERR_BUSY`].
+ *
+ * # Safety
+ * No other call may be using `t`.
+ */
+wl_status wl_timeline_release(struct wl_timeline *t);
+
+/**
+ * Sets the function that receives each kernel's record as it ends (NULL:
+ * discard them). `user_data` is passed back untouched and stays the
+ * caller's.
+ *
+ * # Errors
+ * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BUSY`].
+ *
+ * # Safety
+ * `callback`, if set, must be safe to call with `user_data` whenever the
+ * timeline ends a kernel (in [`wl_timeline_push`], [`wl_timeline_advance`]
+ * and [`wl_timeline_finish`]).
+ */
+wl_status wl_timeline_set_callback(struct wl_timeline *t, wl_kernel_callback callback, void *user_data);
+
+/**
+ * Fills `out` with a compute kernel `id` on `units` units over
+ * `[start_ns, end_ns)`: stream 0, no FLOPs (FP32 if set), no bytes,
+ * `struct_size` set.
+ *
+ * # Errors
+ * [`WL_ERR_NULL_POINTER`].
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+wl_status wl_kernel_init(struct wl_kernel *out, uint64_t id, uint64_t start_ns, uint64_t end_ns, uint32_t units);
+
+/**
+ * Adds a kernel or copy, in order of start time. Those in flight that end
+ * at or before its start end first, and their records go to the callback.
+ *
+ * # Errors
+ * Nothing changes on error: [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`],
+ * [`WL_ERR_BUSY`], [`WL_ERR_STRUCT_SIZE`], [`WL_ERR_OUT_OF_RANGE`] (kind,
+ * or precision when `has_flops`), [`WL_ERR_COPY_WITH_WORK`] (a copy with
+ * units or FLOPs), [`WL_ERR_FINISHED`], [`WL_ERR_TIME_WENT_BACK`] (starts
+ * before the latest start or advance), [`WL_ERR_END_BEFORE_START`],
+ * [`WL_ERR_NOT_A_NUMBER`], [`WL_ERR_INFINITE`], [`WL_ERR_NEGATIVE`]
+ * (`flops`, `bytes`), [`WL_ERR_ZERO_ALLOCATION`] (a kernel on 0 units),
+ * [`WL_ERR_UNSUPPORTED_PRECISION`], [`WL_ERR_OVERFLOW`],
+ * [`WL_ERR_TOO_MANY_IN_FLIGHT`], [`WL_ERR_IDLE_GROUPS_FULL`].
+ *
+ * # Safety
+ * `k` is NULL or has `k->struct_size` readable bytes.
+ */
+wl_status wl_timeline_push(struct wl_timeline *t, const struct wl_kernel *k);
+
+/**
+ * Charges up to `t_ns` with nothing new starting: kernels that end by then
+ * end (their records go to the callback), and [`wl_timeline_get_report`] then
+ * covers the span up to `t_ns`. Nothing may be pushed before `t_ns`
+ * afterwards. Charges are the same whether or not it is called: use it to
+ * read power states live, or to end the span after the last kernel before
+ * [`wl_timeline_finish`].
+ *
+ * # Errors
+ * Nothing changes on error: [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`],
+ * [`WL_ERR_BUSY`], [`WL_ERR_FINISHED`], [`WL_ERR_TIME_WENT_BACK`] (before
+ * the latest start), [`WL_ERR_IDLE_GROUPS_FULL`].
+ *
+ * # Safety
+ * No other thread ends `t` during the call.
+ */
+wl_status wl_timeline_advance(struct wl_timeline *t, uint64_t t_ns);
+
+/**
+ * Ends every kernel in flight, charges up to the latest end (or the
+ * latest [`wl_timeline_advance`], if later), costs the idle periods still
+ * open, and writes the totals to `out`. Push nothing more until
+ * [`wl_timeline_reset`].
+ *
+ * # Errors
+ * Nothing changes on error: [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`],
+ * [`WL_ERR_BUSY`], [`WL_ERR_STRUCT_SIZE`] (`out->struct_size`),
+ * [`WL_ERR_FINISHED`].
+ *
+ * # Safety
+ * `out` is NULL or has `out->struct_size` writable bytes, `struct_size` set.
+ */
+wl_status wl_timeline_finish(struct wl_timeline *t, struct wl_timeline_report *out);
+
+/**
+ * Writes the totals so far to `out`: exact once finished. Before that,
+ * kernels in flight have their FLOP and byte energy counted but not their
+ * records, and idle periods not yet ended are not costed.
+ *
+ * # Errors
+ * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BUSY`],
+ * [`WL_ERR_STRUCT_SIZE`].
+ *
+ * # Safety
+ * As [`wl_timeline_finish`].
+ */
+wl_status wl_timeline_get_report(struct wl_timeline *t, struct wl_timeline_report *out);
+
+/**
+ * Number of kernels and copies in flight.
+ *
+ * # Errors
+ * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BUSY`].
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+wl_status wl_timeline_in_flight(struct wl_timeline *t, size_t *out);
+
+/**
+ * The break-even idle time of the timeline's hardware, in ns: an idle
+ * period longer than this costs less gated than powered
+ * (`UINT64_MAX` when gating never pays).
+ *
+ * # Errors
+ * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BUSY`].
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+wl_status wl_timeline_break_even_ns(struct wl_timeline *t, uint64_t *out);
+
+/**
+ * Starts over from `origin_ns` with every domain powered and free, nothing
+ * in flight and no totals (finished or not); keeps the hardware, policy
+ * and callback.
+ *
+ * # Errors
+ * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BUSY`].
+ *
+ * # Safety
+ * No other thread ends `t` during the call.
+ */
+wl_status wl_timeline_reset(struct wl_timeline *t, uint64_t origin_ns);
+
+/**
+ * The name of a timeline policy (`"off"`, `"always"`, `"timeout"`,
+ * `"oracle"`), static; NULL for a value that is not a `WL_TIMELINE_POLICY_*`.
+ */
+const char *wl_timeline_policy_name(wl_timeline_policy policy_id);
+
+/**
+ * The timeline policy called `name`.
+ *
+ * # Errors
+ * [`WL_ERR_NULL_POINTER`], [`WL_ERR_BAD_UTF8`], [`WL_ERR_UNKNOWN_NAME`].
+ *
+ * # Safety
+ * `name` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+wl_status wl_timeline_policy_from_name(const char *name, wl_timeline_policy *out);
 
 #ifdef __cplusplus
 }  // extern "C"

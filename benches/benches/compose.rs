@@ -4,7 +4,7 @@
 //! * `compose_length`: width 1, gating Off, streams of 1, 64, 10 000 and
 //!   1 000 000 subgraphs (linearity in the stream length);
 //! * `compose_width`: 10 000 subgraphs, stage widths 1, 8 and 64, gating
-//!   Off, Always and BreakEven.
+//!   Off, Always, BreakEven and Oracle.
 //!
 //! Run: `cargo bench -p wattledger-benches --bench compose -- --warm-up-time 1 --measurement-time 2`.
 

@@ -89,6 +89,7 @@ pub fn compose(
     let (mut compute_total, mut memory_total, mut static_total) = (0.0, 0.0, 0.0);
     let (mut uncore_total, mut transition_total) = (0.0, 0.0);
     let mut powered = total_domains;
+    let mut oracle = OracleDomains::new(hw, policy == GatingPolicy::Oracle);
     for stage in &stages {
         // Per-subgraph figures: (compute J, memory J, domains, latency).
         let mut figures: Vec<(f64, f64, u32, f64)> = Vec::with_capacity(stage.len());
@@ -123,29 +124,38 @@ pub fn compose(
             1.0
         };
         let allocated = f64::from(needed * g);
-        let woken = needed.saturating_sub(powered);
-        let wake_s = if woken > 0 {
-            gating.wake_latency_s
-        } else {
-            0.0
-        };
-        let duration = wake_s + max_latency;
-        let powered_now = powered.max(needed);
-        let free = powered_now - needed;
-        let powered_down = match policy {
-            GatingPolicy::Off => 0,
-            GatingPolicy::Always => free,
-            GatingPolicy::BreakEven => {
-                let cost = 2.0 * gating.transition_energy_j
-                    + (p_static + p_uncore) * gating.wake_latency_s;
-                if p_unit * f64::from(g) * duration > cost {
-                    free
+        let last = std::ptr::eq(stage, &stages[stages.len() - 1]);
+        let (woken, wake_s, powered_during, powered_down, settled_us, prewake_us) =
+            if policy == GatingPolicy::Oracle {
+                oracle.stage(needed, max_latency, out.latency_s, last)
+            } else {
+                let woken = needed.saturating_sub(powered);
+                let wake_s = if woken > 0 {
+                    gating.wake_latency_s
                 } else {
-                    0
-                }
-            }
-        };
-        let powered_after = powered_now - powered_down;
+                    0.0
+                };
+                let duration = wake_s + max_latency;
+                let powered_now = powered.max(needed);
+                let free = powered_now - needed;
+                let powered_down = match policy {
+                    GatingPolicy::Off | GatingPolicy::Oracle => 0,
+                    GatingPolicy::Always => free,
+                    GatingPolicy::BreakEven => {
+                        let cost = 2.0 * gating.transition_energy_j
+                            + (p_static + p_uncore) * gating.wake_latency_s;
+                        if p_unit * f64::from(g) * duration > cost {
+                            free
+                        } else {
+                            0
+                        }
+                    }
+                };
+                let after = powered_now - powered_down;
+                (woken, wake_s, after, powered_down, 0.0, 0.0)
+            };
+        let duration = wake_s + max_latency;
+        let powered_after = powered_during;
         let transitions = u64::from(woken) + u64::from(powered_down);
 
         let woken_units = f64::from(woken * g);
@@ -158,10 +168,13 @@ pub fn compose(
             active_us += a * f.3;
             idle_alloc_us += a * (max_latency - f.3);
         }
-        let transitioning_us = woken_units * wake_s;
-        let idle_unalloc_us = idle_unalloc_units * duration;
-        let gated_us = gated_units * duration;
-        let static_j = p_static * duration * ((n - gated_units) / n) - p_unit * transitioning_us;
+        let window_us = woken_units * wake_s;
+        let transitioning_us = window_us + prewake_us;
+        let idle_unalloc_us = idle_unalloc_units * duration - settled_us;
+        let gated_us = gated_units * duration + settled_us - prewake_us;
+        let static_j = p_static * duration * ((n - gated_units) / n)
+            - p_unit * window_us
+            - p_unit * settled_us;
         let transition_j = transitions as f64 * gating.transition_energy_j;
         let uncore_j = p_uncore * duration;
         let shared = p_unit * (allocated - woken_units) * wake_s
@@ -192,11 +205,146 @@ pub fn compose(
         static_total += static_j;
         uncore_total += uncore_j;
         transition_total += transition_j;
-        powered = powered_after;
+        powered = oracle.powered().unwrap_or(powered_after);
     }
     out.total_energy_j =
         compute_total + memory_total + static_total + uncore_total + transition_total;
     Ok(out)
+}
+
+/// One domain under the `oracle` policy.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Domain {
+    Allocated,
+    /// Idle since `since` (model clock, s); `gated` once settled.
+    Idle {
+        since: f64,
+        gated: bool,
+    },
+}
+
+/// The `oracle` policy the obvious way: every domain's state in a `Vec`,
+/// every idle one looked at in every stage (the library keeps a staircase
+/// of young periods instead).
+struct OracleDomains {
+    domains: Vec<Domain>,
+    p_domain: f64,
+    p_uncore: f64,
+    e_tr: f64,
+    t_wake: f64,
+    g: f64,
+}
+
+impl OracleDomains {
+    fn new(hw: &HardwareModel, on: bool) -> Self {
+        let n = if on { hw.domains() as usize } else { 0 };
+        OracleDomains {
+            domains: vec![
+                Domain::Idle {
+                    since: 0.0,
+                    gated: false
+                };
+                n
+            ],
+            p_domain: hw.unit_static_power_w() * f64::from(hw.gating_domain()),
+            p_uncore: hw.uncore_power_w(),
+            e_tr: hw.gating().transition_energy_j,
+            t_wake: hw.gating().wake_latency_s,
+            g: f64::from(hw.gating_domain()),
+        }
+    }
+
+    /// Domains not gated, when the policy is on.
+    fn powered(&self) -> Option<u32> {
+        (!self.domains.is_empty()).then(|| {
+            self.domains
+                .iter()
+                .filter(|d| !matches!(d, Domain::Idle { gated: true, .. }))
+                .count() as u32
+        })
+    }
+
+    /// `(woken, wake_s, powered_during, powered_down, settled_us, prewake_us)`
+    /// for a stage allocating the first `needed` domains, starting at `clock`.
+    fn stage(
+        &mut self,
+        needed: u32,
+        max_latency: f64,
+        clock: f64,
+        last: bool,
+    ) -> (u32, f64, u32, u32, f64, f64) {
+        let needed = needed as usize;
+        let (pd, w, e_tr) = (self.p_domain, self.t_wake, self.e_tr);
+        let held = self
+            .domains
+            .iter()
+            .filter(|d| **d == Domain::Allocated)
+            .count();
+        let mut cost = w * (self.p_uncore + pd * held as f64);
+        let (mut gated_needed, mut late) = (0u32, false);
+        let mut candidates = Vec::new();
+        for d in &self.domains[..needed] {
+            match *d {
+                Domain::Idle { since, gated: true } => {
+                    gated_needed += 1;
+                    late |= clock - since < w;
+                }
+                Domain::Idle {
+                    since,
+                    gated: false,
+                } => {
+                    let l = clock - since;
+                    cost += (pd * w).min(2.0 * e_tr - pd * l);
+                    if pd * (l + w) > 2.0 * e_tr {
+                        candidates.push(l);
+                    }
+                }
+                Domain::Allocated => {}
+            }
+        }
+        let window = w > 0.0 && ((!candidates.is_empty() && cost < 0.0) || late);
+        let selected: &[f64] = if window && cost < 0.0 {
+            &candidates
+        } else {
+            &[]
+        };
+        let (woken, wake_s, prewake_us) = if window {
+            (gated_needed + selected.len() as u32, w, 0.0)
+        } else {
+            (gated_needed, 0.0, f64::from(gated_needed) * self.g * w)
+        };
+        let mut settled_us: f64 = selected.iter().map(|l| self.g * l).sum();
+        let mut down = selected.len() as u32;
+        let powered_during = self.powered().unwrap_or(0) + gated_needed;
+        let clock_end = clock + wake_s + max_latency;
+        for (j, d) in self.domains.iter_mut().enumerate() {
+            if j < needed {
+                *d = Domain::Allocated;
+            } else if *d == Domain::Allocated {
+                *d = Domain::Idle {
+                    since: clock,
+                    gated: false,
+                };
+            }
+        }
+        // Oldest (highest) domains first, as periods end and are settled.
+        for d in self.domains.iter_mut().rev() {
+            if let Domain::Idle {
+                since,
+                gated: gated @ false,
+            } = d
+            {
+                let l = clock_end - *since;
+                let certain = pd * l > 2.0 * e_tr && l >= w;
+                if !selected.is_empty() || certain || (last && pd * l > e_tr) {
+                    *gated = true;
+                    down += 1;
+                    settled_us += self.g * l;
+                }
+            }
+        }
+        (woken, wake_s, powered_during, down, settled_us, prewake_us)
+    }
 }
 
 /// What the meter baseline reports for a window.

@@ -68,6 +68,21 @@ fn the_benchmark_streams_exercise_every_gating_branch() {
         be > 0 && be < always,
         "off {off}, break-even {be}, always {always}"
     );
+    // The oracle gates too, and its energy is the least of the four.
+    let e = |p| {
+        baseline::compose(&h100(), p, &stream)
+            .unwrap()
+            .total_energy_j
+    };
+    assert!(t(GatingPolicy::Oracle) > 0);
+    let oracle = e(GatingPolicy::Oracle);
+    for p in [
+        GatingPolicy::Off,
+        GatingPolicy::Always,
+        GatingPolicy::BreakEven,
+    ] {
+        assert!(oracle <= e(p), "oracle {oracle} > {p} {}", e(p));
+    }
 }
 
 #[test]

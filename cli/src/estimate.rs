@@ -44,7 +44,7 @@ pub struct Args {
     /// JSON file with a hardware object. Overrides the model file's.
     #[arg(long, value_name = "PRESET|FILE")]
     hardware: Option<String>,
-    /// Gating policy for unallocated units: off, always or break-even
+    /// Gating policy for unallocated units: off, always, break-even or oracle
     /// (with --trace: off, always, timeout or oracle).
     #[arg(long, value_name = "POLICY")]
     gating: Option<String>,
@@ -70,7 +70,8 @@ pub struct Args {
     /// Print one CSV row per subgraph (and a total row) instead of tables.
     #[arg(long)]
     csv: bool,
-    /// Compose under Off, Always and BreakEven and show them side by side.
+    /// Compose under every gating policy (off, always, break-even, oracle;
+    /// with --trace: off, always, timeout, oracle) and show them side by side.
     #[arg(long, conflicts_with = "gating")]
     compare_gating: bool,
     /// How many of the costliest subgraphs the table lists.

@@ -147,6 +147,10 @@ fn composer_construction_errors() {
         Composer::<64>::new(no_gate.clone(), GatingPolicy::BreakEven).unwrap_err(),
         SetupError::GatingUnsupported(GatingPolicy::BreakEven)
     );
+    assert_eq!(
+        Composer::<64>::new(no_gate.clone(), GatingPolicy::Oracle).unwrap_err(),
+        SetupError::GatingUnsupported(GatingPolicy::Oracle)
+    );
     assert!(Composer::<64>::new(no_gate, GatingPolicy::Off).is_ok());
     let huge = with(|s| {
         s.units = MAX_UNITS + 2;

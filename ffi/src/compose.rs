@@ -36,6 +36,10 @@ pub const WL_POLICY_OFF: wl_policy = 0;
 pub const WL_POLICY_ALWAYS: wl_policy = 1;
 /// Power down only when the stage is long enough to pay for it.
 pub const WL_POLICY_BREAK_EVEN: wl_policy = 2;
+/// Gate a domain's whole idle period, across stages, when it is long enough
+/// to pay for it: the offline optimum, costed as periods end. Added after
+/// 1.0: a library from before refuses it with `WL_ERR_OUT_OF_RANGE`.
+pub const WL_POLICY_ORACLE: wl_policy = 3;
 
 /// A power state (a `WL_STATE_*` value): the index into per-state arrays.
 pub type wl_power_state = u32;
@@ -80,6 +84,7 @@ const _: () = assert!(WL_FLAG_GATED_DOMAINS == Flags::GATED_DOMAINS.0);
 const _: () = assert!(WL_POLICY_OFF == GatingPolicy::Off as u32);
 const _: () = assert!(WL_POLICY_ALWAYS == GatingPolicy::Always as u32);
 const _: () = assert!(WL_POLICY_BREAK_EVEN == GatingPolicy::BreakEven as u32);
+const _: () = assert!(WL_POLICY_ORACLE == GatingPolicy::Oracle as u32);
 
 /// One subgraph: an input struct (versioned: see [`WL_SUBGRAPH_SIZE_V1`]).
 ///
@@ -372,6 +377,7 @@ fn compose_status(e: ComposeError) -> wl_status {
         ComposeError::Overflow { .. } => WL_ERR_OVERFLOW,
         // A C callback never refuses a record.
         ComposeError::SinkFull { .. } => WL_ERR_CAPACITY,
+        ComposeError::IdlePeriodsFull { .. } => WL_ERR_CAPACITY,
     }
 }
 
@@ -750,7 +756,8 @@ pub unsafe extern "C" fn wl_composer_reset(c: *mut wl_composer) -> wl_status {
 /// static; NULL for a value that is not a `WL_POLICY_*`.
 #[unsafe(no_mangle)]
 pub extern "C" fn wl_policy_name(policy_id: wl_policy) -> *const c_char {
-    const NAMES: [&core::ffi::CStr; 3] = [c"off", c"always", c"break-even"];
+    const NAMES: [&core::ffi::CStr; 4] = [c"off", c"always", c"break-even", c"oracle"];
+    const _: () = assert!(NAMES.len() == GatingPolicy::ALL.len());
     NAMES
         .get(policy_id as usize)
         .map_or(core::ptr::null(), |s| s.as_ptr())

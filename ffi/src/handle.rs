@@ -1,6 +1,6 @@
 //! Handles: a generation-tagged slot table, checked without a lock.
 //!
-//! A handle (`wl_composer *`, `wl_meter *`, `wl_monitor *`) is not the
+//! A handle (`wl_composer *`, `wl_meter *`, `wl_monitor *`, `wl_timeline *`) is not the
 //! object's address but a number: a slot of a static table, the slot's
 //! generation, the object's kind and whether it lives on the heap. The slot
 //! holds the same word and the object's address while the object is live.
@@ -38,6 +38,8 @@ pub(crate) enum Kind {
     Meter = 2,
     /// A `wl_monitor`.
     Monitor = 3,
+    /// A `wl_timeline`.
+    Timeline = 4,
 }
 
 /// Low bits of a handle: the slot index + 1, so no handle is NULL.

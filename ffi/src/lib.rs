@@ -1,4 +1,5 @@
-//! The C ABI of wattledger, version 1.0.
+//! The C ABI of wattledger, version 1.1 (1.0 plus the timeline composer
+//! and the launch mapper).
 //!
 //! This crate (`wattledger-ffi`, library name `wattledger`) exposes the
 //! allocation-free core to C, C++ and CUDA programs through the header
@@ -29,12 +30,12 @@
 //!   library code has no panicking paths (unwrap, expect, panic and slice
 //!   indexing are denied by lints).
 //! * Objects are not thread-safe unless their documentation says so: use one
-//!   composer or meter from one thread at a time, and never end an object
+//!   composer, timeline or meter from one thread at a time, and never end an object
 //!   while another call uses it. The monitor is thread-safe.
 //!
 //! # Features
 //!
-//! * `std` (default): heap objects (`wl_composer_new`, `wl_meter_new`),
+//! * `std` (default): heap objects (`wl_composer_new`, `wl_timeline_new`, `wl_meter_new`),
 //!   `catch_unwind`, and the monitor over NVML and replayed traces. Without
 //!   it those functions still exist (the header is the same) and return
 //!   [`WL_ERR_NOT_SUPPORTED`]. `platform` holds every difference.
@@ -61,20 +62,24 @@ mod compose;
 mod handle;
 mod hardware;
 mod ina3221;
+mod launch;
 mod meter;
 mod mig;
 mod monitor;
 mod platform;
 mod ptr;
 mod status;
+mod timeline;
 
 pub use compose::*;
 pub use hardware::*;
 pub use ina3221::*;
+pub use launch::*;
 pub use meter::*;
 pub use mig::*;
 pub use monitor::*;
 pub use status::*;
+pub use timeline::*;
 
 pub(crate) use platform::guard;
 
@@ -93,7 +98,7 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 /// matches `Cargo.toml`, which a test checks.
 pub const WL_VERSION_MAJOR: u32 = 1;
 /// Minor version of the library.
-pub const WL_VERSION_MINOR: u32 = 0;
+pub const WL_VERSION_MINOR: u32 = 1;
 /// Patch version of the library.
 pub const WL_VERSION_PATCH: u32 = 0;
 /// Major version of the binary interface: raised only by an incompatible
@@ -102,10 +107,10 @@ pub const WL_ABI_VERSION_MAJOR: u32 = 1;
 /// Minor version of the binary interface: raised when functions, statuses
 /// or struct fields are added. A program built against minor `m` runs on
 /// any library of the same major version and a minor of at least `m`.
-pub const WL_ABI_VERSION_MINOR: u32 = 0;
-/// `WL_ABI_VERSION_MAJOR << 16 | WL_ABI_VERSION_MINOR`: 0x10000 for ABI 1.0
-/// (the 0.1 library said 1).
-pub const WL_ABI_VERSION: u32 = 0x0001_0000;
+pub const WL_ABI_VERSION_MINOR: u32 = 1;
+/// `WL_ABI_VERSION_MAJOR << 16 | WL_ABI_VERSION_MINOR`: 0x10001 for ABI 1.1
+/// (0x10000 for 1.0; the 0.1 library said 1).
+pub const WL_ABI_VERSION: u32 = 0x0001_0001;
 
 const _: () = assert!(WL_ABI_VERSION == (WL_ABI_VERSION_MAJOR << 16 | WL_ABI_VERSION_MINOR));
 

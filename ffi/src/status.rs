@@ -66,7 +66,7 @@ pub const WL_ERR_STAGE_FULL: wl_status = 23;
 pub const WL_ERR_LEGACY_SHARES_STAGE: wl_status = 24;
 /// An energy or a duration is too large to represent.
 pub const WL_ERR_OVERFLOW: wl_status = 25;
-/// A sample is older than the previous one.
+/// A sample is older than the previous one, or a kernel starts (or a timeline is advanced) before the latest start.
 pub const WL_ERR_TIME_WENT_BACK: wl_status = 26;
 /// A sample reports more gated units than the device has.
 pub const WL_ERR_GATED_EXCEEDS_TOTAL: wl_status = 27;
@@ -80,7 +80,7 @@ pub const WL_ERR_TOO_MANY_WINDOWS: wl_status = 30;
 pub const WL_ERR_MIG_PROFILE: wl_status = 31;
 /// A CUDA_VISIBLE_DEVICES token is malformed.
 pub const WL_ERR_DEVICE_TOKEN: wl_status = 32;
-/// A MIG result ends before it starts.
+/// A MIG result or a kernel ends before it starts.
 pub const WL_ERR_END_BEFORE_START: wl_status = 33;
 /// Activity shares were asked for and a MIG result has no activity.
 pub const WL_ERR_MISSING_ACTIVITY: wl_status = 34;
@@ -113,9 +113,27 @@ pub const WL_ERR_MESSAGE_TOO_LONG: wl_status = 46;
 pub const WL_ERR_TOO_MANY_OBJECTS: wl_status = 47;
 /// No window of that name has ended on this monitor.
 pub const WL_ERR_NO_SUCH_WINDOW: wl_status = 48;
+/// A copy (memcpy, memset) carries FLOPs or compute units: copy engines compute nothing.
+pub const WL_ERR_COPY_WITH_WORK: wl_status = 49;
+/// More kernels would be in flight on a timeline than its capacity (WL_TIMELINE_CAPACITY).
+pub const WL_ERR_TOO_MANY_IN_FLIGHT: wl_status = 50;
+/// A timeline has more groups of recently freed gating domains to track than it holds (WL_TIMELINE_IDLE_GROUPS).
+pub const WL_ERR_IDLE_GROUPS_FULL: wl_status = 51;
+/// The timeline was finished; reset it to start another.
+pub const WL_ERR_FINISHED: wl_status = 52;
+/// Device limits have a zero SM count, warp size or allocation unit.
+pub const WL_ERR_BAD_DEVICE_LIMITS: wl_status = 53;
+/// A launch has a grid or block dimension of 0.
+pub const WL_ERR_EMPTY_LAUNCH: wl_status = 54;
+/// A launch has more threads per block than the device allows.
+pub const WL_ERR_BLOCK_TOO_LARGE: wl_status = 55;
+/// A launch uses more registers per thread or per block than the device allows.
+pub const WL_ERR_TOO_MANY_REGISTERS: wl_status = 56;
+/// A launch uses more shared memory per block than the device allows.
+pub const WL_ERR_SHARED_MEMORY_TOO_LARGE: wl_status = 57;
 
 /// The highest status value this version of the library returns.
-pub const WL_STATUS_MAX: wl_status = 48;
+pub const WL_STATUS_MAX: wl_status = 57;
 
 include!(concat!(env!("OUT_DIR"), "/status_table.rs"));
 

@@ -1,5 +1,5 @@
-//! C ABI call sequences: composers and meters made on the heap and in
-//! caller storage, used, reset, freed and released in any order, through
+//! C ABI call sequences: composers, timelines and meters made on the heap
+//! and in caller storage, used, reset, freed and released in any order, through
 //! NULL, freed, released and garbage handles, with NaN, infinite and
 //! negative numbers, short structs, misaligned or small storage, and names
 //! that are not UTF-8. Run it under AddressSanitizer
@@ -10,7 +10,7 @@
 //! * a NULL handle gives `WL_ERR_NULL_POINTER`, and a freed, released or
 //!   garbage handle `WL_ERR_BAD_HANDLE`;
 //! * a live object accepts exactly what the Rust type it wraps accepts
-//!   (a mirror `Composer`/`Meter` gets the same input), and its totals stay
+//!   (a mirror `Composer`/`Timeline`/`Meter` gets the same input), and its totals stay
 //!   bit-for-bit equal to the mirror's;
 //! * a refused call changes nothing, and writes no out-parameter.
 
@@ -25,6 +25,7 @@ use wattledger_core::compose::{Composer, GatingPolicy, Subgraph};
 use wattledger_core::hardware::Precision;
 use wattledger_core::meter::{Meter, MeterConfig, MigContext, Sample, WindowRef};
 use wattledger_core::presets::Preset;
+use wattledger_core::timeline::{Engine, Interval, Timeline, TimelinePolicy, Work};
 
 mod common;
 use common::Num;
@@ -46,6 +47,25 @@ struct Sg {
     latency: Num,
     units: Option<u8>,
     threads: Option<u32>,
+    /// Some: a struct size smaller than the library's.
+    short: Option<u8>,
+}
+
+/// A kernel for a timeline, its start relative to the last accepted one.
+#[derive(Arbitrary, Debug)]
+struct Kern {
+    gap_ns: u32,
+    back: bool,
+    duration_ns: u32,
+    short_end: bool,
+    /// A copy (kind 1) rather than a kernel.
+    copy: bool,
+    /// A kind that is neither.
+    bad_kind: bool,
+    units: u8,
+    flops: Option<Num>,
+    precision: u8,
+    bytes: Num,
     /// Some: a struct size smaller than the library's.
     short: Option<u8>,
 }
@@ -85,6 +105,34 @@ enum Op {
     BeginId(Which, u8),
     EndId(Which, u8),
     FreeMeter(Which),
+    NewTimeline {
+        preset: u8,
+        policy: u8,
+        origin: u16,
+    },
+    InitTimeline {
+        preset: u8,
+        policy: u8,
+        small: bool,
+        misaligned: bool,
+    },
+    TPush(Which, Kern),
+    TAdvance(Which, u32, bool),
+    TFinish(Which),
+    TReset(Which, u16),
+    TFree(Which),
+    TRelease(Which),
+}
+
+type Tl = Timeline<WL_TIMELINE_CAPACITY, WL_TIMELINE_IDLE_GROUPS>;
+
+struct LiveTimeline {
+    ptr: *mut wl_timeline,
+    mirror: Box<Tl>,
+    /// Caller storage for `wl_timeline_init`; `None` on the heap.
+    storage: Option<Vec<u64>>,
+    /// The latest accepted start (or advance, or origin).
+    last: u64,
 }
 
 struct LiveComposer {
@@ -106,6 +154,8 @@ struct LiveMeter {
 struct World {
     composers: Vec<LiveComposer>,
     meters: Vec<LiveMeter>,
+    timelines: Vec<LiveTimeline>,
+    dead_timelines: Vec<*mut wl_timeline>,
     /// Freed heap composers and meters: dangling, never dereferenced by a
     /// correct library.
     dead_composers: Vec<*mut wl_composer>,
@@ -218,6 +268,133 @@ fn meter_ptr(w: &World, which: Which) -> (*mut wl_meter, Option<usize>, wl_statu
     }
 }
 
+fn timeline_ptr(w: &World, which: Which) -> (*mut wl_timeline, Option<usize>, wl_status) {
+    match which {
+        Which::Live(i) if !w.timelines.is_empty() => {
+            let i = usize::from(i) % w.timelines.len();
+            (w.timelines[i].ptr, Some(i), WL_OK)
+        }
+        Which::Dead(i) if !w.dead_timelines.is_empty() => (
+            w.dead_timelines[usize::from(i) % w.dead_timelines.len()],
+            None,
+            WL_ERR_BAD_HANDLE,
+        ),
+        Which::Garbage | Which::Live(_) | Which::Dead(_) => (
+            w.garbage.as_ptr() as *mut wl_timeline,
+            None,
+            WL_ERR_BAD_HANDLE,
+        ),
+        Which::Null => (std::ptr::null_mut(), None, WL_ERR_NULL_POINTER),
+    }
+}
+
+fn timeline_report(t: *mut wl_timeline) -> wl_timeline_report {
+    let mut r = wl_timeline_report {
+        struct_size: WL_TIMELINE_REPORT_SIZE_V1,
+        ..wl_timeline_report::default()
+    };
+    // SAFETY: `t` is a live handle; `r` is writable.
+    assert_eq!(unsafe { wl_timeline_get_report(t, &mut r) }, WL_OK);
+    r
+}
+
+fn in_flight(t: *mut wl_timeline) -> usize {
+    let mut n = usize::MAX;
+    // SAFETY: `t` is a live handle; `n` is writable.
+    assert_eq!(unsafe { wl_timeline_in_flight(t, &mut n) }, WL_OK);
+    n
+}
+
+/// A timeline report as bits, so that equality is exact.
+fn t_bits(r: &wl_timeline_report) -> (u64, u64, u64, u64, u64, u64) {
+    (
+        r.kernels,
+        r.copies,
+        r.transitions,
+        r.energy.total_j.to_bits(),
+        r.span_s.to_bits(),
+        r.idle_energy_j.to_bits(),
+    )
+}
+
+fn t_mirror_bits(t: &Tl) -> (u64, u64, u64, u64, u64, u64) {
+    let r = t.report();
+    (
+        r.kernels,
+        r.copies,
+        r.transitions,
+        r.total_energy_j.to_bits(),
+        r.span_s.to_bits(),
+        r.idle.energy_j.to_bits(),
+    )
+}
+
+/// The C kernel for `k`, and what the library must make of it before the
+/// core sees it: the core's interval, or the status of a refusal.
+fn c_kernel(k: &Kern, last: u64) -> (wl_kernel, Result<Interval, wl_status>) {
+    let start = if k.back {
+        last.saturating_sub(u64::from(k.gap_ns))
+    } else {
+        last.saturating_add(u64::from(k.gap_ns))
+    };
+    let end = if k.short_end {
+        start.saturating_sub(1)
+    } else {
+        start.saturating_add(u64::from(k.duration_ns))
+    };
+    let kind = if k.bad_kind { 2 } else { u32::from(k.copy) };
+    let units = u32::from(k.units % 40);
+    let c = wl_kernel {
+        struct_size: k
+            .short
+            .map_or(WL_KERNEL_SIZE_V1, |s| u32::from(s) % WL_KERNEL_SIZE_V1),
+        kind,
+        id: u64::from(k.gap_ns),
+        start_ns: start,
+        end_ns: end,
+        stream: 3,
+        units,
+        has_flops: u32::from(k.flops.is_some()),
+        precision: u32::from(k.precision % 10),
+        flops: k.flops.map_or(0.0, |f| f.value(1e6)),
+        bytes: k.bytes.value(1024.0),
+    };
+    let work = match k.flops {
+        None => Ok(None),
+        Some(_) => Precision::ALL
+            .get(c.precision as usize)
+            .map(|&precision| {
+                Some(Work {
+                    flops: c.flops,
+                    precision,
+                })
+            })
+            .ok_or(WL_ERR_OUT_OF_RANGE),
+    };
+    let engine = match (kind, units) {
+        (0, u) => Ok(Engine::Compute { units: u }),
+        (1, 0) => Ok(Engine::Copy),
+        (1, _) => Err(WL_ERR_COPY_WITH_WORK),
+        _ => Err(WL_ERR_OUT_OF_RANGE),
+    };
+    let iv = if k.short.is_some() {
+        Err(WL_ERR_STRUCT_SIZE)
+    } else {
+        work.and_then(|work| {
+            engine.map(|engine| Interval {
+                id: c.id,
+                stream: 3,
+                start_ns: start,
+                end_ns: end,
+                engine,
+                work,
+                bytes: c.bytes,
+            })
+        })
+    };
+    (c, iv)
+}
+
 /// Asserts the status a handle that is not live must give: exactly
 /// `expected` when the handle is the only argument that can be wrong,
 /// otherwise some error (the library may check the other arguments first).
@@ -254,6 +431,8 @@ fuzz_target!(|ops: Vec<Op>| {
         w.dead_composers.retain(|p| !live_c.contains(p));
         let live_m: Vec<_> = w.meters.iter().map(|m| m.ptr).collect();
         w.dead_meters.retain(|p| !live_m.contains(p));
+        let live_t: Vec<_> = w.timelines.iter().map(|t| t.ptr).collect();
+        w.dead_timelines.retain(|p| !live_t.contains(p));
         match op {
             Op::NewComposer { preset, policy } => {
                 let (hs, hw) = hardware(*preset);
@@ -645,6 +824,224 @@ fuzz_target!(|ops: Vec<Op>| {
                     }
                 }
             }
+            Op::NewTimeline {
+                preset,
+                policy,
+                origin,
+            } => {
+                let (hs, hw) = hardware(*preset % 10);
+                assert_eq!(hs, WL_OK);
+                let sentinel = 0x10 as *mut wl_timeline;
+                let mut out = sentinel;
+                let p = u32::from(*policy % 5);
+                let origin = u64::from(*origin);
+                // SAFETY: a valid hardware value and a writable out-pointer.
+                let s = unsafe { wl_timeline_new(&hw, p, origin, &mut out) };
+                ok_status(s);
+                let mirror = TimelinePolicy::ALL
+                    .get(p as usize)
+                    .map(|&tp| Tl::new(Preset::ALL[usize::from(*preset % 10)].model(), tp, origin));
+                match mirror {
+                    Some(Ok(mirror)) => {
+                        assert_eq!(s, WL_OK);
+                        w.timelines.push(LiveTimeline {
+                            ptr: out,
+                            mirror: Box::new(mirror),
+                            storage: None,
+                            last: origin,
+                        });
+                    }
+                    _ => {
+                        assert_ne!(s, WL_OK);
+                        assert_eq!(out, sentinel, "out written on error");
+                    }
+                }
+            }
+            Op::InitTimeline {
+                preset,
+                policy,
+                small,
+                misaligned,
+            } => {
+                let (hs, hw) = hardware(*preset % 10);
+                assert_eq!(hs, WL_OK);
+                let size = wl_timeline_size();
+                let mut storage = vec![0u64; size.div_ceil(8) + 1];
+                let (mem, len) = if *misaligned {
+                    (
+                        (storage.as_mut_ptr() as *mut u8).wrapping_add(4) as *mut c_void,
+                        size,
+                    )
+                } else if *small {
+                    (storage.as_mut_ptr() as *mut c_void, size - 1)
+                } else {
+                    (storage.as_mut_ptr() as *mut c_void, size)
+                };
+                let sentinel = 0x10 as *mut wl_timeline;
+                let mut out = sentinel;
+                let p = u32::from(*policy % 4);
+                // SAFETY: `len` bytes of `storage` are writable from `mem`.
+                let s = unsafe { wl_timeline_init(mem, len, &hw, p, 0, &mut out) };
+                ok_status(s);
+                let mirror = Tl::new(
+                    Preset::ALL[usize::from(*preset % 10)].model(),
+                    TimelinePolicy::ALL[p as usize],
+                    0,
+                );
+                if mirror.is_ok() && *misaligned && wl_timeline_align() > 4 {
+                    assert_eq!(s, WL_ERR_STORAGE_MISALIGNED);
+                } else if mirror.is_ok() && *small && !*misaligned {
+                    assert_eq!(s, WL_ERR_STORAGE_TOO_SMALL);
+                }
+                if s == WL_OK {
+                    w.timelines.push(LiveTimeline {
+                        ptr: out,
+                        mirror: Box::new(mirror.unwrap()),
+                        storage: Some(storage),
+                        last: 0,
+                    });
+                } else {
+                    assert_eq!(out, sentinel, "out written on error");
+                    if !*misaligned && !*small {
+                        assert!(mirror.is_err());
+                    }
+                }
+            }
+            Op::TPush(which, k) => {
+                let (ptr, live, expected) = timeline_ptr(&w, *which);
+                let last = live.map_or(0, |i| w.timelines[i].last);
+                let (c, iv) = c_kernel(k, last);
+                let before = live.map(|_| (timeline_report(ptr), in_flight(ptr)));
+                // SAFETY: the struct is full size (a short size only claims fewer bytes).
+                let s = unsafe { wl_timeline_push(ptr, &c) };
+                ok_status(s);
+                let Some(i) = live else {
+                    not_live(s, expected, false);
+                    continue;
+                };
+                let e = &mut w.timelines[i];
+                let want = match iv {
+                    Err(status) => Err(status),
+                    Ok(iv) => e.mirror.push(&iv, &mut ()).map_err(|_| WL_ERR_PANIC),
+                };
+                match want {
+                    Ok(()) => {
+                        assert_eq!(s, WL_OK, "{c:?}");
+                        e.last = c.start_ns;
+                    }
+                    Err(status) => {
+                        assert_ne!(s, WL_OK, "{c:?}");
+                        if status != WL_ERR_PANIC {
+                            assert_eq!(s, status, "{c:?}");
+                        }
+                        let (r, n) = before.unwrap();
+                        assert_eq!(
+                            t_bits(&timeline_report(ptr)),
+                            t_bits(&r),
+                            "refused push changed the totals"
+                        );
+                        assert_eq!(in_flight(ptr), n, "refused push changed what is in flight");
+                    }
+                }
+                assert_eq!(t_bits(&timeline_report(ptr)), t_mirror_bits(&e.mirror));
+                assert_eq!(in_flight(ptr), e.mirror.in_flight());
+            }
+            Op::TAdvance(which, step, back) => {
+                let (ptr, live, expected) = timeline_ptr(&w, *which);
+                let last = live.map_or(0, |i| w.timelines[i].last);
+                let t = if *back {
+                    last.saturating_sub(u64::from(*step))
+                } else {
+                    last.saturating_add(u64::from(*step))
+                };
+                // SAFETY: any handle value is allowed.
+                let s = unsafe { wl_timeline_advance(ptr, t) };
+                ok_status(s);
+                let Some(i) = live else {
+                    not_live(s, expected, true);
+                    continue;
+                };
+                let e = &mut w.timelines[i];
+                let ok = e.mirror.advance_to(t, &mut ()).is_ok();
+                assert_eq!(s == WL_OK, ok, "status {s} advancing to {t}");
+                if ok {
+                    e.last = t;
+                }
+                assert_eq!(t_bits(&timeline_report(ptr)), t_mirror_bits(&e.mirror));
+            }
+            Op::TFinish(which) => {
+                let (ptr, live, expected) = timeline_ptr(&w, *which);
+                let mut out = wl_timeline_report {
+                    kernels: 0xdead,
+                    struct_size: WL_TIMELINE_REPORT_SIZE_V1,
+                    ..wl_timeline_report::default()
+                };
+                // SAFETY: a writable out-pointer.
+                let s = unsafe { wl_timeline_finish(ptr, &mut out) };
+                ok_status(s);
+                let Some(i) = live else {
+                    not_live(s, expected, true);
+                    assert_eq!(out.kernels, 0xdead, "out written on error");
+                    continue;
+                };
+                let e = &mut w.timelines[i];
+                let m = e.mirror.finish(None, &mut ());
+                assert_eq!(s == WL_OK, m.is_ok());
+                if s == WL_OK {
+                    assert_eq!(t_bits(&out), t_mirror_bits(&e.mirror));
+                    let us: f64 = out.states.iter().map(|x| x.unit_seconds).sum();
+                    let n = f64::from(out.units);
+                    assert!((us - n * out.span_s).abs() <= 1e-6 * (n * out.span_s).max(1e-9));
+                } else {
+                    assert_eq!(s, WL_ERR_FINISHED);
+                    assert_eq!(out.kernels, 0xdead, "out written on error");
+                }
+            }
+            Op::TReset(which, origin) => {
+                let (ptr, live, expected) = timeline_ptr(&w, *which);
+                let origin = u64::from(*origin);
+                // SAFETY: any handle value is allowed.
+                let s = unsafe { wl_timeline_reset(ptr, origin) };
+                ok_status(s);
+                match live {
+                    Some(i) => {
+                        assert_eq!(s, WL_OK);
+                        let e = &mut w.timelines[i];
+                        e.mirror.reset(origin);
+                        e.last = origin;
+                        assert_eq!(t_bits(&timeline_report(ptr)), t_mirror_bits(&e.mirror));
+                    }
+                    None => not_live(s, expected, true),
+                }
+            }
+            Op::TFree(which) | Op::TRelease(which) => {
+                let free = matches!(op, Op::TFree(_));
+                let (ptr, live, expected) = timeline_ptr(&w, *which);
+                // SAFETY: any handle value is allowed.
+                let s = unsafe {
+                    if free {
+                        wl_timeline_free(ptr)
+                    } else {
+                        wl_timeline_release(ptr)
+                    }
+                };
+                ok_status(s);
+                let Some(i) = live else {
+                    not_live(s, expected, true);
+                    continue;
+                };
+                let heap = w.timelines[i].storage.is_none();
+                if heap == free {
+                    assert_eq!(s, WL_OK);
+                    let e = w.timelines.swap_remove(i);
+                    w.dead_timelines.push(e.ptr);
+                    if let Some(storage) = e.storage {
+                        w.graveyard.push(storage);
+                    }
+                } else {
+                    assert_eq!(s, WL_ERR_WRONG_STORAGE);
+                }
+            }
             Op::FreeMeter(m) => {
                 let (ptr, live, expected) = meter_ptr(&w, *m);
                 // SAFETY: any handle value is allowed.
@@ -669,6 +1066,17 @@ fuzz_target!(|ops: Vec<Op>| {
                 wl_composer_free(e.ptr)
             } else {
                 wl_composer_release(e.ptr)
+            }
+        };
+        assert_eq!(s, WL_OK);
+    }
+    for t in w.timelines.drain(..) {
+        // SAFETY: live handles, ended once.
+        let s = unsafe {
+            if t.storage.is_none() {
+                wl_timeline_free(t.ptr)
+            } else {
+                wl_timeline_release(t.ptr)
             }
         };
         assert_eq!(s, WL_OK);

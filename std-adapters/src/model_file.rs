@@ -235,14 +235,14 @@ fn preset_names() -> String {
         .join(", ")
 }
 
-/// The gating policy `name` (`off`, `always`, `break-even`).
+/// The gating policy `name` (`off`, `always`, `break-even`, `oracle`).
 ///
 /// # Errors
 /// [`InputError`] for any other name.
 pub fn parse_policy(name: &str) -> Result<GatingPolicy, InputError> {
     GatingPolicy::from_name(name).ok_or_else(|| {
         InputError::new(format!(
-            "unknown gating policy `{name}`; use off, always or break-even"
+            "unknown gating policy `{name}`; use off, always, break-even or oracle"
         ))
     })
 }

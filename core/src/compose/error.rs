@@ -84,6 +84,14 @@ pub enum CloseError {
         /// The stage whose records did not fit.
         stage: u32,
     },
+    /// Under the `oracle` policy, more young idle periods would be open at
+    /// once than the composer's `IDLE` capacity holds.
+    IdlePeriodsFull {
+        /// The stage being closed.
+        stage: u32,
+        /// The capacity.
+        capacity: usize,
+    },
 }
 
 impl fmt::Display for CloseError {
@@ -99,6 +107,9 @@ impl From<CloseError> for ComposeError {
         match e {
             CloseError::Overflow { stage } => ComposeError::Overflow { stage },
             CloseError::SinkFull { stage } => ComposeError::SinkFull { stage },
+            CloseError::IdlePeriodsFull { stage, capacity } => {
+                ComposeError::IdlePeriodsFull { stage, capacity }
+            }
         }
     }
 }
@@ -176,6 +187,13 @@ pub enum ComposeError {
         /// The stage whose records did not fit.
         stage: u32,
     },
+    /// See [`CloseError::IdlePeriodsFull`].
+    IdlePeriodsFull {
+        /// The stage being closed.
+        stage: u32,
+        /// The capacity.
+        capacity: usize,
+    },
 }
 
 impl ComposeError {
@@ -232,6 +250,10 @@ impl fmt::Display for ComposeError {
                     "stage {stage}: the record sink has no room for the stage's records"
                 )
             }
+            ComposeError::IdlePeriodsFull { stage, capacity } => write!(
+                f,
+                "stage {stage}: the oracle policy would track more than {capacity} idle periods at once"
+            ),
         }
     }
 }

@@ -33,10 +33,12 @@
 use core::fmt;
 
 mod error;
+mod oracle;
 mod records;
 mod sink;
 
 pub use error::{CloseError, ComposeError, SetupError, SubgraphField};
+pub use oracle::DEFAULT_IDLE_STEPS;
 pub use records::{EnergyBreakdown, Flags, ModelReport, StageRecord, SubgraphRecord};
 pub use sink::{FnSink, Record, Recorder, Sink, SinkFull};
 
@@ -68,14 +70,21 @@ pub enum GatingPolicy {
     /// enough to pay for it: `p_domain·T > 2·e_tr + (P_static + P_uncore)·t_wake`.
     /// With this rule the policy never costs more than [`GatingPolicy::Off`].
     BreakEven = 2,
+    /// The offline optimum over whole idle periods: a domain's idle period,
+    /// across as many stages as it lasts, is gated iff it is long enough to
+    /// pay for its transitions, judged when its length is known, with no
+    /// look-ahead. Never costs more than `Off`, `Always` or `BreakEven`.
+    /// See the `oracle` section of the module docs.
+    Oracle = 3,
 }
 
 impl GatingPolicy {
     /// Every policy.
-    pub const ALL: [GatingPolicy; 3] = [
+    pub const ALL: [GatingPolicy; 4] = [
         GatingPolicy::Off,
         GatingPolicy::Always,
         GatingPolicy::BreakEven,
+        GatingPolicy::Oracle,
     ];
 
     /// The name used in model files and on the command line.
@@ -84,6 +93,7 @@ impl GatingPolicy {
             GatingPolicy::Off => "off",
             GatingPolicy::Always => "always",
             GatingPolicy::BreakEven => "break-even",
+            GatingPolicy::Oracle => "oracle",
         }
     }
 
@@ -176,6 +186,8 @@ struct StageOutcome {
     scale: f64,
     /// Max latency of the stage.
     max_latency: f64,
+    /// What the gating policy did.
+    gating: oracle::StageGating,
 }
 
 /// Figures derived from the hardware model once, at construction: a model
@@ -197,6 +209,8 @@ struct Rates {
     e_byte: f64,
     /// Right-hand side of the break-even rule: `2·e_tr + (P_static + P_uncore)·t_wake`.
     break_even_cost: f64,
+    /// What the oracle's rule reads.
+    oracle: oracle::OracleRates,
 }
 
 impl Rates {
@@ -214,15 +228,24 @@ impl Rates {
             e_byte: hw.energy_per_byte_j(),
             break_even_cost: 2.0 * gating.transition_energy_j
                 + (p_static + p_uncore) * gating.wake_latency_s,
+            oracle: oracle::OracleRates {
+                p_domain: p_unit * f64::from(hw.gating_domain()),
+                p_uncore,
+                e_tr: gating.transition_energy_j,
+                t_wake: gating.wake_latency_s,
+                g: f64::from(hw.gating_domain()),
+            },
         }
     }
 }
 
 /// The streaming composer.
 ///
-/// `WIDTH` is the most subgraphs one stage may hold. The composer itself is
-/// `size_of::<Pending>() · WIDTH` plus a few hundred bytes; it never
-/// allocates.
+/// `WIDTH` is the most subgraphs one stage may hold; `IDLE` (at least 1)
+/// the most young idle periods the `oracle` policy keeps (the other
+/// policies keep none).
+/// The composer itself is `size_of::<Pending>() · WIDTH + 16 · IDLE` plus a
+/// few hundred bytes; it never allocates.
 ///
 /// The seed's worked example: an H100 of 132 SMs at 300 W idle, one
 /// subgraph on 24 SMs for 10 ms. Without gating every SM burns static power
@@ -254,7 +277,7 @@ impl Rates {
 /// # Ok::<(), Box<dyn core::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
-pub struct Composer<const WIDTH: usize = DEFAULT_WIDTH> {
+pub struct Composer<const WIDTH: usize = DEFAULT_WIDTH, const IDLE: usize = DEFAULT_IDLE_STEPS> {
     hw: HardwareModel,
     rates: Rates,
     policy: GatingPolicy,
@@ -270,9 +293,24 @@ pub struct Composer<const WIDTH: usize = DEFAULT_WIDTH> {
     unit_time: f64,
     /// Running sums; the fields derived from them are filled by [`Composer::report`].
     totals: ModelReport,
+    /// `oracle`: the powered free domains' young idle periods.
+    stairs: oracle::Staircase<IDLE>,
+    /// `oracle`: latest start of a period gated so far.
+    gated_since_s: f64,
 }
 
-impl<const WIDTH: usize> Composer<WIDTH> {
+/// Every domain powered and free since time 0.
+fn fresh_stairs<const IDLE: usize>() -> oracle::Staircase<IDLE> {
+    let mut s = oracle::Staircase::new();
+    // `IDLE ≥ 1` (heapless refuses a zero-capacity deque at compile time).
+    let _ = s.push_back(oracle::Step {
+        from: 0,
+        since_s: 0.0,
+    });
+    s
+}
+
+impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
     /// A composer for `hw` under `policy`, with every domain powered.
     ///
     /// # Errors
@@ -306,6 +344,8 @@ impl<const WIDTH: usize> Composer<WIDTH> {
             closed: None,
             unit_time: 0.0,
             totals: report,
+            stairs: fresh_stairs(),
+            gated_since_s: f64::NEG_INFINITY,
         })
     }
 
@@ -360,6 +400,8 @@ impl<const WIDTH: usize> Composer<WIDTH> {
             policy: self.policy,
             ..ModelReport::default()
         };
+        self.stairs = fresh_stairs();
+        self.gated_since_s = f64::NEG_INFINITY;
     }
 
     /// Adds a subgraph to the stream.
@@ -424,7 +466,7 @@ impl<const WIDTH: usize> Composer<WIDTH> {
                         capacity: WIDTH,
                     });
                 }
-                self.close(sink)?;
+                self.close(sink, false)?;
                 self.pending.clear();
                 // WIDTH ≥ 1 and the buffer was just emptied, so this fits.
                 let _ = self.pending.push(pending);
@@ -442,7 +484,7 @@ impl<const WIDTH: usize> Composer<WIDTH> {
     /// [`CloseError::Overflow`] or [`CloseError::SinkFull`] while closing
     /// the open stage; nothing changes then.
     pub fn finish<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Result<ModelReport, CloseError> {
-        self.close(sink)?;
+        self.close(sink, true)?;
         self.pending.clear();
         Ok(self.report())
     }
@@ -525,26 +567,31 @@ impl<const WIDTH: usize> Composer<WIDTH> {
 
     /// Closes the open stage, if any: computes everything, asks the sink for
     /// room, hands over the records, then commits. Fails before changing anything.
-    fn close<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Result<(), CloseError> {
+    /// `last`: [`Composer::finish`] closes it, which ends every idle period.
+    fn close<S: Sink + ?Sized>(&mut self, sink: &mut S, last: bool) -> Result<(), CloseError> {
         let Some(stage) = self.stage else {
             return Ok(());
         };
         if self.pending.is_empty() {
             return Ok(());
         }
-        let outcome = self.evaluate(stage)?;
+        let outcome = self.evaluate(stage, last)?;
         sink.reserve(self.pending.len())
             .map_err(|_| CloseError::SinkFull { stage })?;
         self.emit_subgraphs(&outcome, sink);
         sink.stage(&outcome.record);
         self.powered = outcome.powered_after;
+        if self.policy == GatingPolicy::Oracle {
+            oracle::apply(&mut self.stairs, &outcome.gating.edit);
+            self.gated_since_s = outcome.gating.gated_since_s;
+        }
         self.accumulate(&outcome);
         self.closed = Some(stage);
         Ok(())
     }
 
     /// The arithmetic of DESIGN.md §3 for the open stage, without side effects.
-    fn evaluate(&self, stage: u32) -> Result<StageOutcome, CloseError> {
+    fn evaluate(&self, stage: u32, last: bool) -> Result<StageOutcome, CloseError> {
         let hw = &self.hw;
         let n_units = hw.units();
         let n = f64::from(n_units);
@@ -553,9 +600,7 @@ impl<const WIDTH: usize> Composer<WIDTH> {
         let Rates {
             p_static,
             p_unit,
-            p_domain,
             p_uncore,
-            break_even_cost,
             ..
         } = self.rates;
         let gating = hw.gating();
@@ -599,42 +644,46 @@ impl<const WIDTH: usize> Composer<WIDTH> {
             1.0
         };
 
-        // Waking and the stage's duration.
-        let woken_domains = needed_domains.saturating_sub(self.powered);
-        let wake_s = if woken_domains > 0 {
-            flags = flags.union(Flags::WOKE_DOMAINS);
-            gating.wake_latency_s
+        let plan = if self.policy == GatingPolicy::Oracle {
+            oracle::plan(
+                &oracle::Before {
+                    stairs: &self.stairs,
+                    powered: self.powered,
+                    gated_since_s: self.gated_since_s,
+                    clock_s: self.totals.latency_s,
+                },
+                &self.rates.oracle,
+                needed_domains,
+                max_latency,
+                last,
+                stage,
+            )?
         } else {
-            0.0
+            self.at_stage_start(needed_domains, max_latency)
         };
-        let duration = wake_s + max_latency;
-        let powered_now = self.powered.max(needed_domains);
-
-        // Gating of the powered domains this stage leaves unallocated. A stage
-        // that woke domains has allocated every powered one, so `free` is 0
-        // whenever `wake_s > 0` and the rule below only ever sees `T = max l`.
-        let free = powered_now - needed_domains;
-        let powered_down = match self.policy {
-            GatingPolicy::Off => 0,
-            GatingPolicy::Always => free,
-            GatingPolicy::BreakEven => {
-                if p_domain * duration > break_even_cost {
-                    free
-                } else {
-                    0
-                }
-            }
-        };
+        let oracle::StageGating {
+            woken: woken_domains,
+            wake_s,
+            powered_during,
+            powered_down,
+            powered_after,
+            settled_us,
+            prewake_us,
+            ..
+        } = plan;
+        if wake_s > 0.0 {
+            flags = flags.union(Flags::WOKE_DOMAINS);
+        }
         if powered_down > 0 {
             flags = flags.union(Flags::GATED_DOMAINS);
         }
-        let powered_after = powered_now - powered_down;
+        let duration = wake_s + max_latency;
         let transitions = u64::from(woken_domains) + u64::from(powered_down);
 
         // Unit-seconds per state.
         let woken_units = f64::from(woken_domains * g);
-        let gated_units = f64::from((total_domains - powered_after) * g);
-        let idle_unallocated_units = f64::from((powered_after - needed_domains) * g);
+        let gated_units = f64::from((total_domains - powered_during) * g);
+        let idle_unallocated_units = f64::from((powered_during - needed_domains) * g);
         let mut ledger = StateLedger::ZERO;
         let mut active_us = 0.0;
         let mut idle_alloc_us = (allocated - woken_units) * wake_s;
@@ -643,9 +692,13 @@ impl<const WIDTH: usize> Composer<WIDTH> {
             active_us += a * active;
             idle_alloc_us += a * (max_latency - active);
         }
-        let transitioning_us = woken_units * wake_s;
-        let idle_unalloc_us = idle_unallocated_units * duration;
-        let gated_us = gated_units * duration;
+        let window_us = woken_units * wake_s;
+        // Settlements of the oracle (zero otherwise): settled idle periods
+        // move from powered to gated, wakes placed in idle time from gated
+        // to transitioning.
+        let transitioning_us = window_us + prewake_us;
+        let idle_unalloc_us = idle_unallocated_units * duration - settled_us;
+        let gated_us = gated_units * duration + settled_us - prewake_us;
 
         // Static energy of every powered unit. Written as `P·T·(N − G)/N`
         // less the woken units' wake window so that, with nothing gated, it
@@ -655,7 +708,10 @@ impl<const WIDTH: usize> Composer<WIDTH> {
         } else {
             (n - gated_units) / n
         };
-        let static_j = p_static * duration * powered_share - p_unit * transitioning_us;
+        let mut static_j = p_static * duration * powered_share - p_unit * window_us;
+        if settled_us != 0.0 {
+            static_j -= p_unit * settled_us;
+        }
         let transition_j = transitions as f64 * gating.transition_energy_j;
         let uncore_j = p_uncore * duration;
         ledger.charge(
@@ -701,7 +757,7 @@ impl<const WIDTH: usize> Composer<WIDTH> {
             units_allocated: allocated_units,
             domains_woken: woken_domains,
             domains_powered_down: powered_down,
-            domains_gated: total_domains - powered_after,
+            domains_gated: total_domains - powered_during,
             states: ledger,
             energy,
             flags: if self
@@ -740,7 +796,50 @@ impl<const WIDTH: usize> Composer<WIDTH> {
             share_per_unit,
             scale,
             max_latency,
+            gating: plan,
         })
+    }
+
+    /// `Off`, `Always` and `BreakEven`: every decision is taken at the start
+    /// of the stage, from the stage alone.
+    fn at_stage_start(&self, needed_domains: u32, max_latency: f64) -> oracle::StageGating {
+        // Waking and the stage's duration.
+        let woken = needed_domains.saturating_sub(self.powered);
+        let wake_s = if woken > 0 {
+            self.hw.gating().wake_latency_s
+        } else {
+            0.0
+        };
+        let duration = wake_s + max_latency;
+        let powered_now = self.powered.max(needed_domains);
+
+        // Gating of the powered domains this stage leaves unallocated. A stage
+        // that woke domains has allocated every powered one, so `free` is 0
+        // whenever `wake_s > 0` and the rule below only ever sees `T = max l`.
+        let free = powered_now - needed_domains;
+        let powered_down = match self.policy {
+            GatingPolicy::Off | GatingPolicy::Oracle => 0,
+            GatingPolicy::Always => free,
+            GatingPolicy::BreakEven => {
+                if self.rates.p_domain * duration > self.rates.break_even_cost {
+                    free
+                } else {
+                    0
+                }
+            }
+        };
+        let powered_after = powered_now - powered_down;
+        oracle::StageGating {
+            woken,
+            wake_s,
+            powered_during: powered_after,
+            powered_down,
+            powered_after,
+            settled_us: 0.0,
+            prewake_us: 0.0,
+            gated_since_s: self.gated_since_s,
+            edit: oracle::StairEdit::default(),
+        }
     }
 
     /// Adds a closed stage to the running totals.

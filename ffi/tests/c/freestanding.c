@@ -1,7 +1,8 @@
 /*
  * A program with no C library at all (-ffreestanding -nostdlib -static)
  * that uses libwattledger built without std: hardware from a preset, a
- * composer and a meter in static storage, the seed's worked example.
+ * composer, a meter and a timeline in static storage, the seed's worked
+ * example.
  * It supplies the five mem* functions and nothing else; if the library
  * needed anything more, the link would fail (and run.sh checks `nm -u`).
  * Linux x86-64.
@@ -22,6 +23,7 @@ static long sys_exit(long code) { long r; __asm__ volatile ("syscall" : "=a"(r) 
 /* Storage for one composer and one meter; sizes are checked at run time. */
 static _Alignas(64) unsigned char composer_mem[16384];
 static _Alignas(64) unsigned char meter_mem[16384];
+static _Alignas(64) unsigned char timeline_mem[32768];
 
 static int near(double got, double want) {
     double d = got - want;
@@ -38,6 +40,9 @@ static int run(void) {
     wl_sample s;
     wl_report r;
     wl_window_report w;
+    wl_timeline *tl;
+    wl_kernel k;
+    wl_timeline_report tr;
     const double t = 0.01;
 
     r.struct_size = sizeof r;
@@ -78,6 +83,25 @@ static int run(void) {
     if (wl_meter_end_id(m, 1, &w) != WL_OK) return 26;
     if (!near(w.energy_j, 2.5)) return 27;
     if (wl_meter_release(m) != WL_OK) return 28;
+
+    /* Timeline: one kernel on 24 of 132 SMs for 10 ms. */
+    if (wl_timeline_size() > sizeof timeline_mem || wl_timeline_align() > 64) return 29;
+    if (wl_timeline_init(timeline_mem, sizeof timeline_mem, &hw, WL_TIMELINE_POLICY_ALWAYS, 0,
+                         &tl) != WL_OK) return 30;
+    wl_kernel_init(&k, 1, 0, 10000000ull, 24);
+    if (wl_timeline_push(tl, &k) != WL_OK) return 31;
+    if (wl_timeline_push(tl, &k) != WL_OK) return 32; /* a second, alongside */
+    k.end_ns = 0;
+    k.start_ns = 1;
+    if (wl_timeline_push(tl, &k) != WL_ERR_END_BEFORE_START) return 33;
+    tr.struct_size = sizeof tr;
+    if (wl_timeline_finish(tl, &tr) != WL_OK) return 34;
+    /* 48 SMs active for t; the other 84 gated at once; span t. */
+    if (!near(tr.span_s, t)) return 35;
+    if (!near(tr.states[WL_STATE_ACTIVE].unit_seconds, 48.0 * t)) return 36;
+    if (!near(tr.states[WL_STATE_GATED].unit_seconds, 84.0 * t)) return 37;
+    if (tr.kernels != 2) return 38;
+    if (wl_timeline_release(tl) != WL_OK) return 39;
     return 0;
 }
 

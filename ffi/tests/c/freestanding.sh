@@ -2,7 +2,8 @@
 # Builds libwattledger without std (firmware profile: panic=abort, size
 # optimised) as a static library with its own panic handler, links it into
 # a program with no C library, checks that the program needs no symbol from
-# outside, and runs it. Linux x86-64 only.
+# outside, and runs it; then links every exported function into one program
+# and reports the .text size of the whole C ABI. Linux x86-64 only.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
@@ -29,3 +30,10 @@ if [ -n "$undefined" ]; then
 fi
 "$prog"
 echo "freestanding: links with only memcpy/memmove/memset/memcmp/bcmp supplied; nm -u is empty; ran OK"
+# The whole C ABI as firmware would link it: every exported wl_ function
+# kept as a root (-u), everything they do not reach collected.
+roots=$(nm -g --defined-only "$lib" 2>/dev/null | awk '$2 == "T" && $3 ~ /^wl_/ { print "-Wl,-u," $3 }' | sort -u)
+"${CC:-cc}" -std=c11 -ffreestanding -nostdlib -static -O1 -fno-builtin -Wall -Wextra -Werror \
+  -I "$root/include" -o "$out/freestanding_all" "$here/freestanding.c" "$lib" -Wl,--gc-sections $roots
+text=$(size -A "$out/freestanding_all" | awk '$1 == ".text" {print $2}')
+echo "freestanding: the whole C ABI ($(echo "$roots" | wc -l) functions) links to $text bytes of .text ($(( (text + 1023) / 1024 )) KiB; goal <= 128 KiB)"

@@ -131,7 +131,10 @@ static void test_precisions_policies_states(void) {
     EXPECT_STATUS(wl_precision_from_name("fp8", NULL), WL_ERR_NULL_POINTER);
 
     EXPECT(strcmp(wl_policy_name(WL_POLICY_BREAK_EVEN), "break-even") == 0);
-    EXPECT(wl_policy_name(3) == NULL);
+    EXPECT(strcmp(wl_policy_name(WL_POLICY_ORACLE), "oracle") == 0);
+    EXPECT(wl_policy_name(4) == NULL);
+    EXPECT_STATUS(wl_policy_from_name("oracle", &pol), WL_OK);
+    EXPECT(pol == WL_POLICY_ORACLE);
     EXPECT_STATUS(wl_policy_from_name("always", &pol), WL_OK);
     EXPECT(pol == WL_POLICY_ALWAYS);
     EXPECT_STATUS(wl_policy_from_name("sometimes", &pol), WL_ERR_UNKNOWN_NAME);
@@ -382,6 +385,16 @@ static void test_seed_worked_example(void) {
     EXPECT(r.states[WL_STATE_GATED].energy_j == 0.0);
     EXPECT((r.flags & WL_FLAG_GATED_DOMAINS) != 0);
     EXPECT(r.policy == WL_POLICY_ALWAYS);
+
+    /* Oracle: the 108 free units idle for the whole model, 0.01 s; at its
+     * end one power-down pays as soon as 300/132 W · 0.01 s exceeds the
+     * seed's transition energy (0 J): gated, the same figures as Always,
+     * booked when `finish` ends the period. */
+    seed_worked_example(WL_POLICY_ORACLE, &r, &rec);
+    EXPECT_NEAR(r.energy.static_j, 300.0 * 24.0 / 132.0 * t);
+    EXPECT_NEAR(r.energy.savings_j, 300.0 * 108.0 / 132.0 * t);
+    EXPECT_NEAR(r.states[WL_STATE_GATED].unit_seconds, 108.0 * t);
+    EXPECT(r.policy == WL_POLICY_ORACLE);
 }
 
 static void test_composer_errors(void) {
@@ -416,10 +429,11 @@ static void test_composer_errors(void) {
     EXPECT_STATUS(wl_composer_init((unsigned char *)mem + 1, size, &hw, WL_POLICY_OFF, &c),
                   WL_ERR_STORAGE_MISALIGNED);
     EXPECT_STATUS(wl_composer_init(mem, size, &garbage, WL_POLICY_OFF, &c), WL_ERR_BAD_HANDLE);
-    EXPECT_STATUS(wl_composer_init(mem, size, &hw, 3, &c), WL_ERR_OUT_OF_RANGE);
+    EXPECT_STATUS(wl_composer_init(mem, size, &hw, 4, &c), WL_ERR_OUT_OF_RANGE);
     EXPECT_STATUS(wl_composer_init(mem, size, &nogate, WL_POLICY_ALWAYS, &c), WL_ERR_GATING_UNSUPPORTED);
     EXPECT(c == NULL);
     EXPECT_STATUS(wl_composer_new(&nogate, WL_POLICY_BREAK_EVEN, &c2), WL_ERR_GATING_UNSUPPORTED);
+    EXPECT_STATUS(wl_composer_new(&nogate, WL_POLICY_ORACLE, &c2), WL_ERR_GATING_UNSUPPORTED);
     EXPECT_STATUS(wl_composer_new(&hw, WL_POLICY_OFF, NULL), WL_ERR_NULL_POINTER);
     EXPECT_STATUS(wl_composer_new(NULL, WL_POLICY_OFF, &c2), WL_ERR_NULL_POINTER);
     EXPECT_STATUS(wl_composer_new(&hw, 17, &c2), WL_ERR_OUT_OF_RANGE);
@@ -731,6 +745,7 @@ static void test_meter(void) {
 }
 
 void test_mig(int *checks_, int *failures_);
+void test_timeline(int *checks_, int *failures_);
 
 int main(void) {
     test_version_and_status();
@@ -742,6 +757,9 @@ int main(void) {
     test_meter();
 #ifdef WL_TEST_MIG
     test_mig(&checks, &failures);
+#endif
+#ifdef WL_TEST_TIMELINE
+    test_timeline(&checks, &failures);
 #endif
     printf("test_api: %d checks, %d failures\n", checks, failures);
     return failures == 0 ? 0 : 1;
