@@ -454,6 +454,65 @@ fn no_kernel_events_is_its_own_error() {
     ));
 }
 
+/// Far more than one 256 KiB chunk of inflated JSON: kernels and the
+/// operators that launched them, read plain and gzip (inflated on a second
+/// thread, the parser reading across chunk boundaries).
+#[test]
+fn a_gzip_trace_of_many_chunks_reads_as_the_plain_one() {
+    let n = 4000u64;
+    let mut events = Vec::new();
+    for i in 0..n {
+        events.push(
+            json!({"ph": "X", "cat": "cpu_op", "name": "aten::mm", "pid": 1, "tid": 1,
+            "ts": i * 10, "dur": 5, "args": {"External id": i, "flops": 1000 + i,
+            "padding": "x".repeat(100)}}),
+        );
+        let mut k = kernel(&format!("k{}", i % 3), json!(i * 10), json!(4), 0, 7);
+        k["args"]["External id"] = json!(i);
+        events.push(k);
+    }
+    let plain = serde_json::to_vec(&json!({"traceEvents": events})).unwrap();
+    assert!(plain.len() > 4 << 18, "{} bytes", plain.len());
+    let a = read_kineto(plain.as_slice()).unwrap();
+    let b = read_kineto(gzip(&plain).as_slice()).unwrap();
+    assert_eq!(a, b);
+    let records = &b.devices[0].records;
+    assert_eq!(records.len(), n as usize);
+    // Kernel i is alone under operator i, so it gets all 1000 + i FLOPs.
+    assert_eq!(records[3999].work.map(|w| w.get()), Some(4999));
+    assert_eq!(records[3999].start_ns, 39_990_000);
+
+    // A bad kernel near the start of the big gzip trace: the error names it,
+    // and the inflating thread stops instead of reading to the end.
+    events[1]["args"]["grid"] = json!([0, 1, 1]);
+    let bad = serde_json::to_vec(&json!({"traceEvents": events})).unwrap();
+    let e = read_kineto(gzip(&bad).as_slice()).unwrap_err();
+    assert!(
+        matches!(
+            &e,
+            ProfileError::Record {
+                at: Location::Event(1),
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+}
+
+/// An event's times are skipped once its `cat` says it is not a kernel or
+/// copy; a later second `cat` naming a kernel is refused, not misread.
+#[test]
+fn a_second_cat_after_skipped_fields_is_refused() {
+    let text =
+        br#"{"traceEvents": [{"cat": "cpu_op", "ts": 1, "dur": 2, "cat": "kernel", "name": "k",
+        "args": {"device": 0, "stream": 7, "grid": [1, 1, 1], "block": [1, 1, 1]}}]}"#;
+    let e = read_kineto(&text[..]).unwrap_err();
+    assert!(
+        matches!(&e, ProfileError::Record { at: Location::Event(0), name, .. } if name == "k"),
+        "{e:?}"
+    );
+}
+
 #[test]
 fn what_is_not_a_trace_says_so() {
     // Valid JSON without traceEvents.
