@@ -17,7 +17,8 @@ use wattledger_std::profiles::{DeviceTimeline, Profile, read_profile};
 use wattledger_core::compose::GatingPolicy;
 use wattledger_std::exporters::{csv, human, json, power_warnings};
 use wattledger_std::model_file::{
-    Model, Outcome, builtin_model, compose, hardware_from_arg, load_model, parse_policy,
+    Model, Outcome, builtin_model, compose, frequency_sweep, hardware_from_arg, load_model,
+    operating_point, parse_policy,
 };
 
 use crate::{CliError, CliResult, exit, out, print_json};
@@ -51,8 +52,18 @@ pub struct Args {
     #[arg(long, value_name = "V")]
     voltage: Option<f64>,
     /// Operating frequency in MHz (default: the hardware's current point).
+    /// Alone, it takes its voltage from the hardware's V-f curve; the
+    /// compute-bound share of each latency stretches with the clock.
     #[arg(long, value_name = "MHZ")]
     frequency: Option<f64>,
+    /// Compose at clocks from 30 % of nominal to nominal, each at the
+    /// voltage of the V-f curve, and print energy and time against frequency
+    /// with the energy-optimal clock marked.
+    #[arg(long, conflicts_with_all = ["frequency", "voltage", "compare_gating", "csv", "trace"])]
+    sweep_frequency: bool,
+    /// Clocks the sweep visits.
+    #[arg(long, default_value_t = 15, value_name = "N", value_parser = clap::value_parser!(u16).range(2..=1000))]
+    sweep_steps: u16,
     /// Print JSON instead of tables.
     #[arg(long, conflicts_with = "csv")]
     json: bool,
@@ -89,17 +100,18 @@ pub fn run(args: &Args) -> CliResult {
         model.hardware_source = source;
         model.max_power = max_power;
     }
-    if args.voltage.is_some() || args.frequency.is_some() {
-        let dvfs = &model.hardware.spec().dvfs;
-        let v = args.voltage.unwrap_or(dvfs.voltage_v);
-        let f = args.frequency.unwrap_or(dvfs.frequency_mhz);
-        model.hardware = model
-            .hardware
-            .with_operating_point(v, f)
-            .map_err(|e| CliError::input(format!("--voltage/--frequency: {e}")))?;
-    }
+    model.hardware = at_operating_point(args, &model.hardware)?;
     if let Some(g) = &args.gating {
         model.gating = parse_policy(g)?;
+    }
+    if args.sweep_frequency {
+        let points = frequency_sweep(&model, model.gating, &origin, usize::from(args.sweep_steps))?;
+        if args.json {
+            print_json(&json::sweep(&model, model.gating, &points))?;
+        } else {
+            out::stdout(&human::sweep(&model, model.gating, &points))?;
+        }
+        return Ok(exit::OK);
     }
     if args.compare_gating {
         let results: Vec<(GatingPolicy, Result<Outcome, String>)> = GatingPolicy::ALL
@@ -137,15 +149,10 @@ pub fn run(args: &Args) -> CliResult {
     Ok(exit::OK)
 }
 
-/// `--voltage`/`--frequency` applied to a hardware model.
-fn operating_point(args: &Args, hw: HardwareModel) -> CliResult<HardwareModel> {
-    if args.voltage.is_none() && args.frequency.is_none() {
-        return Ok(hw);
-    }
-    let dvfs = &hw.spec().dvfs;
-    let v = args.voltage.unwrap_or(dvfs.voltage_v);
-    let f = args.frequency.unwrap_or(dvfs.frequency_mhz);
-    hw.with_operating_point(v, f)
+/// `--voltage`/`--frequency` applied to a hardware model: a frequency alone
+/// takes the voltage of the hardware's V-f curve.
+fn at_operating_point(args: &Args, hw: &HardwareModel) -> CliResult<HardwareModel> {
+    operating_point(hw, args.voltage, args.frequency)
         .map_err(|e| CliError::input(format!("--voltage/--frequency: {e}")))
 }
 
@@ -185,7 +192,7 @@ fn compose_trace_device<'a>(
             (preset.model(), preset.name().to_string())
         }
     };
-    let hw = operating_point(args, hw)?;
+    let hw = at_operating_point(args, &hw)?;
     let at = |e: wattledger_std::profiles::compose::ComposeError| {
         CliError::input(format!("{}: {e}", trace.display()))
     };

@@ -1,4 +1,5 @@
 //! The `wattledger` command: estimate a model's energy, measure a program's,
+//! share a measurement among a profile's kernels, calibrate the model,
 //! check MIG results, list MIG profiles and devices. See the README's
 //! "The wattledger command" section; exit codes are in [`exit`].
 //!
@@ -8,8 +9,10 @@
 //! same numbers and words without clap. Every failure the user can cause ends in one line on stderr that says
 //! what to do, and a documented exit code; nothing unwraps or panics.
 
+mod attribute;
 mod devices;
 mod estimate;
+mod exporter;
 mod measure;
 mod mig;
 mod out;
@@ -132,6 +135,14 @@ enum Command {
     MigProfiles(mig::ProfilesArgs),
     /// List what NVML, the Jetson rails or a trace can see.
     Devices(devices::Args),
+    /// Share a power recording's measured energy among the kernels of a
+    /// profile of the same run, and compare it with the model.
+    Attribute(attribute::AttributeArgs),
+    /// Fit the hardware model's power figures to profile and recording pairs.
+    Calibrate(attribute::CalibrateArgs),
+    /// Serve Prometheus metrics of every GPU (and MIG instance) or Jetson
+    /// rail until SIGTERM/SIGINT.
+    Exporter(exporter::Args),
 }
 
 /// Where readings come from, as `--source` names it.
@@ -190,6 +201,9 @@ fn run() -> i32 {
         Command::MigCheck(a) => mig::check(&a),
         Command::MigProfiles(a) => mig::profiles(&a),
         Command::Devices(a) => devices::run(&a),
+        Command::Attribute(a) => attribute::run_attribute(&a),
+        Command::Calibrate(a) => attribute::run_calibrate(&a),
+        Command::Exporter(a) => exporter::run(&a),
     };
     match result {
         Ok(code) => code,

@@ -353,3 +353,122 @@ fn gating_on_hardware_that_cannot_gate_is_an_input_error() {
     );
     assert!(e.contains("gate"), "{e}");
 }
+
+/// One compute-bound and one memory-bound subgraph on an H100 SXM5, each
+/// 1 ms at the nominal 1980 MHz.
+const DVFS_MODEL: &str = r#"{
+  "hardware": "h100-sxm5",
+  "subgraphs": [
+    {"name": "gemm", "stage": 0, "flops": 7.9152e11, "precision": "bf16",
+     "latency_s": 0.001, "units_allocated": 132},
+    {"name": "copy", "stage": 1, "precision": "bf16", "input_bytes": 3.35e9,
+     "latency_s": 0.001, "units_allocated": 132}
+  ]
+}"#;
+
+#[test]
+fn frequency_moves_latency_and_energy_the_way_physics_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = write_model(dir.path(), "dvfs.json", DVFS_MODEL);
+    let m = model.to_str().unwrap();
+    let nominal = json(&["estimate", m, "--json"]);
+    let half = json(&["estimate", m, "--json", "--frequency", "990"]);
+    // The V-f curve (0.70 V up to half of 1980 MHz) sets the voltage.
+    assert_close!(f(&half, "voltage_v"), 0.70);
+    let stage = |v: &Value, i: usize, key: &str| v["stages"][i][key].as_f64().unwrap();
+    // gemm: 7.9152e11 bf16 ops at 989.4e12/s is 0.8 ms of compute and no
+    // bytes: wholly compute-bound, so 1 ms at 1980 MHz is 2 ms at 990.
+    assert_close!(stage(&nominal, 0, "duration_s"), 0.001);
+    assert_close!(stage(&half, 0, "duration_s"), 0.002);
+    // copy: bytes only, memory-bound: the clock does not slow it.
+    assert_close!(stage(&half, 1, "duration_s"), 0.001);
+    // Dynamic energy per op goes as V²: (630 J / 989.4e12) · 7.9152e11 =
+    // 0.504 J at nominal, · (0.70/0.90)² = 0.304889 J at 990 MHz.
+    assert_close!(stage(&nominal, 0, "compute_energy_j"), 0.504);
+    assert_close!(
+        stage(&half, 0, "compute_energy_j"),
+        0.504 * (0.7f64 / 0.9).powi(2)
+    );
+    // Static power 40 W · ((1 − 0.3)·v + 0.3·v²·f) with v = 0.7/0.9,
+    // f = 0.5 is 25.407 W, over the 2 ms the gemm now takes: 0.0508 J,
+    // more than the 40 W · 1 ms = 0.04 J at nominal: lower power, for longer.
+    let v = 0.7f64 / 0.9;
+    let p_static = 40.0 * (0.7 * v + 0.3 * v * v * 0.5);
+    assert_close!(stage(&nominal, 0, "static_energy_j"), 0.04);
+    assert_close!(stage(&half, 0, "static_energy_j"), p_static * 0.002);
+    assert!(stage(&half, 0, "static_energy_j") > stage(&nominal, 0, "static_energy_j"));
+    // Uncore does not slow down and pays for the longer time: 30 W · 2 ms.
+    assert_close!(stage(&half, 0, "uncore_energy_j"), 0.06);
+    // Voltage given by hand wins over the curve.
+    let hand = json(&[
+        "estimate",
+        m,
+        "--json",
+        "--frequency",
+        "990",
+        "--voltage",
+        "0.8",
+    ]);
+    assert_close!(f(&hand, "voltage_v"), 0.8);
+}
+
+#[test]
+fn the_frequency_sweep_has_an_interior_energy_optimum() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = write_model(dir.path(), "dvfs.json", DVFS_MODEL);
+    let sweep = json(&[
+        "estimate",
+        model.to_str().unwrap(),
+        "--sweep-frequency",
+        "--json",
+    ]);
+    let rows = sweep["sweep"].as_array().unwrap();
+    // 15 clocks from 30 % of 1980 MHz (594) to 1980 in steps of 99 MHz.
+    assert_eq!(rows.len(), 15);
+    assert_close!(f(&rows[0], "frequency_mhz"), 594.0);
+    assert_close!(f(&rows[14], "frequency_mhz"), 1980.0);
+    let get = |r: &Value, k: &str| f(r, k);
+    for w in rows.windows(2) {
+        // A higher clock is never slower, never at a lower voltage.
+        assert!(get(&w[1], "latency_s") < get(&w[0], "latency_s"));
+        assert!(get(&w[1], "voltage_v") >= get(&w[0], "voltage_v"));
+    }
+    // Gemm energy per clock, with t = 1 ms · 1980/F, v = V/0.9, f = F/1980:
+    //   0.504·v² + 40·(0.7·v + 0.3·v²·f)·t + 30·t, plus the copy's
+    //   0.504·v²·0 + ... Below 990 MHz v stays 0.70/0.9 and only the time
+    //   grows, so energy falls as the clock rises up to the knee; above it
+    //   V² grows faster than the static time shrinks. The minimum is inside.
+    let energies: Vec<f64> = rows.iter().map(|r| get(r, "energy_j")).collect();
+    let best = f(&sweep, "optimal_frequency_mhz");
+    let (i_best, _) = energies
+        .iter()
+        .enumerate()
+        .min_by(|a, b| a.1.total_cmp(b.1))
+        .unwrap();
+    assert_close!(best, get(&rows[i_best], "frequency_mhz"));
+    assert!(
+        i_best > 0 && i_best < rows.len() - 1,
+        "optimum at the edge: {energies:?}"
+    );
+    // At the knee (990 MHz, row 4): gemm 0.304889 + 0.050815 + 0.06 J;
+    // copy: memory energy 3.35e9 B · 28 pJ = 0.0938 J, 1 ms of static at
+    // 25.407 W and of uncore at 30 W.
+    let v = 0.7f64 / 0.9;
+    let p_static = 40.0 * (0.7 * v + 0.3 * v * v * 0.5);
+    let gemm = 0.504 * v * v + p_static * 0.002 + 30.0 * 0.002;
+    let copy = 3.35e9 * 3.5 * 8.0 * 1e-12 + p_static * 0.001 + 30.0 * 0.001;
+    assert_close!(f(&rows[4], "frequency_mhz"), 990.0);
+    assert_close!(energies[4], gemm + copy);
+    // The human table marks the same clock.
+    let out = run(&["estimate", model.to_str().unwrap(), "--sweep-frequency"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let marked: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("<- least energy"))
+        .collect();
+    assert_eq!(marked.len(), 1, "{text}");
+    assert!(
+        marked[0].trim_start().starts_with(&format!("{best:.1}")),
+        "{text}"
+    );
+}

@@ -293,6 +293,10 @@ fn replay_trace_without_a_command_is_one_window() {
 fn record_writes_a_trace_that_replays() {
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("run.jsonl");
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     let out = succeed(
         with_fake("h100")
             .args([
@@ -308,6 +312,19 @@ fn record_writes_a_trace_that_replays() {
             .args(["--", "sleep", "0.1"]),
     );
     let live = json_of(&out);
+    let after = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    // The meta line says when the sensor's clock started, in Unix time: a
+    // moment during the run.
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let meta: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let clock = u128::from(meta["clock_unix_ns"].as_u64().expect("clock_unix_ns"));
+    assert!(
+        before <= clock && clock <= after,
+        "{before} <= {clock} <= {after}"
+    );
     let out = succeed(
         wattledger()
             .args(["measure", "-o", "/dev/stdout", "--json", "--source"])

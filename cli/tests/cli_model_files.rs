@@ -122,12 +122,14 @@ fn a_model_drawing_more_than_the_hardware_can_is_warned_about() {
     let out = run(&["estimate", "--hardware", "agx-orin-15w", "--json"]);
     assert_eq!(out.status.code(), Some(0));
     let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    // The built-in ResNet-18 on the 15 W mode: total energy over latency.
+    // The built-in ResNet-18 on the 15 W mode: total energy over latency
+    // (21.46 W with the assumed clock fraction 0.3 lowering static power at
+    // 420.75 MHz).
     let avg = d["total_energy_j"].as_f64().unwrap() / d["latency_s"].as_f64().unwrap();
-    assert!(avg > 15.0 && (avg - 21.59).abs() < 0.01, "{avg}");
+    assert!(avg > 15.0 && (avg - 21.46).abs() < 0.01, "{avg}");
     let e = String::from_utf8_lossy(&out.stderr);
     assert!(
-        e.contains("warning: the model averages 21.59 W on agx-orin-15w, above the 15.00 W it can draw (Jetson AGX Orin 15 W power mode"),
+        e.contains("warning: the model averages 21.46 W on agx-orin-15w, above the 15.00 W it can draw (Jetson AGX Orin 15 W power mode"),
         "{e}"
     );
     assert!(e.contains("stages average above 15.00 W"), "{e}");

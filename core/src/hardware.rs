@@ -124,6 +124,139 @@ impl PrecisionTable {
     }
 }
 
+/// Dense peak operations per second for each precision, at the nominal
+/// clock; 0 where unknown.
+///
+/// Stored as `f32` (seven significant digits, plenty for a rate that only
+/// splits a latency between compute and memory) so that a model still fits
+/// the C ABI's fixed-size handle.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct PeakRates(pub [f32; PRECISIONS]);
+
+impl PeakRates {
+    /// No rate known.
+    pub const NONE: PeakRates = PeakRates([0.0; PRECISIONS]);
+
+    /// Returns the table with `precision` at `ops_per_s`.
+    pub fn with(mut self, precision: Precision, ops_per_s: f64) -> Self {
+        if let Some(slot) = self.0.get_mut(precision.index()) {
+            // Rounded to the nearest f32; a value beyond f32's range becomes
+            // infinite and is refused by `HardwareModel::new`.
+            *slot = ops_per_s as f32;
+        }
+        self
+    }
+
+    /// The peak rate of `precision`, if known (not 0).
+    pub fn get(&self, precision: Precision) -> Option<f64> {
+        self.0
+            .get(precision.index())
+            .copied()
+            .filter(|&r| r != 0.0)
+            .map(f64::from)
+    }
+}
+
+/// Capacity of a [`VfCurve`]: enough for the points of any part we model
+/// (Orin's four power modes), small enough for the C ABI's handle.
+pub const VF_POINTS: usize = 4;
+
+/// One point of a voltage–frequency curve.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct VfPoint {
+    /// Core clock, in MHz.
+    pub frequency_mhz: f64,
+    /// The voltage the part runs that clock at, in volts.
+    pub voltage_v: f64,
+}
+
+/// The voltage a part runs each clock at: what lets `--frequency` alone
+/// set the operating point.
+///
+/// Points are in increasing frequency with non-decreasing voltage; between
+/// them the voltage is interpolated linearly, below the first point it stays
+/// at the first point's voltage (the floor a chip will not go under, so
+/// lower clocks there no longer save `V²`), and above the last it follows
+/// the last segment's slope. An empty curve (the default, and what model
+/// files written before curves existed get) leaves the voltage where it is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(
+        from = "heapless::Vec<VfPoint, VF_POINTS>",
+        into = "heapless::Vec<VfPoint, VF_POINTS>"
+    )
+)]
+pub struct VfCurve {
+    points: [VfPoint; VF_POINTS],
+    len: u8,
+}
+
+impl VfCurve {
+    /// The curve with no points.
+    pub const EMPTY: VfCurve = VfCurve {
+        points: [VfPoint {
+            frequency_mhz: 0.0,
+            voltage_v: 0.0,
+        }; VF_POINTS],
+        len: 0,
+    };
+
+    /// A curve through `points` (at most [`VF_POINTS`]; more are left out).
+    /// Unchecked: [`HardwareModel::new`] checks a model's curve.
+    pub fn new(points: &[VfPoint]) -> VfCurve {
+        let mut curve = VfCurve::EMPTY;
+        for (slot, p) in curve.points.iter_mut().zip(points) {
+            *slot = *p;
+            curve.len += 1;
+        }
+        curve
+    }
+
+    /// The points, in order.
+    pub fn points(&self) -> &[VfPoint] {
+        self.points.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+
+    /// The voltage at `frequency_mhz`; `None` for an empty curve.
+    pub fn voltage_at(&self, frequency_mhz: f64) -> Option<f64> {
+        let points = self.points();
+        let first = points.first()?;
+        if points.len() == 1 || frequency_mhz <= first.frequency_mhz {
+            return Some(first.voltage_v);
+        }
+        // The segment holding the frequency, or the last one beyond it.
+        let segment = points
+            .windows(2)
+            .find(|w| w.get(1).is_some_and(|b| frequency_mhz <= b.frequency_mhz))
+            .or_else(|| points.windows(2).last())?;
+        let (a, b) = (segment.first()?, segment.get(1)?);
+        let slope = (b.voltage_v - a.voltage_v) / (b.frequency_mhz - a.frequency_mhz);
+        Some(a.voltage_v + slope * (frequency_mhz - a.frequency_mhz))
+    }
+}
+
+impl Default for VfCurve {
+    fn default() -> Self {
+        VfCurve::EMPTY
+    }
+}
+
+impl From<heapless::Vec<VfPoint, VF_POINTS>> for VfCurve {
+    fn from(points: heapless::Vec<VfPoint, VF_POINTS>) -> Self {
+        VfCurve::new(&points)
+    }
+}
+
+impl From<VfCurve> for heapless::Vec<VfPoint, VF_POINTS> {
+    fn from(curve: VfCurve) -> Self {
+        curve.points().iter().copied().collect()
+    }
+}
+
 /// How static (leakage plus clock-tree) power follows the operating point.
 ///
 /// With `v = V/V0` and `f = F/F0`, static power scales by
@@ -146,6 +279,15 @@ pub struct Dvfs {
     pub clock_fraction: f64,
     /// `α`: exponent of voltage in the leakage term (1 by default).
     pub leakage_exponent: f64,
+    /// The voltage the part runs each clock at; see [`VfCurve`].
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub vf_curve: VfCurve,
+    /// The clock at which subgraph latencies were taken, in MHz; `None`: the
+    /// operating point's own. [`HardwareModel::with_operating_point`] sets it
+    /// to the clock it moves away from, so that the composer stretches the
+    /// compute-bound part of each latency by the ratio of the two clocks.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub latency_frequency_mhz: Option<f64>,
 }
 
 impl Dvfs {
@@ -158,7 +300,15 @@ impl Dvfs {
             frequency_mhz,
             clock_fraction: 0.0,
             leakage_exponent: 1.0,
+            vf_curve: VfCurve::EMPTY,
+            latency_frequency_mhz: None,
         }
+    }
+
+    /// The clock latencies were taken at: [`Dvfs::latency_frequency_mhz`],
+    /// else the operating point's.
+    pub fn latency_reference_mhz(&self) -> f64 {
+        self.latency_frequency_mhz.unwrap_or(self.frequency_mhz)
     }
 
     /// Factor applied to dynamic energy per operation: `v²`.
@@ -240,6 +390,16 @@ pub struct HardwareSpec {
     pub energy_per_op_j: PrecisionTable,
     /// Energy per byte moved to or from memory, in joules.
     pub energy_per_byte_j: f64,
+    /// Dense peak operations per second for each precision, at the nominal
+    /// frequency; 0 where unknown. With the memory bandwidth it draws
+    /// each subgraph's roofline, which says how much of its latency the core
+    /// clock governs. Default: none known.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub peak_ops_per_s: PeakRates,
+    /// Memory bandwidth, in bytes per second; 0 when unknown (the default).
+    /// It does not follow the core clock.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub memory_bandwidth_bytes_per_s: f64,
     /// Threads a unit can hold; used only by the legacy utilisation estimate.
     pub threads_per_unit: u32,
     /// Whether and at what cost units can be gated.
@@ -278,6 +438,14 @@ pub enum HardwareField {
     ClockFraction,
     /// `dvfs.leakage_exponent`.
     LeakageExponent,
+    /// `peak_ops_per_s` for one precision.
+    PeakRate(Precision),
+    /// `memory_bandwidth_bytes_per_s`.
+    MemoryBandwidth,
+    /// `dvfs.vf_curve`.
+    VfCurve,
+    /// `dvfs.latency_frequency_mhz`.
+    LatencyFrequency,
 }
 
 impl HardwareField {
@@ -297,6 +465,10 @@ impl HardwareField {
             HardwareField::Frequency => "dvfs.frequency_mhz",
             HardwareField::ClockFraction => "dvfs.clock_fraction",
             HardwareField::LeakageExponent => "dvfs.leakage_exponent",
+            HardwareField::PeakRate(_) => "peak_ops_per_s",
+            HardwareField::MemoryBandwidth => "memory_bandwidth_bytes_per_s",
+            HardwareField::VfCurve => "dvfs.vf_curve",
+            HardwareField::LatencyFrequency => "dvfs.latency_frequency_mhz",
         }
     }
 }
@@ -305,6 +477,7 @@ impl fmt::Display for HardwareField {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             HardwareField::EnergyPerOp(p) => write!(f, "energy_per_op_j.{p}"),
+            HardwareField::PeakRate(p) => write!(f, "peak_ops_per_s.{p}"),
             other => f.write_str(other.name()),
         }
     }
@@ -337,6 +510,9 @@ pub enum HardwareError {
     Zero(HardwareField),
     /// `clock_fraction` is above 1.
     ClockFractionAboveOne,
+    /// The voltage–frequency curve's frequencies do not increase, or its
+    /// voltages go down as the clock goes up.
+    VfCurveNotIncreasing,
     /// The model has more units than the composer was built to hold.
     TooManyUnits {
         /// `units` asked for.
@@ -366,6 +542,9 @@ impl fmt::Display for HardwareError {
             HardwareError::ClockFractionAboveOne => {
                 f.write_str("dvfs.clock_fraction must be between 0 and 1")
             }
+            HardwareError::VfCurveNotIncreasing => f.write_str(
+                "dvfs.vf_curve must list increasing frequencies with voltages that do not go down",
+            ),
             HardwareError::TooManyUnits { units, capacity } => write!(
                 f,
                 "{units} units is more than this build can hold ({capacity})"
@@ -466,6 +645,15 @@ impl HardwareModel {
             }
         }
         non_negative(spec.energy_per_byte_j, HardwareField::EnergyPerByte)?;
+        for p in Precision::ALL {
+            if let Some(rate) = spec.peak_ops_per_s.get(p) {
+                positive(rate, HardwareField::PeakRate(p))?;
+            }
+        }
+        non_negative(
+            spec.memory_bandwidth_bytes_per_s,
+            HardwareField::MemoryBandwidth,
+        )?;
         non_negative(
             spec.gating.transition_energy_j,
             HardwareField::TransitionEnergy,
@@ -481,6 +669,20 @@ impl HardwareModel {
             return Err(HardwareError::ClockFractionAboveOne);
         }
         positive(d.leakage_exponent, HardwareField::LeakageExponent)?;
+        let curve = d.vf_curve.points();
+        for p in curve {
+            positive(p.frequency_mhz, HardwareField::VfCurve)?;
+            positive(p.voltage_v, HardwareField::VfCurve)?;
+        }
+        if curve.windows(2).any(|w| match (w.first(), w.get(1)) {
+            (Some(a), Some(b)) => b.frequency_mhz <= a.frequency_mhz || b.voltage_v < a.voltage_v,
+            _ => false,
+        }) {
+            return Err(HardwareError::VfCurveNotIncreasing);
+        }
+        if let Some(f) = d.latency_frequency_mhz {
+            positive(f, HardwareField::LatencyFrequency)?;
+        }
         Ok(HardwareModel { spec })
     }
 
@@ -501,7 +703,10 @@ impl HardwareModel {
     ///
     /// Only `dvfs.voltage_v` and `dvfs.frequency_mhz` change; the nominal
     /// point, the idle power and the per-operation energies stay as they were
-    /// characterised, and the scaling laws of [`Dvfs`] apply on use.
+    /// characterised, and the scaling laws of [`Dvfs`] apply on use. The
+    /// clock latencies were taken at is kept ([`Dvfs::latency_frequency_mhz`]
+    /// is set to the current clock if it was unset), so latencies follow the
+    /// new clock through [`HardwareModel::latency_s`].
     ///
     /// # Errors
     /// [`HardwareError::NotANumber`], [`HardwareError::Infinite`],
@@ -515,9 +720,74 @@ impl HardwareModel {
         positive(voltage_v, HardwareField::Voltage)?;
         positive(frequency_mhz, HardwareField::Frequency)?;
         let mut spec = self.spec.clone();
+        spec.dvfs.latency_frequency_mhz = Some(spec.dvfs.latency_reference_mhz());
         spec.dvfs.voltage_v = voltage_v;
         spec.dvfs.frequency_mhz = frequency_mhz;
         Ok(HardwareModel { spec })
+    }
+
+    /// The same hardware at clock `frequency_mhz`, at the voltage its
+    /// [`VfCurve`] gives for that clock (the current voltage when the model
+    /// has no curve): the DVFS a driver does when a clock is locked.
+    ///
+    /// # Errors
+    /// As [`HardwareModel::with_operating_point`]; also when the curve,
+    /// extrapolated beyond its last point, gives no positive voltage.
+    pub fn at_frequency(&self, frequency_mhz: f64) -> Result<HardwareModel, HardwareError> {
+        positive(frequency_mhz, HardwareField::Frequency)?;
+        let d = &self.spec.dvfs;
+        let voltage = d.vf_curve.voltage_at(frequency_mhz).unwrap_or(d.voltage_v);
+        self.with_operating_point(voltage, frequency_mhz)
+    }
+
+    /// The share of a subgraph's latency that the core clock governs, by
+    /// its roofline at the clock latencies were taken at: compute time
+    /// `flops / peak` (the peak scaled from the nominal clock) against memory
+    /// time `bytes / bandwidth`, as `t_c / (t_c + t_m)`.
+    ///
+    /// Where the roofline cannot be drawn (operations without a peak rate
+    /// for their precision, bytes without a bandwidth, or neither operations
+    /// nor bytes) the whole latency is taken as compute-bound: everything the
+    /// units do runs on their clock.
+    pub fn compute_bound_share(&self, flops: f64, precision: Precision, bytes: f64) -> f64 {
+        let d = &self.spec.dvfs;
+        let clock = d.latency_reference_mhz() / d.nominal_frequency_mhz;
+        let compute = if flops > 0.0 {
+            self.spec
+                .peak_ops_per_s
+                .get(precision)
+                .map(|peak| flops / (peak * clock))
+        } else {
+            Some(0.0)
+        };
+        let bandwidth = self.spec.memory_bandwidth_bytes_per_s;
+        let memory = if bytes <= 0.0 {
+            Some(0.0)
+        } else if bandwidth > 0.0 {
+            Some(bytes / bandwidth)
+        } else {
+            None
+        };
+        match (compute, memory) {
+            (Some(c), Some(m)) if c + m > 0.0 && (c / (c + m)).is_finite() => c / (c + m),
+            _ => 1.0,
+        }
+    }
+
+    /// A latency taken at the reference clock ([`Dvfs::latency_reference_mhz`]),
+    /// at the operating point's clock: the compute-bound share
+    /// ([`HardwareModel::compute_bound_share`]) stretches by
+    /// `f_reference / f`, the memory-bound rest stays. Exactly `latency_s`
+    /// when the two clocks are the same.
+    pub fn latency_s(&self, latency_s: f64, flops: f64, precision: Precision, bytes: f64) -> f64 {
+        let d = &self.spec.dvfs;
+        let reference = d.latency_reference_mhz();
+        if reference == d.frequency_mhz {
+            return latency_s;
+        }
+        let stretch = reference / d.frequency_mhz;
+        let share = self.compute_bound_share(flops, precision, bytes);
+        latency_s * (1.0 + share * (stretch - 1.0))
     }
 
     /// `N`, the number of compute units.

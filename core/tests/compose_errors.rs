@@ -22,6 +22,8 @@ fn spec() -> HardwareSpec {
         active_power_w: 0.0,
         energy_per_op_j: PrecisionTable::EMPTY.with(Precision::Fp32, 1e-12),
         energy_per_byte_j: 1e-11,
+        peak_ops_per_s: wattledger_core::hardware::PeakRates::NONE,
+        memory_bandwidth_bytes_per_s: 0.0,
         threads_per_unit: 64,
         gating: Gating {
             can_gate: true,

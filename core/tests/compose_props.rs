@@ -40,6 +40,8 @@ fn hardware() -> impl Strategy<Value = HardwareModel> {
                     .with(Precision::Fp16, 0.6e-12)
                     .with(Precision::Fp32, 9e-12),
                 energy_per_byte_j: 3e-11,
+                peak_ops_per_s: wattledger_core::hardware::PeakRates::NONE,
+                memory_bandwidth_bytes_per_s: 0.0,
                 threads_per_unit: 2048,
                 gating: Gating {
                     can_gate: true,
@@ -268,7 +270,11 @@ proptest! {
         let (base, _) = compose(&hw, GatingPolicy::Off, &s);
         let (sc, _) = compose(&scaled, GatingPolicy::Off, &s);
         prop_assert!(near(sc.energy.compute_j, base.energy.compute_j * k * k, 1e-9));
-        prop_assert!(near(sc.energy.static_j, base.energy.static_j * k, 1e-9));
+        // This hardware has no peak rates or bandwidth, so every latency is
+        // taken as compute-bound and stretches by f0/f = 1/fk: static power
+        // scales by k and lasts 1/fk as long.
+        prop_assert!(near(sc.latency_s, base.latency_s / fk, 1e-9));
+        prop_assert!(near(sc.energy.static_j, base.energy.static_j * k / fk, 1e-9));
         // With a clock-tree share c: (1 − c)·v + c·v²·f.
         let mut spec = scaled.spec().clone();
         spec.dvfs.clock_fraction = c;

@@ -174,6 +174,8 @@ fn toy(gating: bool) -> HardwareModel {
         active_power_w: 0.0,
         energy_per_op_j: PrecisionTable::EMPTY.with(Precision::Fp32, 1e-9),
         energy_per_byte_j: 1e-10,
+        peak_ops_per_s: wattledger_core::hardware::PeakRates::NONE,
+        memory_bandwidth_bytes_per_s: 0.0,
         threads_per_unit: 100,
         gating: Gating {
             can_gate: gating,
@@ -384,7 +386,9 @@ fn legacy_path_wakes_every_gated_domain() {
 
 #[test]
 fn dvfs_scales_dynamic_by_v_squared_and_static_by_v() {
-    // At 0.5 V of a 1 V nominal: dynamic ×0.25; static ×0.5 (c = 0, α = 1).
+    // At 0.5 V of a 1 V nominal: dynamic ×0.25; static power ×0.5 (c = 0,
+    // α = 1). The toy has no roofline, so its 1 s latency is all
+    // compute-bound and at 500 of 1000 MHz takes 2 s.
     let hw = toy(false).with_operating_point(0.5, 500.0).unwrap();
     let s = Subgraph {
         flops: 1e9,
@@ -393,10 +397,46 @@ fn dvfs_scales_dynamic_by_v_squared_and_static_by_v() {
         ..Subgraph::empty(0, 0)
     };
     let r = run(hw, GatingPolicy::Off, &[s]);
+    assert_close!(r.latency_s, 2.0);
     assert_close!(r.energy.compute_j, 0.25);
+    // 8 W · 0.5 · 2 s.
+    assert_close!(r.energy.static_j, 8.0);
+    // Uncore does not follow the core's operating point: 2 W · 2 s.
+    assert_close!(r.energy.uncore_j, 4.0);
+    // Voltage alone moves no latency.
+    let hw = toy(false).with_operating_point(0.5, 1000.0).unwrap();
+    let r = run(hw, GatingPolicy::Off, &[s]);
+    assert_close!(r.latency_s, 1.0);
     assert_close!(r.energy.static_j, 4.0);
-    // Uncore does not follow the core's operating point.
-    assert_close!(r.energy.uncore_j, 2.0);
+}
+
+#[test]
+fn only_the_compute_bound_share_of_a_latency_follows_the_clock() {
+    // Peak 1e9 FP32 ops/s at the nominal 1000 MHz, 1e9 B/s of memory.
+    // 1e9 ops take 1 s, 3e9 bytes take 3 s: a 4 s latency is ¼ compute-bound.
+    let mut spec = toy(false).spec().clone();
+    spec.peak_ops_per_s = wattledger_core::hardware::PeakRates::NONE.with(Precision::Fp32, 1e9);
+    spec.memory_bandwidth_bytes_per_s = 1e9;
+    let hw = HardwareModel::new(spec).unwrap();
+    let s = Subgraph {
+        flops: 1e9,
+        input_bytes: 3e9,
+        latency_s: 4.0,
+        units_allocated: Some(8),
+        ..Subgraph::empty(0, 0)
+    };
+    assert_close!(hw.compute_bound_share(1e9, Precision::Fp32, 3e9), 0.25);
+    // At 500 MHz the compute-bound second takes two: 1·2 + 3 = 5 s.
+    let half = hw.with_operating_point(1.0, 500.0).unwrap();
+    assert_close!(run(half.clone(), GatingPolicy::Off, &[s]).latency_s, 5.0);
+    // Moving on from there keeps the clock the latencies were taken at:
+    // at 250 MHz, 1·4 + 3 = 7 s.
+    let quarter = half.with_operating_point(1.0, 250.0).unwrap();
+    assert_eq!(quarter.spec().dvfs.latency_frequency_mhz, Some(1000.0));
+    assert_close!(run(quarter, GatingPolicy::Off, &[s]).latency_s, 7.0);
+    // A memory-only subgraph does not slow down at all.
+    let copy = Subgraph { flops: 0.0, ..s };
+    assert_close!(run(half, GatingPolicy::Off, &[copy]).latency_s, 4.0);
 }
 
 #[test]

@@ -35,6 +35,8 @@ fn hardware() -> impl Strategy<Value = HardwareModel> {
                 active_power_w: active,
                 energy_per_op_j: PrecisionTable::EMPTY.with(Precision::Fp32, 9e-12),
                 energy_per_byte_j: 3e-11,
+                peak_ops_per_s: wattledger_core::hardware::PeakRates::NONE,
+                memory_bandwidth_bytes_per_s: 0.0,
                 threads_per_unit: 2048,
                 gating: Gating {
                     can_gate: true,

@@ -28,6 +28,8 @@ fn hw() -> HardwareModel {
         active_power_w: 16.0,
         energy_per_op_j: PrecisionTable::EMPTY.with(Precision::Fp32, 1e-9),
         energy_per_byte_j: 1e-9,
+        peak_ops_per_s: wattledger_core::hardware::PeakRates::NONE,
+        memory_bandwidth_bytes_per_s: 0.0,
         threads_per_unit: 2048,
         gating: Gating {
             can_gate: true,

@@ -6,7 +6,7 @@ use core::mem::{align_of, size_of};
 use wattledger_core::float::FloatError;
 use wattledger_core::hardware::{
     Dvfs, Gating, HardwareError, HardwareModel, HardwareSpec, NAME_CAPACITY, Name, PRECISIONS,
-    Precision, PrecisionTable,
+    PeakRates, Precision, PrecisionTable, VfCurve,
 };
 use wattledger_core::presets::Preset;
 
@@ -224,7 +224,8 @@ pub(crate) fn hardware_status(e: HardwareError) -> wl_status {
         | HardwareError::ZeroGatingDomain
         | HardwareError::DomainDoesNotDivideUnits { .. }
         | HardwareError::ZeroThreadsPerUnit
-        | HardwareError::ClockFractionAboveOne => WL_ERR_HARDWARE_INVALID,
+        | HardwareError::ClockFractionAboveOne
+        | HardwareError::VfCurveNotIncreasing => WL_ERR_HARDWARE_INVALID,
         HardwareError::NotANumber(_) => float_status(FloatError::NotANumber),
         HardwareError::Infinite(_) => float_status(FloatError::Infinite),
         HardwareError::Negative(_) => float_status(FloatError::Negative),
@@ -274,6 +275,11 @@ fn spec_from_c(s: &wl_hardware_spec) -> Result<HardwareSpec, wl_status> {
         active_power_w: s.active_power_w,
         energy_per_op_j: table,
         energy_per_byte_j: s.energy_per_byte_j,
+        // The C struct has no field for the roofline or the V–f curve yet:
+        // without them a C model's latencies stretch wholly with the clock
+        // when it is moved to another one, and the voltage is the one given.
+        peak_ops_per_s: PeakRates::NONE,
+        memory_bandwidth_bytes_per_s: 0.0,
         threads_per_unit: s.threads_per_unit,
         gating: Gating {
             can_gate: s.can_gate != 0,
@@ -287,6 +293,8 @@ fn spec_from_c(s: &wl_hardware_spec) -> Result<HardwareSpec, wl_status> {
             frequency_mhz: s.frequency_mhz,
             clock_fraction: s.clock_fraction,
             leakage_exponent: s.leakage_exponent,
+            vf_curve: VfCurve::EMPTY,
+            latency_frequency_mhz: None,
         },
     })
 }
@@ -698,7 +706,13 @@ mod tests {
             let back = spec_to_c(&m)
                 .and_then(|c| spec_from_c(&c))
                 .map(HardwareModel::new);
-            assert_eq!(back, Ok(Ok(m)), "{}", p.name());
+            // The C struct has no field for the roofline or the V–f curve:
+            // everything else comes back as it was.
+            let mut spec = m.spec().clone();
+            spec.peak_ops_per_s = PeakRates::NONE;
+            spec.memory_bandwidth_bytes_per_s = 0.0;
+            spec.dvfs.vf_curve = VfCurve::EMPTY;
+            assert_eq!(back, Ok(HardwareModel::new(spec)), "{}", p.name());
         }
     }
 }

@@ -13,15 +13,22 @@
 //! - [`mig_warnings`]: the one path from window reports to MIG results and
 //!   their `WL-MIG-*` warnings;
 //! - [`model_file`]: model and hardware files for the composer;
+//! - [`attribute`]: a power recording's measured energy shared among the
+//!   kernels of a profile of the same run;
 //! - [`calibrate`]: fitting a hardware model's power figures to measured
 //!   energy, with standard errors and held-out error;
-//! - [`exporters`]: the human tables, JSON, CSV and Prometheus text.
+//! - [`fleet`]: a node watched for as long as it runs (lifetime counters,
+//!   per-MIG-instance estimates), polled on a thread of its own;
+//! - [`exporters`]: the human tables, JSON, CSV and Prometheus text (one
+//!   run's textfile, or a daemon's scrape).
 //!
 //! The `wattledger` command (crate `wattledger-cli`) and the C ABI
 //! (`wattledger-ffi`) are thin layers over these.
 
+pub mod attribute;
 pub mod calibrate;
 pub mod exporters;
+pub mod fleet;
 pub mod mig_warnings;
 pub mod model_file;
 pub mod monitor;

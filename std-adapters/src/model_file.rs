@@ -17,7 +17,7 @@ use wattledger_core::compose::{
     ComposeError, Composer, DEFAULT_WIDTH, FnSink, GatingPolicy, ModelReport, Record, StageRecord,
     Subgraph, SubgraphRecord,
 };
-use wattledger_core::hardware::{HardwareModel, HardwareSpec, Precision};
+use wattledger_core::hardware::{HardwareError, HardwareModel, HardwareSpec, Precision};
 use wattledger_core::presets::{MaxPower, Preset};
 use wattledger_core::scenario::{RESNET18_H100, RESNET18_NAMES};
 
@@ -426,14 +426,8 @@ pub fn load_model(path: &Path) -> Result<Model, InputError> {
     };
     let hardware = match &file.operating_point {
         None => hardware,
-        Some(op) => {
-            let dvfs = &hardware.spec().dvfs;
-            let v = op.voltage_v.unwrap_or(dvfs.voltage_v);
-            let f = op.frequency_mhz.unwrap_or(dvfs.frequency_mhz);
-            hardware
-                .with_operating_point(v, f)
-                .map_err(|e| InputError::new(format!("{origin}: operating_point: {e}")))?
-        }
+        Some(op) => operating_point(&hardware, op.voltage_v, op.frequency_mhz)
+            .map_err(|e| InputError::new(format!("{origin}: operating_point: {e}")))?,
     };
     let gating = match &file.gating {
         None => GatingPolicy::Off,
@@ -483,6 +477,86 @@ pub fn load_model(path: &Path) -> Result<Model, InputError> {
         subgraphs,
         names,
     })
+}
+
+/// `hardware` moved to another operating point: a frequency alone takes
+/// the voltage of the hardware's V–f curve ([`HardwareModel::at_frequency`]);
+/// a voltage, with or without a frequency, is taken as given; neither
+/// leaves the hardware as it is.
+///
+/// # Errors
+/// The hardware model's, for a value that is not a finite positive number.
+pub fn operating_point(
+    hardware: &HardwareModel,
+    voltage_v: Option<f64>,
+    frequency_mhz: Option<f64>,
+) -> Result<HardwareModel, HardwareError> {
+    let dvfs = &hardware.spec().dvfs;
+    match (voltage_v, frequency_mhz) {
+        (None, None) => Ok(hardware.clone()),
+        (None, Some(f)) => hardware.at_frequency(f),
+        (Some(v), f) => hardware.with_operating_point(v, f.unwrap_or(dvfs.frequency_mhz)),
+    }
+}
+
+/// One clock of [`frequency_sweep`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SweepPoint {
+    /// The clock, in MHz.
+    pub frequency_mhz: f64,
+    /// The voltage the V–f curve gives for it, in volts.
+    pub voltage_v: f64,
+    /// The model's latency at that clock, in seconds.
+    pub latency_s: f64,
+    /// The model's energy at that clock, in joules.
+    pub energy_j: f64,
+}
+
+/// Clocks a frequency sweep visits: from 30 % of the nominal clock to the
+/// nominal clock (or the hardware's own, if higher), in `steps` even steps.
+pub fn sweep_clocks(hardware: &HardwareModel, steps: usize) -> Vec<f64> {
+    let d = &hardware.spec().dvfs;
+    let high = d.nominal_frequency_mhz.max(d.frequency_mhz);
+    let low = 0.3 * d.nominal_frequency_mhz;
+    let steps = steps.max(2);
+    (0..steps)
+        .map(|k| low + (high - low) * k as f64 / (steps - 1) as f64)
+        .collect()
+}
+
+/// Composes `model` at each clock of [`sweep_clocks`], the voltage set by
+/// the hardware's V–f curve, latencies stretched from the model's own
+/// clock by their compute-bound share.
+///
+/// # Errors
+/// As [`compose`], or the hardware model's refusal of a clock.
+pub fn frequency_sweep(
+    model: &Model,
+    policy: GatingPolicy,
+    origin: &str,
+    steps: usize,
+) -> Result<Vec<SweepPoint>, InputError> {
+    sweep_clocks(&model.hardware, steps)
+        .into_iter()
+        .map(|f| {
+            let hardware = model
+                .hardware
+                .at_frequency(f)
+                .map_err(|e| InputError::new(format!("{origin}: at {f:.0} MHz: {e}")))?;
+            let voltage_v = hardware.spec().dvfs.voltage_v;
+            let at = Model {
+                hardware,
+                ..model.clone()
+            };
+            let out = compose(&at, policy, origin)?;
+            Ok(SweepPoint {
+                frequency_mhz: f,
+                voltage_v,
+                latency_s: out.report.latency_s,
+                energy_j: out.report.energy.total_j,
+            })
+        })
+        .collect()
 }
 
 /// The built-in ResNet-18 scenario.

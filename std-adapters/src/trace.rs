@@ -54,6 +54,8 @@ use crate::visible::MeasuredGpu;
 
 /// The format name and version written in, and required of, the `meta` line.
 pub const TRACE_FORMAT: &str = "wattledger-trace/1";
+
+/// What a `meta` line says about the trace.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TraceMeta {
     /// The sensor the trace was recorded from (its [`Sensor::source`]: "nvml", "jetson").
@@ -62,6 +64,11 @@ pub struct TraceMeta {
     pub recorded_by: Option<String>,
     /// Free text, if any.
     pub note: Option<String>,
+    /// The Unix time, in nanoseconds, at `t_ns = 0` of the sensor's clock:
+    /// what lines a recording up with a profiler trace stamped in Unix time.
+    /// `None` in traces written before the field existed (aligning them
+    /// takes an offset given by hand) and for sensors without a live clock.
+    pub clock_unix_ns: Option<u64>,
 }
 
 impl TraceMeta {
@@ -71,6 +78,7 @@ impl TraceMeta {
             source: source.into(),
             recorded_by: Some(concat!("wattledger-std ", env!("CARGO_PKG_VERSION")).to_owned()),
             note: None,
+            clock_unix_ns: None,
         }
     }
 }
@@ -470,6 +478,8 @@ struct MetaLine {
     recorded_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    clock_unix_ns: Option<u64>,
 }
 
 impl From<MetaLine> for TraceMeta {
@@ -478,6 +488,7 @@ impl From<MetaLine> for TraceMeta {
             source: m.source,
             recorded_by: m.recorded_by,
             note: m.note,
+            clock_unix_ns: m.clock_unix_ns,
         }
     }
 }
@@ -489,6 +500,7 @@ impl From<&TraceMeta> for MetaLine {
             source: m.source.clone(),
             recorded_by: m.recorded_by.clone(),
             note: m.note.clone(),
+            clock_unix_ns: m.clock_unix_ns,
         }
     }
 }
@@ -683,6 +695,7 @@ impl<W: Write> Recorder<W> {
     ) -> Result<Self, RecordError> {
         let mut meta = TraceMeta::new(sensor.source());
         meta.note = note.map(str::to_owned);
+        meta.clock_unix_ns = sensor.clock_unix_ns();
         Recorder::new(out, &meta, sensor.devices())
     }
 
@@ -891,6 +904,10 @@ impl RecordingSensor {
     /// Start a trace of `inner`'s devices on `out` (`meta` and `device`
     /// lines now), and the sensor that records the samples.
     ///
+    /// A `meta` without `clock_unix_ns` gets the one `inner` tells
+    /// ([`Sensor::clock_unix_ns`]), so that the recording can be aligned
+    /// with a profiler trace later.
+    ///
     /// # Errors
     /// As [`Recorder::new`].
     pub fn new(
@@ -898,7 +915,9 @@ impl RecordingSensor {
         out: Box<dyn Write + Send>,
         meta: &TraceMeta,
     ) -> Result<(RecordingSensor, Recording), RecordError> {
-        let recorder = Recorder::new(out, meta, inner.devices())?;
+        let mut meta = meta.clone();
+        meta.clock_unix_ns = meta.clock_unix_ns.or_else(|| inner.clock_unix_ns());
+        let recorder = Recorder::new(out, &meta, inner.devices())?;
         let state = Arc::new(Mutex::new(RecordingState {
             recorder: Some(recorder),
             error: None,
@@ -948,6 +967,10 @@ impl Sensor for RecordingSensor {
 
     fn now_ns(&self) -> Option<u64> {
         self.inner.now_ns()
+    }
+
+    fn clock_unix_ns(&self) -> Option<u64> {
+        self.inner.clock_unix_ns()
     }
 
     fn update_period_ns(&self, device: u32) -> Option<u64> {

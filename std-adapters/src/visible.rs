@@ -407,4 +407,8 @@ impl Sensor for VisibleSensor {
     fn now_ns(&self) -> Option<u64> {
         self.inner.now_ns()
     }
+
+    fn clock_unix_ns(&self) -> Option<u64> {
+        self.inner.clock_unix_ns()
+    }
 }

@@ -491,11 +491,14 @@ fn applying_the_fit_restates_it_at_the_nominal_point() {
     let base = Preset::H100Sxm5.model();
     let nominal = base.spec().dvfs.nominal_voltage_v;
     let frequency = base.spec().dvfs.frequency_mhz;
-    let spec = base
+    let mut spec = base
         .with_operating_point(0.8 * nominal, frequency)
         .unwrap()
         .spec()
         .clone();
+    // The preset's assumed clock share (0.3) set aside, so that static
+    // power follows v alone.
+    spec.dvfs.clock_fraction = 0.0;
     let fit = calibrate(&rows, &FitOptions::for_spec(&spec, 4)).unwrap();
     let applied = fit.apply(&spec);
     let model = HardwareModel::new(applied.clone()).unwrap();

@@ -20,6 +20,13 @@ const FIXTURE: &str = concat!(
     "/tests/fixtures/trace-orin-nano.jsonl"
 );
 
+fn unix_ns() -> u64 {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    u64::try_from(d.as_nanos()).unwrap()
+}
+
 fn power(t_ns: u64, mw: u32, gated: Option<u32>) -> Sample {
     Sample {
         t_ns,
@@ -267,6 +274,7 @@ fn recorder_writes_documented_lines_and_refuses_bad_samples() {
         source: "nvml".into(),
         recorded_by: None,
         note: Some("a \"quoted\" note".into()),
+        clock_unix_ns: Some(1_700_000_000_123_456_789),
     };
     let mut rec = Recorder::new(Vec::new(), &meta, &[device(0), device(2)]).unwrap();
     assert_eq!(rec.lines_written(), 3);
@@ -302,7 +310,7 @@ fn recorder_writes_documented_lines_and_refuses_bad_samples() {
     assert_eq!(lines.len(), 5);
     assert_eq!(
         lines[0],
-        r#"{"type":"meta","format":"wattledger-trace/1","source":"nvml","note":"a \"quoted\" note"}"#
+        r#"{"type":"meta","format":"wattledger-trace/1","source":"nvml","note":"a \"quoted\" note","clock_unix_ns":1700000000123456789}"#
     );
     assert!(
         lines[1].starts_with(r#"{"type":"device","index":0,"name":"dev0""#),
@@ -333,7 +341,9 @@ fn recorder_writes_documented_lines_and_refuses_bad_samples() {
 fn record_from_jetson_then_replay() {
     let dir = tempfile::tempdir().unwrap();
     trees::agx_orin_r36(dir.path());
+    let before = unix_ns();
     let mut jetson = JetsonSensor::with_config(JetsonConfig::with_root(dir.path())).unwrap();
+    let after = unix_ns();
 
     let mut rec = Recorder::for_sensor(Vec::new(), &jetson, Some("fixture")).unwrap();
     let mut taken = Vec::new();
@@ -352,6 +362,18 @@ fn record_from_jetson_then_replay() {
     let mut replay = ReplaySensor::from_reader(Cursor::new(&bytes)).unwrap();
     assert_eq!(replay.meta().source, "jetson");
     assert_eq!(replay.meta().note.as_deref(), Some("fixture"));
+    // The sensor's clock starts when it is made, so the Unix time at its
+    // t_ns = 0 lies between the readings taken around its creation (1 ms of
+    // slack for the two clocks being read at slightly different moments).
+    let clock = replay
+        .meta()
+        .clock_unix_ns
+        .expect("a live sensor's trace is aligned");
+    assert!(
+        clock + 1_000_000 >= before && clock <= after + 1_000_000,
+        "{before} <= {clock} <= {after}"
+    );
+    assert_eq!(replay.clock_unix_ns(), Some(clock));
     assert_eq!(replay.devices(), jetson.devices());
     for (d, s) in &taken {
         assert_eq!(replay.sample(*d).unwrap(), *s);
@@ -648,4 +670,24 @@ fn lost_lines_round_trip_and_are_checked() {
     let mut replay = ReplaySensor::from_trace(trace).unwrap();
     assert!(replay.sample(0).is_ok());
     assert_eq!(replay.sample(0), Err(SensorError::DeviceLost { device: 0 }));
+}
+
+#[test]
+fn traces_without_a_clock_still_read() {
+    // A trace written before `clock_unix_ns` existed: read, with no clock,
+    // and written back without the field.
+    let text = "{\"type\":\"meta\",\"format\":\"wattledger-trace/1\",\"source\":\"nvml\"}\n\
+                {\"type\":\"device\",\"index\":0,\"name\":\"g\",\"uuid\":\"GPU-0\",\"has_energy_counter\":true}\n\
+                {\"type\":\"sample\",\"device\":0,\"t_ns\":5,\"energy_mj\":1}\n";
+    let trace = Trace::read(Cursor::new(text)).unwrap();
+    assert_eq!(trace.meta.clock_unix_ns, None);
+    let replay = ReplaySensor::from_trace(trace.clone()).unwrap();
+    assert_eq!(replay.clock_unix_ns(), None);
+    let back = String::from_utf8(trace.write(Vec::new()).unwrap()).unwrap();
+    assert!(!back.contains("clock_unix_ns"), "{back}");
+    // A clock that is not a u64 is refused with the field named.
+    let bad = text.replace("\"nvml\"}", "\"nvml\",\"clock_unix_ns\":-4}");
+    let (line, field, _) = invalid_at(Trace::read(Cursor::new(bad)));
+    assert_eq!(line, 1);
+    assert_eq!(field.as_deref(), Some("clock_unix_ns"));
 }

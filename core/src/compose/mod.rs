@@ -117,7 +117,11 @@ pub struct Subgraph {
     pub output_bytes: f64,
     /// Bytes of weights read.
     pub weight_bytes: f64,
-    /// Latency at the hardware's current operating point, in seconds.
+    /// Latency, in seconds, at the clock the hardware model's latencies are
+    /// taken at ([`crate::hardware::Dvfs::latency_reference_mhz`]: the
+    /// operating point's own unless the model was moved to another clock,
+    /// in which case its compute-bound share is stretched; see
+    /// [`HardwareModel::latency_s`]).
     pub latency_s: f64,
     /// Units allocated by a mapper; `None` takes the legacy whole-chip path.
     pub units_allocated: Option<u32>,
@@ -549,8 +553,16 @@ impl<const WIDTH: usize> Composer<WIDTH> {
         }
         let g = self.hw.gating_domain();
         let domains = sg.units_allocated.map(|a| self.rates.domains_for(a, g));
+        // The latency at the operating point's clock (unchanged unless the
+        // model was moved off the clock its latencies were taken at).
+        let latency_s = self
+            .hw
+            .latency_s(sg.latency_s, sg.flops, sg.precision, sg.bytes());
+        if !latency_s.is_finite() {
+            return Err(ComposeError::Overflow { stage: sg.stage });
+        }
         Ok(Pending {
-            subgraph: *sg,
+            subgraph: Subgraph { latency_s, ..*sg },
             compute_j,
             memory_j,
             domains,

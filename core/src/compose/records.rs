@@ -182,7 +182,7 @@ pub struct SubgraphRecord {
     pub first_domain: u32,
     /// Domains placed for it (before any oversubscription scaling).
     pub domains: u32,
-    /// Latency, in seconds.
+    /// Latency at the operating point, in seconds (see [`Subgraph::latency_s`](super::Subgraph::latency_s)).
     pub latency_s: f64,
     /// Unit-seconds of its units in [`PowerState::Active`](crate::state::PowerState::Active).
     pub active_unit_seconds: f64,

@@ -6,7 +6,9 @@ use wattledger_core::compose::{GatingPolicy, ModelReport, SubgraphRecord};
 use wattledger_core::state::{PowerState, StateLedger};
 
 use super::{MeasureReport, TraceEstimate, estimate_warnings, pct, share, si};
-use crate::model_file::{Model, Outcome, name_of};
+use crate::attribute::Attribution;
+use crate::calibrate::{Calibration, ConstantSplit, Parameter};
+use crate::model_file::{Model, Outcome, SweepPoint, name_of};
 use crate::sensors::DeviceRole;
 
 /// The `measure` report as the terminal shows it.
@@ -352,6 +354,253 @@ fn write_comparison(
         if let Err(e) = o {
             writeln!(buf, "note: {}: {e}", p.name())?;
         }
+    }
+    Ok(())
+}
+
+/// `estimate --sweep-frequency` as the terminal shows it: energy and time
+/// against the clock, the energy-optimal clock marked.
+pub fn sweep(model: &Model, policy: GatingPolicy, points: &[SweepPoint]) -> String {
+    let mut s = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_sweep(&mut s, model, policy, points);
+    s
+}
+
+fn write_sweep(
+    buf: &mut String,
+    model: &Model,
+    policy: GatingPolicy,
+    points: &[SweepPoint],
+) -> fmt::Result {
+    let spec = model.hardware.spec();
+    writeln!(buf, "Model      {}", model.title)?;
+    writeln!(
+        buf,
+        "Hardware   {} ({}), gating {}; latencies taken at {} MHz, voltage from the V-f curve",
+        spec.name,
+        model.hardware_source,
+        policy.name(),
+        spec.dvfs.latency_reference_mhz()
+    )?;
+    writeln!(buf)?;
+    writeln!(
+        buf,
+        "{:>9} {:>8} {:>12} {:>12} {:>12}",
+        "MHz", "V", "time", "energy", "average"
+    )?;
+    let best = super::optimal(points);
+    for (i, p) in points.iter().enumerate() {
+        let average = if p.latency_s > 0.0 {
+            si(p.energy_j / p.latency_s, "W")
+        } else {
+            "n/a".to_string()
+        };
+        writeln!(
+            buf,
+            "{:>9.1} {:>8.3} {:>12} {:>12} {:>12}{}",
+            p.frequency_mhz,
+            p.voltage_v,
+            si(p.latency_s, "s"),
+            si(p.energy_j, "J"),
+            average,
+            if best == Some(i) {
+                "  <- least energy"
+            } else {
+                ""
+            }
+        )?;
+    }
+    Ok(())
+}
+
+/// `attribute` as the terminal shows it: the header lines (`context`, one
+/// per line, already worded), the totals, the model's error per interval,
+/// then one row per kernel name (most measured energy first) and the idle
+/// bucket.
+pub fn attribution(context: &[String], a: &Attribution, top: usize) -> String {
+    let mut s = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_attribution(&mut s, context, a, top);
+    s
+}
+
+fn write_attribution(
+    buf: &mut String,
+    context: &[String],
+    a: &Attribution,
+    top: usize,
+) -> fmt::Result {
+    for line in context {
+        writeln!(buf, "{line}")?;
+    }
+    writeln!(
+        buf,
+        "Measured   {} over {} in {} intervals; they cover {} of the profile's busy time",
+        si(a.measured_total_j, "J"),
+        si(a.measured_s, "s"),
+        a.windows.len(),
+        pct(a.coverage)
+    )?;
+    let model_vs = if a.measured_total_j > 0.0 {
+        format!(
+            " ({:+.1} % against the measurement)",
+            (a.modelled_total_j / a.measured_total_j - 1.0) * 100.0
+        )
+    } else {
+        String::new()
+    };
+    writeln!(
+        buf,
+        "Model      {} over the same intervals{model_vs}",
+        si(a.modelled_total_j, "J")
+    )?;
+    if let (Some(mean), Some(worst)) = (a.window_mape(), a.window_max_error()) {
+        writeln!(
+            buf,
+            "Error      per interval: mean {}, worst {} (model against measured energy)",
+            pct(mean),
+            pct(worst)
+        )?;
+    }
+    writeln!(buf)?;
+    writeln!(
+        buf,
+        "{:<40} {:>7} {:>11} {:>11} {:>11} {:>11} {:>10}",
+        "kernel", "calls", "time", "measured", "modelled", "per call", "average"
+    )?;
+    for k in a.kernels.iter().take(top) {
+        let per_call = if k.calls > 0 {
+            si(k.measured_energy_j / k.calls as f64, "J")
+        } else {
+            "n/a".to_string()
+        };
+        let average = if k.time_s > 0.0 {
+            si(k.measured_energy_j / k.time_s, "W")
+        } else {
+            "n/a".to_string()
+        };
+        writeln!(
+            buf,
+            "{:<40} {:>7} {:>11} {:>11} {:>11} {:>11} {:>10}",
+            shorten(&k.name, 39),
+            k.calls,
+            si(k.time_s, "s"),
+            si(k.measured_energy_j, "J"),
+            si(k.modelled_energy_j, "J"),
+            per_call,
+            average
+        )?;
+    }
+    if a.kernels.len() > top {
+        let rest = &a.kernels[top..];
+        writeln!(
+            buf,
+            "{:<40} {:>7} {:>11} {:>11} {:>11}",
+            format!("({} more names)", rest.len()),
+            rest.iter().map(|k| k.calls).sum::<u64>(),
+            si(rest.iter().map(|k| k.time_s).sum(), "s"),
+            si(rest.iter().map(|k| k.measured_energy_j).sum(), "J"),
+            si(rest.iter().map(|k| k.modelled_energy_j).sum(), "J"),
+        )?;
+    }
+    let idle_average = if a.idle.time_s > 0.0 {
+        si(a.idle.measured_energy_j / a.idle.time_s, "W")
+    } else {
+        "n/a".to_string()
+    };
+    writeln!(
+        buf,
+        "{:<40} {:>7} {:>11} {:>11} {:>11} {:>11} {:>10}",
+        "(idle: nothing running)",
+        "-",
+        si(a.idle.time_s, "s"),
+        si(a.idle.measured_energy_j, "J"),
+        si(a.idle.modelled_energy_j, "J"),
+        "-",
+        idle_average
+    )?;
+    Ok(())
+}
+
+/// A parameter's value in its unit.
+fn parameter_value(p: Parameter, v: f64) -> String {
+    match p {
+        Parameter::EnergyPerByte | Parameter::EnergyPerOp(_) => format!("{v:.4e} J"),
+        _ => format!("{v:.3} W"),
+    }
+}
+
+/// `calibrate` as the terminal shows it: every parameter with its standard
+/// error, what the data could not separate, the residual and the held-out
+/// error.
+pub fn calibration(context: &[String], c: &Calibration) -> String {
+    let mut s = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_calibration(&mut s, context, c);
+    s
+}
+
+fn write_calibration(buf: &mut String, context: &[String], c: &Calibration) -> fmt::Result {
+    for line in context {
+        writeln!(buf, "{line}")?;
+    }
+    writeln!(
+        buf,
+        "Fitted     {} intervals, {} degrees of freedom",
+        c.intervals, c.degrees_of_freedom
+    )?;
+    writeln!(buf)?;
+    writeln!(
+        buf,
+        "{:<24} {:>16} {:>16}  note",
+        "parameter", "value", "std. error"
+    )?;
+    for e in &c.estimates {
+        let stderr = e
+            .stderr
+            .map_or("n/a".to_string(), |se| parameter_value(e.parameter, se));
+        let note = if e.at_bound {
+            "held at 0"
+        } else if c.not_identifiable.contains(&e.parameter) {
+            "not identifiable"
+        } else {
+            ""
+        };
+        writeln!(
+            buf,
+            "{:<24} {:>16} {:>16}  {note}",
+            e.parameter.to_string(),
+            parameter_value(e.parameter, e.value),
+            stderr
+        )?;
+    }
+    writeln!(buf)?;
+    if let ConstantSplit::PresetRatio { idle_fraction } = c.split {
+        writeln!(
+            buf,
+            "Split      idle and uncore power cannot be told apart here (nothing was gated): \
+             their sum is fitted, split as the preset's {} idle",
+            pct(idle_fraction)
+        )?;
+    }
+    if !c.absent.is_empty() {
+        let names: Vec<String> = c.absent.iter().map(ToString::to_string).collect();
+        writeln!(buf, "No data    {}", names.join(", "))?;
+    }
+    writeln!(
+        buf,
+        "Residual   {} (root mean square of the fitted power's error)",
+        si(c.residual_w, "W")
+    )?;
+    match c.holdout_mape {
+        Some(m) => writeln!(
+            buf,
+            "Held out   {} mean absolute error of interval energies, {}-fold",
+            pct(m),
+            c.folds
+        )?,
+        None => writeln!(buf, "Held out   n/a (no interval measured energy)")?,
     }
     Ok(())
 }

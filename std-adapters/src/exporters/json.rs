@@ -11,7 +11,8 @@ use super::{
     TraceEstimate, compose_flag_names, estimate_warnings, power_warnings, share,
     timeline_flag_names,
 };
-use crate::model_file::{Model, Outcome, name_of};
+use crate::attribute::Attribution;
+use crate::model_file::{Model, Outcome, SweepPoint, name_of};
 
 /// `value` as pretty JSON with a final newline, as the command prints it.
 ///
@@ -32,6 +33,88 @@ pub fn comparison(model: &Model, results: &[(GatingPolicy, Result<Outcome, Strin
         })
         .collect();
     serde_json::json!({ "model": model.title, "policies": policies })
+}
+
+/// `estimate --sweep-frequency --json`: the model, the hardware, and one
+/// `{frequency_mhz, voltage_v, latency_s, energy_j, average_power_w}` per
+/// clock, with `optimal_frequency_mhz` the clock of least energy.
+pub fn sweep(model: &Model, policy: GatingPolicy, points: &[SweepPoint]) -> Value {
+    let rows: Vec<Value> = points
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "frequency_mhz": p.frequency_mhz,
+                "voltage_v": p.voltage_v,
+                "latency_s": p.latency_s,
+                "energy_j": p.energy_j,
+                "average_power_w": (p.latency_s > 0.0).then(|| p.energy_j / p.latency_s),
+            })
+        })
+        .collect();
+    let best = super::optimal(points)
+        .and_then(|i| points.get(i))
+        .map(|p| p.frequency_mhz);
+    serde_json::json!({
+        "model": model.title,
+        "hardware": model.hardware.spec().name.as_str(),
+        "gating": policy.name(),
+        "latency_frequency_mhz": model.hardware.spec().dvfs.latency_reference_mhz(),
+        "sweep": rows,
+        "optimal_frequency_mhz": best,
+    })
+}
+
+/// `attribute --json`: `measured_total_j`, `modelled_total_j`,
+/// `measured_s`, `coverage`, `idle.{time_s, measured_energy_j,
+/// modelled_energy_j}`, `kernels[]` by name (`name`, `calls`, `time_s`,
+/// `measured_energy_j`, `modelled_energy_j`, `joules_per_call`,
+/// `average_power_w`), `windows[]` (`start_s`, `duration_s`, `measured_j`,
+/// `modelled_j`), `window_mape` and `window_max_error` (fractions), and the
+/// `context` given (hardware, device, files).
+pub fn attribution(context: Value, a: &Attribution) -> Value {
+    let kernels: Vec<Value> = a
+        .kernels
+        .iter()
+        .map(|k| {
+            serde_json::json!({
+                "name": k.name,
+                "calls": k.calls,
+                "time_s": k.time_s,
+                "measured_energy_j": k.measured_energy_j,
+                "modelled_energy_j": k.modelled_energy_j,
+                "joules_per_call": (k.calls > 0).then(|| k.measured_energy_j / k.calls as f64),
+                "average_power_w": (k.time_s > 0.0).then(|| k.measured_energy_j / k.time_s),
+            })
+        })
+        .collect();
+    let windows: Vec<Value> = a
+        .windows
+        .iter()
+        .map(|w| {
+            serde_json::json!({
+                "start_s": w.start_s,
+                "duration_s": w.duration_s,
+                "measured_j": w.measured_j,
+                "modelled_j": w.modelled_j,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "context": context,
+        "measured_total_j": a.measured_total_j,
+        "modelled_total_j": a.modelled_total_j,
+        "measured_s": a.measured_s,
+        "coverage": a.coverage,
+        "idle": {
+            "time_s": a.idle.time_s,
+            "measured_energy_j": a.idle.measured_energy_j,
+            "modelled_energy_j": a.idle.modelled_energy_j,
+        },
+        "kernels": kernels,
+        "window_mape": a.window_mape(),
+        "window_max_error": a.window_max_error(),
+        "windows": windows,
+    })
 }
 
 #[derive(Debug, Serialize)]

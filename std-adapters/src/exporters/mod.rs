@@ -9,6 +9,7 @@
 //! for files other programs read while they change.
 
 pub mod csv;
+pub mod daemon;
 pub mod human;
 pub mod json;
 pub mod plot;
@@ -23,7 +24,7 @@ use wattledger_core::meter::WindowFlags;
 use wattledger_core::timeline::{TimelinePolicy, TimelineReport};
 
 use crate::mig_warnings::MigWarning;
-use crate::model_file::{Model, Outcome};
+use crate::model_file::{Model, Outcome, SweepPoint};
 use crate::monitor::DeviceWindowReport;
 use crate::profiles::compose::DeviceEstimate;
 use crate::profiles::{DeviceTimeline, NameTable};
@@ -61,6 +62,16 @@ pub fn si(value: f64, unit: &str) -> String {
         3
     };
     format!("{m:.decimals$} {prefix}{unit}")
+}
+
+/// Index of the sweep point of least energy (the first of equals).
+pub fn optimal(points: &[SweepPoint]) -> Option<usize> {
+    points
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.energy_j.is_finite())
+        .min_by(|(_, a), (_, b)| a.energy_j.total_cmp(&b.energy_j))
+        .map(|(i, _)| i)
 }
 
 /// A fraction as a percentage with one decimal: `pct(0.8181)` is `"81.8 %"`.

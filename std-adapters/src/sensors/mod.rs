@@ -182,4 +182,18 @@ pub trait Sensor: Send {
     fn now_ns(&self) -> Option<u64> {
         None
     }
+    /// The Unix time, in nanoseconds, at `t_ns = 0` of this sensor's clock:
+    /// what a recording's `meta` line carries so that its samples can be
+    /// lined up with a profiler trace stamped in Unix time.
+    ///
+    /// By default it is read once from the system clock and
+    /// [`Sensor::now_ns`] (so `None` without a live clock); a replay gives
+    /// the one its trace recorded.
+    fn clock_unix_ns(&self) -> Option<u64> {
+        let now = self.now_ns()?;
+        let unix = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?;
+        u64::try_from(unix.as_nanos()).ok()?.checked_sub(now)
+    }
 }

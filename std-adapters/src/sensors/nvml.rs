@@ -203,6 +203,31 @@ e.g. `--gpus all`), or measure another way with `--source jetson` or `--source r
         &self.lib
     }
 
+    /// The loaded NVML, for readers that need calls this sensor does not
+    /// make (the fleet poller's re-enumeration and GPM activity).
+    pub fn nvml(&self) -> &Nvml {
+        &self.nvml
+    }
+
+    /// Read the GPU at NVML index `index` now, as [`Sensor::sample`] does,
+    /// but without this sensor's fixed device list and lost flags: for a
+    /// reader that enumerates the GPUs again while it runs.
+    ///
+    /// # Errors
+    /// NVML's error, as it reported it.
+    pub fn read_index(&self, index: u32, has_counter: bool) -> Result<Sample, NvmlError> {
+        read_device(&self.nvml, index, has_counter, &self.origin)
+    }
+
+    /// Discover the GPU at NVML index `index` now (name, UUID, architecture,
+    /// energy counter, MIG instances), as [`NvmlSensor::open`] does.
+    ///
+    /// # Errors
+    /// As [`NvmlSensor::open`] for one GPU.
+    pub fn discover_index(&self, index: u32) -> Result<DeviceInfo, SensorError> {
+        discover(&self.nvml, index)
+    }
+
     /// Nanoseconds since this sensor was created, on the clock its samples use.
     pub fn now_ns(&self) -> u64 {
         u64::try_from(self.origin.elapsed().as_nanos()).unwrap_or(u64::MAX)

@@ -131,6 +131,11 @@ impl Sensor for ReplaySensor {
         &self.trace.devices
     }
 
+    /// The recording's own alignment, so that re-recording keeps it.
+    fn clock_unix_ns(&self) -> Option<u64> {
+        self.trace.meta.clock_unix_ns
+    }
+
     /// The next recorded sample of `device`.
     ///
     /// # Errors

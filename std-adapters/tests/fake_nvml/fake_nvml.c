@@ -29,6 +29,24 @@
  *   mig_mode <current> <pending>  MIG mode (0 or 1 each)
  *   mig_max <n>                 nvmlDeviceGetMaxMigDeviceCount (default 7)
  *   mig <uuid> <gi> <ci> <name> a MIG instance of the current GPU
+ *   mig_window <from_ms> <to_ms>  the last `mig` instance exists only from
+ *                               <from_ms> until <to_ms> (-1: for ever), so
+ *                               a MIG layout can change while a test runs
+ *   gone <from_ms> <to_ms>      the GPU falls off the bus at <from_ms>: it
+ *                               is left out of the device count, and calls
+ *                               on its handle return GPU_IS_LOST; at
+ *                               <to_ms> it is back (same UUID), its energy
+ *                               counter restarted from 0 (a driver reload)
+ *   gpm supported|unsupported   GPM (nvmlGpm*) on this GPU; default: supported
+ *                               from Hopper (arch 9) on
+ *   activity <gi>|gpu <from_ms> <percent>
+ *                               SM activity (GPM metric SM_UTIL, percent) of
+ *                               GPU instance <gi>, or of the whole GPU, from
+ *                               <from_ms> on (piecewise constant; default 0)
+ *
+ * GPM samples record the time they were taken; nvmlGpmMetricsGet answers
+ * SM_UTIL as the time average of the scripted activity between the two
+ * samples (exact integral), and NOT_SUPPORTED for every other metric.
  *
  * Time is CLOCK_MONOTONIC measured from the first nvmlInit, the same clock
  * Rust's Instant uses on Linux. The energy counter is the exact integral of
@@ -51,11 +69,16 @@ typedef int nvmlReturn_t;
 #define NVML_ERROR_NOT_FOUND 6
 #define NVML_ERROR_INSUFFICIENT_SIZE 7
 #define NVML_ERROR_GPU_IS_LOST 15
+#define NVML_ERROR_ARGUMENT_VERSION_MISMATCH 25
 #define NVML_ERROR_UNKNOWN 999
 
 #define MAX_GPUS 16
 #define MAX_MIG 8
 #define MAX_SEGMENTS 16
+#define MAX_ACTIVITY 32
+#define ACTIVITY_GPU -1
+#define GPM_METRIC_SM_UTIL 2u
+#define GPM_METRIC_MAX 210
 #define TEXT_LEN 96
 
 typedef struct {
@@ -78,6 +101,15 @@ struct fake_mig {
     char name[TEXT_LEN];
     unsigned int gi;
     unsigned int ci;
+    double from_ms; /* exists from this time */
+    double to_ms;   /* until this time; < 0: for ever */
+};
+
+/* SM activity of one GPU instance (or the whole GPU) from `from_ms` on. */
+struct activity {
+    int gi; /* ACTIVITY_GPU: the whole GPU */
+    double from_ms;
+    double percent;
 };
 
 struct segment {
@@ -104,6 +136,11 @@ struct fake_gpu {
     unsigned int mig_max;
     struct fake_mig migs[MAX_MIG];
     int mig_count;
+    double gone_from_ms; /* < 0: never */
+    double gone_to_ms;
+    int gpm_supported; /* -1: from the architecture */
+    struct activity activity[MAX_ACTIVITY];
+    int activity_count;
 };
 
 static struct fake_gpu gpus[MAX_GPUS];
@@ -173,6 +210,9 @@ static int load_scenario(const char *path) {
             g->energy_supported = 1;
             g->reset_at_ms = -1.0;
             g->lost_at_ms = -1.0;
+            g->gone_from_ms = -1.0;
+            g->gone_to_ms = -1.0;
+            g->gpm_supported = -1;
             g->mig_max = 7;
             continue;
         }
@@ -229,9 +269,40 @@ static int load_scenario(const char *path) {
             }
             m->is_mig = 1;
             m->parent = g;
+            m->from_ms = 0.0;
+            m->to_ms = -1.0;
             copy_text(m->uuid, uuid);
             copy_text(m->name, rest + name_at);
             g->mig_count++;
+        } else if (strcmp(key, "mig_window") == 0) {
+            if (g->mig_count == 0 ||
+                sscanf(rest, "%lf %lf", &g->migs[g->mig_count - 1].from_ms,
+                       &g->migs[g->mig_count - 1].to_ms) != 2) {
+                fclose(f);
+                return parse_error(path, line_no, "bad mig_window (it follows a `mig` line)");
+            }
+        } else if (strcmp(key, "gone") == 0) {
+            if (sscanf(rest, "%lf %lf", &g->gone_from_ms, &g->gone_to_ms) != 2 ||
+                g->gone_to_ms < g->gone_from_ms) {
+                fclose(f);
+                return parse_error(path, line_no, "bad gone window");
+            }
+        } else if (strcmp(key, "gpm") == 0) {
+            g->gpm_supported = strcmp(rest, "supported") == 0;
+        } else if (strcmp(key, "activity") == 0) {
+            struct activity *a;
+            char who[16];
+            if (g->activity_count >= MAX_ACTIVITY) {
+                fclose(f);
+                return parse_error(path, line_no, "too many activity segments");
+            }
+            a = &g->activity[g->activity_count];
+            if (sscanf(rest, "%15s %lf %lf", who, &a->from_ms, &a->percent) != 3) {
+                fclose(f);
+                return parse_error(path, line_no, "bad activity line");
+            }
+            a->gi = strcmp(who, "gpu") == 0 ? ACTIVITY_GPU : atoi(who);
+            g->activity_count++;
         } else {
             fclose(f);
             return parse_error(path, line_no, "unknown directive");
@@ -321,8 +392,46 @@ static int is_mig_handle(const void *h) {
     return 0;
 }
 
+static int is_gone_at(const struct fake_gpu *g, double t) {
+    return g->gone_from_ms >= 0.0 && t >= g->gone_from_ms && t < g->gone_to_ms;
+}
+
 static int is_lost(const struct fake_gpu *g) {
-    return g->lost_at_ms >= 0.0 && now_ms() >= g->lost_at_ms;
+    double t = now_ms();
+    return (g->lost_at_ms >= 0.0 && t >= g->lost_at_ms) || is_gone_at(g, t);
+}
+
+/* Whether MIG instance `m` exists now. */
+static int mig_exists(const struct fake_mig *m, double t) {
+    return t >= m->from_ms && (m->to_ms < 0.0 || t < m->to_ms);
+}
+
+/* The GPU that NVML index `index` names now: gone GPUs are skipped. */
+static struct fake_gpu *gpu_at_index(unsigned int index) {
+    double t = now_ms();
+    unsigned int i, seen = 0;
+    for (i = 0; i < gpu_count; i++) {
+        if (is_gone_at(&gpus[i], t)) {
+            continue;
+        }
+        if (seen == index) {
+            return &gpus[i];
+        }
+        seen++;
+    }
+    return NULL;
+}
+
+/* When the energy counter last restarted from 0 at or before `t`, or < 0. */
+static double counter_restart_ms(const struct fake_gpu *g, double t) {
+    double at = -1.0;
+    if (g->reset_at_ms >= 0.0 && t >= g->reset_at_ms) {
+        at = g->reset_at_ms;
+    }
+    if (g->gone_from_ms >= 0.0 && t >= g->gone_to_ms && g->gone_to_ms > at) {
+        at = g->gone_to_ms;
+    }
+    return at;
 }
 
 /* Returns from the calling function with the status of `call` unless it
@@ -423,7 +532,14 @@ nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int *count) {
     if (count == NULL) {
         return NVML_ERROR_INVALID_ARGUMENT;
     }
-    *count = gpu_count;
+    {
+        double t = now_ms();
+        unsigned int i, n = 0;
+        for (i = 0; i < gpu_count; i++) {
+            n += !is_gone_at(&gpus[i], t);
+        }
+        *count = n;
+    }
     return NVML_SUCCESS;
 }
 
@@ -431,10 +547,10 @@ nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index, void **device) {
     if (init_count <= 0) {
         return NVML_ERROR_UNINITIALIZED;
     }
-    if (device == NULL || index >= gpu_count) {
+    if (device == NULL || gpu_at_index(index) == NULL) {
         return NVML_ERROR_INVALID_ARGUMENT;
     }
-    *device = &gpus[index];
+    *device = gpu_at_index(index);
     return NVML_SUCCESS;
 }
 
@@ -493,8 +609,8 @@ nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(void *device, unsigned long lon
         return NVML_ERROR_NOT_SUPPORTED;
     }
     t = now_ms();
-    if (g->reset_at_ms >= 0.0 && t >= g->reset_at_ms) {
-        mj = integral_mj(g, t) - integral_mj(g, g->reset_at_ms);
+    if (counter_restart_ms(g, t) >= 0.0) {
+        mj = integral_mj(g, t) - integral_mj(g, counter_restart_ms(g, t));
     } else {
         mj = g->energy_start_mj + integral_mj(g, t);
     }
@@ -555,11 +671,26 @@ nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(void *device, unsigned int inde
     if (!g->mig_capable) {
         return NVML_ERROR_NOT_SUPPORTED;
     }
-    if (!g->mig_current || index >= (unsigned int)g->mig_count) {
+    if (!g->mig_current) {
         return NVML_ERROR_NOT_FOUND;
     }
-    *mig = &g->migs[index];
-    return NVML_SUCCESS;
+    {
+        /* Slot `index` is the index-th instance that exists now. */
+        double t = now_ms();
+        unsigned int seen = 0;
+        int j;
+        for (j = 0; j < g->mig_count; j++) {
+            if (!mig_exists(&g->migs[j], t)) {
+                continue;
+            }
+            if (seen == index) {
+                *mig = &g->migs[j];
+                return NVML_SUCCESS;
+            }
+            seen++;
+        }
+    }
+    return NVML_ERROR_NOT_FOUND;
 }
 
 nvmlReturn_t nvmlDeviceGetDeviceHandleFromMigDeviceHandle(void *mig, void **device) {
@@ -603,5 +734,201 @@ nvmlReturn_t nvmlDeviceGetComputeInstanceId(void *device, unsigned int *id) {
         return NVML_ERROR_INVALID_ARGUMENT;
     }
     *id = m->ci;
+    return NVML_SUCCESS;
+}
+
+/* ---- GPM (GPU Performance Monitoring, Hopper and later) ---------------- */
+
+typedef struct {
+    unsigned int version;
+    unsigned int isSupportedDevice;
+} nvmlGpmSupport_t;
+
+typedef struct {
+    unsigned int metricId;
+    nvmlReturn_t nvmlReturn;
+    double value;
+    struct {
+        char *shortName;
+        char *longName;
+        char *unit;
+    } metricInfo;
+} nvmlGpmMetric_t;
+
+typedef struct {
+    unsigned int version;
+    unsigned int numMetrics;
+    void *sample1;
+    void *sample2;
+    nvmlGpmMetric_t metrics[GPM_METRIC_MAX];
+} nvmlGpmMetricsGet_t;
+
+#define GPM_SAMPLE_MAGIC 0x47504d53u /* "GPMS" */
+
+struct fake_gpm_sample {
+    unsigned int magic;
+    const struct fake_gpu *gpu; /* NULL until filled */
+    int gi;                     /* ACTIVITY_GPU for a whole-GPU sample */
+    double t_ms;
+};
+
+static int gpm_supported(const struct fake_gpu *g) {
+    return g->gpm_supported < 0 ? g->arch >= 9 : g->gpm_supported;
+}
+
+/* SM activity (percent) of `gi` at `t`: the last segment begun by then. */
+static double activity_at(const struct fake_gpu *g, int gi, double t) {
+    double pct = 0.0, from = -1.0;
+    int i;
+    for (i = 0; i < g->activity_count; i++) {
+        const struct activity *a = &g->activity[i];
+        if (a->gi == gi && a->from_ms <= t && a->from_ms >= from) {
+            pct = a->percent;
+            from = a->from_ms;
+        }
+    }
+    return pct;
+}
+
+/* The integral of `gi`'s activity over [t1, t2], percent x ms, from the
+ * segment boundaries (exact for a piecewise constant activity). */
+static double activity_integral(const struct fake_gpu *g, int gi, double t1, double t2) {
+    double total = 0.0, t = t1;
+    while (t < t2) {
+        double next = t2;
+        int i;
+        for (i = 0; i < g->activity_count; i++) {
+            const struct activity *a = &g->activity[i];
+            if (a->gi == gi && a->from_ms > t && a->from_ms < next) {
+                next = a->from_ms;
+            }
+        }
+        total += activity_at(g, gi, t) * (next - t);
+        t = next;
+    }
+    return total;
+}
+
+static int is_gpm_sample(const void *s) {
+    return s != NULL && ((const struct fake_gpm_sample *)s)->magic == GPM_SAMPLE_MAGIC;
+}
+
+nvmlReturn_t nvmlGpmQueryDeviceSupport(void *device, nvmlGpmSupport_t *support) {
+    struct fake_gpu *g;
+    struct fake_mig *m;
+    RETURN_IF_FAILED(check_any(device, &g, &m));
+    if (support == NULL) {
+        return NVML_ERROR_INVALID_ARGUMENT;
+    }
+    if (support->version != 1) {
+        return NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+    }
+    support->isSupportedDevice = m == NULL && gpm_supported(g);
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlGpmSampleAlloc(void **sample) {
+    struct fake_gpm_sample *s;
+    if (init_count <= 0) {
+        return NVML_ERROR_UNINITIALIZED;
+    }
+    if (sample == NULL) {
+        return NVML_ERROR_INVALID_ARGUMENT;
+    }
+    s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        return NVML_ERROR_UNKNOWN;
+    }
+    s->magic = GPM_SAMPLE_MAGIC;
+    *sample = s;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlGpmSampleFree(void *sample) {
+    if (!is_gpm_sample(sample)) {
+        return NVML_ERROR_INVALID_ARGUMENT;
+    }
+    ((struct fake_gpm_sample *)sample)->magic = 0;
+    free(sample);
+    return NVML_SUCCESS;
+}
+
+static nvmlReturn_t gpm_fill(void *device, int gi, void *sample) {
+    struct fake_gpu *g;
+    struct fake_mig *m;
+    struct fake_gpm_sample *s = sample;
+    RETURN_IF_FAILED(check_any(device, &g, &m));
+    if (m != NULL || !is_gpm_sample(sample)) {
+        return NVML_ERROR_INVALID_ARGUMENT;
+    }
+    if (!gpm_supported(g)) {
+        return NVML_ERROR_NOT_SUPPORTED;
+    }
+    if (gi != ACTIVITY_GPU) {
+        /* The GPU instance must exist now. */
+        double t = now_ms();
+        int j, found = 0;
+        if (!g->mig_current) {
+            return NVML_ERROR_NOT_SUPPORTED;
+        }
+        for (j = 0; j < g->mig_count; j++) {
+            found |= (int)g->migs[j].gi == gi && mig_exists(&g->migs[j], t);
+        }
+        if (!found) {
+            return NVML_ERROR_NOT_FOUND;
+        }
+    }
+    s->gpu = g;
+    s->gi = gi;
+    s->t_ms = now_ms();
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlGpmSampleGet(void *device, void *sample) {
+    return gpm_fill(device, ACTIVITY_GPU, sample);
+}
+
+nvmlReturn_t nvmlGpmMigSampleGet(void *device, unsigned int gpuInstanceId, void *sample) {
+    if (gpuInstanceId > 0x7fffffffu) {
+        return NVML_ERROR_INVALID_ARGUMENT;
+    }
+    return gpm_fill(device, (int)gpuInstanceId, sample);
+}
+
+nvmlReturn_t nvmlGpmMetricsGet(nvmlGpmMetricsGet_t *request) {
+    static char sm_short[] = "sm_util", sm_long[] = "SM activity", percent[] = "%";
+    const struct fake_gpm_sample *s1, *s2;
+    unsigned int i;
+    if (init_count <= 0) {
+        return NVML_ERROR_UNINITIALIZED;
+    }
+    if (request == NULL) {
+        return NVML_ERROR_INVALID_ARGUMENT;
+    }
+    if (request->version != 1) {
+        return NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+    }
+    s1 = request->sample1;
+    s2 = request->sample2;
+    if (!is_gpm_sample(s1) || !is_gpm_sample(s2) || s1->gpu == NULL || s2->gpu == NULL ||
+        s1->gpu != s2->gpu || s1->gi != s2->gi || s2->t_ms < s1->t_ms ||
+        request->numMetrics > GPM_METRIC_MAX) {
+        return NVML_ERROR_INVALID_ARGUMENT;
+    }
+    for (i = 0; i < request->numMetrics; i++) {
+        nvmlGpmMetric_t *metric = &request->metrics[i];
+        if (metric->metricId != GPM_METRIC_SM_UTIL) {
+            metric->nvmlReturn = NVML_ERROR_NOT_SUPPORTED;
+            continue;
+        }
+        metric->nvmlReturn = NVML_SUCCESS;
+        metric->value = s2->t_ms > s1->t_ms
+                            ? activity_integral(s1->gpu, s1->gi, s1->t_ms, s2->t_ms) /
+                                  (s2->t_ms - s1->t_ms)
+                            : activity_at(s1->gpu, s1->gi, s1->t_ms);
+        metric->metricInfo.shortName = sm_short;
+        metric->metricInfo.longName = sm_long;
+        metric->metricInfo.unit = percent;
+    }
     return NVML_SUCCESS;
 }
