@@ -88,8 +88,10 @@ def load_all():
 
 def pairs(impls):
     """(library impl, baseline impl) pairs of one group."""
-    libs = [i for i in impls if i.startswith("wattledger") or i == "c_abi"]
     bases = [i for i in impls if i.startswith("baseline") or i == "rust"]
+    # The library side: everything that is not a baseline (wattledger-*,
+    # c_abi, the exporter's collector).
+    libs = [i for i in impls if i not in bases]
     for lib in libs:
         base = None
         if lib == "c_abi":
@@ -99,6 +101,10 @@ def pairs(impls):
         elif bases:
             base = bases[0]
         yield lib, base
+    # A group with several baselines (the exporter's) shows the others too.
+    for extra in bases[1:]:
+        if extra != "rust" and "baseline" not in impls:
+            yield extra, None
 
 
 def group_table(name, impls):
