@@ -2801,6 +2801,27 @@ wl_status wl_subgraph_init(struct wl_subgraph *out, uint32_t id, uint32_t stage)
 wl_status wl_composer_push(struct wl_composer *c, const struct wl_subgraph *sg);
 
 /**
+ * Adds `count` subgraphs, in order, as `count` calls of
+ * [`wl_composer_push`] would, for the price of one handle check: the way
+ * to feed a whole model held in memory. `*pushed` receives how many were
+ * added, on success (`count`) and on error (the index of the one refused).
+ *
+ * # Errors
+ * Before anything is added: [`WL_ERR_NULL_POINTER`] (`c`, `pushed`, or
+ * `sgs` with `count > 0`), [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BUSY`],
+ * [`WL_ERR_STRUCT_SIZE`] (`sgs->struct_size`). Then the first subgraph
+ * refused stops the call with the status [`wl_composer_push`] gives it
+ * ([`WL_ERR_STRUCT_SIZE`] too when its `struct_size` is not the first
+ * one's); the subgraphs before it stay added, their closed stages
+ * reported, exactly as if pushed one at a time.
+ *
+ * # Safety
+ * `sgs` is NULL (only with `count == 0`) or points to `count` elements of
+ * stride `sgs->struct_size`; `pushed` is NULL or writable.
+ */
+wl_status wl_composer_push_all(struct wl_composer *c, const struct wl_subgraph *sgs, size_t count, size_t *pushed);
+
+/**
  * Closes the open stage and writes the model's totals to `out`. The
  * composer can take subgraphs of later stages afterwards.
  *

@@ -9,4 +9,6 @@ out="$here/target/freestanding"
 cc -ffreestanding -nostdlib -static -O1 -fno-builtin -Wall -Wextra -Werror \
   -o "$out" "$here/freestanding.c" "$lib" -Wl,--gc-sections
 "$out"
+# The freestanding composer program: C main, composer, compiler_builtins.
+"$here/../text-size.sh" "freestanding composer program" 20480 "$out"
 echo "no_std check: wattledger-core builds without std or alloc and links with no libc"

@@ -12,7 +12,7 @@ use wattledger_core::state::{STATES, StateTotals};
 
 use crate::handle::{self, Exclusive, Kind, Object};
 use crate::hardware::{hardware_status, model, precision, wl_hardware, wl_precision};
-use crate::ptr::{Out, OutSized, Versioned, read_in, text};
+use crate::ptr::{InArray, Out, OutSized, Versioned, read_in, text};
 use crate::status::*;
 use crate::{float_status, guard};
 
@@ -644,6 +644,49 @@ pub unsafe extern "C" fn wl_composer_push(
         // SAFETY: this function's contract.
         let s = subgraph(&unsafe { read_in(sg)? })?;
         comp.push(&s, &mut sink).map_err(compose_status)
+    })
+}
+
+/// Adds `count` subgraphs, in order, as `count` calls of
+/// [`wl_composer_push`] would, for the price of one handle check: the way
+/// to feed a whole model held in memory. `*pushed` receives how many were
+/// added, on success (`count`) and on error (the index of the one refused).
+///
+/// # Errors
+/// Before anything is added: [`WL_ERR_NULL_POINTER`] (`c`, `pushed`, or
+/// `sgs` with `count > 0`), [`WL_ERR_BAD_HANDLE`], [`WL_ERR_BUSY`],
+/// [`WL_ERR_STRUCT_SIZE`] (`sgs->struct_size`). Then the first subgraph
+/// refused stops the call with the status [`wl_composer_push`] gives it
+/// ([`WL_ERR_STRUCT_SIZE`] too when its `struct_size` is not the first
+/// one's); the subgraphs before it stay added, their closed stages
+/// reported, exactly as if pushed one at a time.
+///
+/// # Safety
+/// `sgs` is NULL (only with `count == 0`) or points to `count` elements of
+/// stride `sgs->struct_size`; `pushed` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wl_composer_push_all(
+    c: *mut wl_composer,
+    sgs: *const wl_subgraph,
+    count: usize,
+    pushed: *mut usize,
+) -> wl_status {
+    guard(|| {
+        let (mut comp, mut sink) = composer(c)?;
+        // SAFETY: this function's contract.
+        let (all, pushed) = unsafe { (InArray::new(sgs, count)?, Out::new(pushed)?) };
+        let mut done = 0usize;
+        let status = (0..all.len()).try_for_each(|i| {
+            let Some(raw) = all.get(i)? else {
+                return Ok(());
+            };
+            comp.push(&subgraph(&raw)?, &mut sink)
+                .map_err(compose_status)?;
+            done += 1;
+            Ok(())
+        });
+        pushed.write(done)?;
+        status
     })
 }
 

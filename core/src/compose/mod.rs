@@ -211,6 +211,11 @@ struct Rates {
     break_even_cost: f64,
     /// What the oracle's rule reads.
     oracle: oracle::OracleRates,
+    /// `log2 g` when the gating domain `g` is a power of two (every preset):
+    /// `ceil(a/g)` is then a shift instead of an integer division per push.
+    domain_shift: Option<u32>,
+    /// `N / g`, the model's domain count (a division in `HardwareModel::domains`).
+    domains: u32,
 }
 
 impl Rates {
@@ -235,6 +240,23 @@ impl Rates {
                 t_wake: gating.wake_latency_s,
                 g: f64::from(hw.gating_domain()),
             },
+            domain_shift: hw
+                .gating_domain()
+                .is_power_of_two()
+                .then(|| hw.gating_domain().trailing_zeros()),
+            domains: hw.domains(),
+        }
+    }
+
+    /// `ceil(a/g)`: the domains an allocation of `a` units asks for.
+    fn domains_for(&self, a: u32, g: u32) -> u32 {
+        match self.domain_shift {
+            // `a + g − 1` in u64 cannot overflow; shifted back it fits a u32
+            // because the quotient is at most `a`.
+            Some(shift) => {
+                u32::try_from((u64::from(a) + u64::from(g) - 1) >> shift).unwrap_or(u32::MAX)
+            }
+            None => a.div_ceil(g),
         }
     }
 }
@@ -476,6 +498,26 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         }
     }
 
+    /// Pushes every subgraph of `subgraphs`, in order, as [`Composer::push`]
+    /// would one at a time; the streaming API stays for callers that do not
+    /// hold a whole slice.
+    ///
+    /// # Errors
+    /// The first subgraph that [`Composer::push`] refuses stops the call:
+    /// the error is returned with the index of that subgraph, and the
+    /// subgraphs before it stay pushed (their stages may have closed and
+    /// gone to `sink`), exactly as if they had been pushed one by one.
+    pub fn push_all<S: Sink + ?Sized>(
+        &mut self,
+        subgraphs: &[Subgraph],
+        sink: &mut S,
+    ) -> Result<(), (usize, ComposeError)> {
+        for (i, sg) in subgraphs.iter().enumerate() {
+            self.push(sg, sink).map_err(|e| (i, e))?;
+        }
+        Ok(())
+    }
+
     /// Closes the open stage and returns the model's totals.
     ///
     /// The composer can go on taking subgraphs of later stages afterwards.
@@ -535,20 +577,24 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         if sg.units_allocated == Some(0) {
             return Err(ComposeError::ZeroAllocation { id });
         }
-        let e_op =
-            self.hw
-                .energy_per_op_j(sg.precision)
-                .ok_or(ComposeError::UnsupportedPrecision {
-                    id,
-                    precision: sg.precision,
-                })?;
+        // The table was scaled by the DVFS factor once, at construction.
+        let e_op = self
+            .rates
+            .e_op
+            .get(sg.precision.index())
+            .copied()
+            .flatten()
+            .ok_or(ComposeError::UnsupportedPrecision {
+                id,
+                precision: sg.precision,
+            })?;
         let compute_j = sg.flops * e_op;
         let memory_j = sg.bytes() * self.rates.e_byte;
         if !compute_j.is_finite() || !memory_j.is_finite() {
             return Err(ComposeError::Overflow { stage: sg.stage });
         }
         let g = self.hw.gating_domain();
-        let domains = sg.units_allocated.map(|a| a.div_ceil(g));
+        let domains = sg.units_allocated.map(|a| self.rates.domains_for(a, g));
         // The latency at the operating point's clock (unchanged unless the
         // model was moved off the clock its latencies were taken at).
         let latency_s = self
@@ -596,11 +642,11 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         let n_units = hw.units();
         let n = f64::from(n_units);
         let g = hw.gating_domain();
-        let total_domains = hw.domains();
         let Rates {
             p_static,
             p_unit,
             p_uncore,
+            domains: total_domains,
             ..
         } = self.rates;
         let gating = hw.gating();
@@ -760,10 +806,12 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
             domains_gated: total_domains - powered_during,
             states: ledger,
             energy,
-            flags: if self
-                .pending
-                .iter()
-                .any(|p| p.domains.is_none() && p.subgraph.threads.is_none())
+            // Only a legacy stage can hold a subgraph without allocation.
+            flags: if legacy
+                && self
+                    .pending
+                    .iter()
+                    .any(|p| p.domains.is_none() && p.subgraph.threads.is_none())
             {
                 flags.union(Flags::LEGACY_NO_THREADS)
             } else {
@@ -896,7 +944,7 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
             let idle_us = units * (o.max_latency - active);
             let own_static = self.rates.p_unit * (active_us + idle_us);
             let shared = o.share_per_unit * units;
-            let domains = p.domains.unwrap_or(self.hw.domains());
+            let domains = p.domains.unwrap_or(self.rates.domains);
             sink.subgraph(&SubgraphRecord {
                 id: p.subgraph.id,
                 sequence,
@@ -918,6 +966,45 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
                 total_energy_j: p.compute_j + p.memory_j + own_static + shared,
             });
             first_domain = first_domain.saturating_add(domains);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::presets::Preset;
+
+    /// The shift that replaces `div_ceil` for power-of-two domains gives the
+    /// same quotient, up to the largest allocation a `u32` can hold.
+    #[test]
+    fn domains_by_shift_equal_div_ceil() {
+        for shift in 0..=20u32 {
+            let g = 1u32 << shift;
+            let rates = Rates {
+                domain_shift: Some(shift),
+                ..Rates::of(&Preset::SeedH100.model())
+            };
+            for a in (1..=300u32).chain([g - 1, g, g + 1, u32::MAX - 1, u32::MAX]) {
+                if a == 0 {
+                    continue;
+                }
+                assert_eq!(rates.domains_for(a, g), a.div_ceil(g), "a = {a}, g = {g}");
+            }
+        }
+    }
+
+    /// The per-precision table indexed by `Precision::index` is the model's
+    /// own energy per operation, precision by precision.
+    #[test]
+    fn energy_table_follows_precision_index() {
+        let hw = Preset::SeedH100.model();
+        let rates = Rates::of(&hw);
+        for p in Precision::ALL {
+            assert_eq!(
+                rates.e_op.get(p.index()).copied().flatten(),
+                hw.energy_per_op_j(p)
+            );
         }
     }
 }

@@ -32,7 +32,8 @@
 //! precise boundary ingests a fresh sample first.
 //!
 //! Totals are kept in integers (mJ, mW·ns, unit·ns) so that nothing drifts
-//! and the meter can be compared with `==`; they saturate rather than wrap.
+//! and the meter can be compared with `==`; energy sums saturate rather than
+//! wrap, and time sums never exceed the span of the samples, a `u64`.
 
 mod context;
 mod report;
@@ -263,9 +264,16 @@ struct OpenWindow {
 pub struct Meter<const W: usize = DEFAULT_WINDOW_CAPACITY> {
     config: MeterConfig,
     mig: MigContext,
-    /// Timestamp of the first accepted sample.
+    /// Timestamp of the first accepted sample; `None` until one is accepted.
     first_ns: Option<u64>,
-    last: Option<Sample>,
+    /// The latest accepted sample, kept as plain fields rather than an
+    /// `Option<Sample>` rewritten whole: ingesting then stores only what a
+    /// sample carries. Meaningful only once `first_ns` is `Some`; before
+    /// that `last_t_ns` is 0, so the time check needs no branch of its own.
+    last_t_ns: u64,
+    last_energy_mj: Option<u64>,
+    last_power: Option<u32>,
+    last_gated: Option<u32>,
     /// The most recent power reading, whichever sample carried it.
     last_power_mw: Option<u32>,
     lost_now: bool,
@@ -274,8 +282,14 @@ pub struct Meter<const W: usize = DEFAULT_WINDOW_CAPACITY> {
 }
 
 /// `(pa + pb) × dt` in mW·ns: twice the trapezoid's energy in picojoules.
+///
+/// `pa + pb < 2^33` and `dt < 2^64`, so the product is below `2^97` and one
+/// widening 64 × 64 → 128-bit multiplication is exact: no overflow check is
+/// needed (a saturating `u128 × u128` multiplication cost a third of the
+/// meter's time per sample). The sums it feeds stay `u128`, so a run would
+/// need about 2^31 intervals of the longest possible length to saturate.
 fn trapezoid_x2(pa: u32, pb: u32, dt: u64) -> u128 {
-    (u128::from(pa) + u128::from(pb)).saturating_mul(u128::from(dt))
+    u128::from(u64::from(pa) + u64::from(pb)) * u128::from(dt)
 }
 
 impl<const W: usize> Meter<W> {
@@ -288,7 +302,10 @@ impl<const W: usize> Meter<W> {
             config,
             mig,
             first_ns: None,
-            last: None,
+            last_t_ns: 0,
+            last_energy_mj: None,
+            last_power: None,
+            last_gated: None,
             last_power_mw: None,
             lost_now: false,
             totals: Totals::default(),
@@ -308,7 +325,17 @@ impl<const W: usize> Meter<W> {
 
     /// The latest accepted sample, if any.
     pub fn last_sample(&self) -> Option<Sample> {
-        self.last
+        self.first_ns.map(|_| Sample {
+            t_ns: self.last_t_ns,
+            energy_mj: self.last_energy_mj,
+            power_mw: self.last_power,
+            gated_units: self.last_gated,
+        })
+    }
+
+    /// Timestamp of the latest sample, if any.
+    fn last_t(&self) -> Option<u64> {
+        self.first_ns.map(|_| self.last_t_ns)
     }
 
     /// Number of windows open now.
@@ -351,13 +378,12 @@ impl<const W: usize> Meter<W> {
     ///
     /// On error the meter is unchanged.
     pub fn ingest(&mut self, s: Sample) -> Result<(), MeterError> {
-        if let Some(last) = self.last {
-            if s.t_ns < last.t_ns {
-                return Err(MeterError::TimeWentBack {
-                    last_ns: last.t_ns,
-                    got_ns: s.t_ns,
-                });
-            }
+        // Before the first sample `last_t_ns` is 0, which no time is below.
+        if s.t_ns < self.last_t_ns {
+            return Err(MeterError::TimeWentBack {
+                last_ns: self.last_t_ns,
+                got_ns: s.t_ns,
+            });
         }
         if let (Some(gated), Some(total)) = (s.gated_units, self.config.total_units) {
             if gated > total {
@@ -365,33 +391,43 @@ impl<const W: usize> Meter<W> {
             }
         }
         // Validated: from here on nothing fails.
-        if let Some(prev) = self.last {
-            self.account_interval(&prev, &s);
+        if self.first_ns.is_some() {
+            self.account_interval(&s);
+        } else {
+            self.first_ns = Some(s.t_ns);
         }
         if s.power_mw.is_some() {
             self.last_power_mw = s.power_mw;
         }
-        if self.first_ns.is_none() {
-            self.first_ns = Some(s.t_ns);
-        }
-        self.last = Some(s);
+        self.last_t_ns = s.t_ns;
+        self.last_energy_mj = s.energy_mj;
+        self.last_power = s.power_mw;
+        self.last_gated = s.gated_units;
         self.lost_now = false;
         Ok(())
     }
 
-    fn account_interval(&mut self, a: &Sample, b: &Sample) {
+    /// Counts the interval from the latest sample to `b`.
+    ///
+    /// The time sums (`*_ns`) add up lengths of intervals that do not
+    /// overlap and lie between the first and the latest sample, so each is
+    /// at most `t_last − t_first < 2^64`: a plain add is exact and cannot
+    /// wrap, and skipping the saturation check is part of keeping ingest
+    /// within its few nanoseconds. The energy sums may grow without such a
+    /// bound (counter resets restart the counter) and keep saturating.
+    fn account_interval(&mut self, b: &Sample) {
         let t = &mut self.totals;
-        let dt = b.t_ns.saturating_sub(a.t_ns);
+        let dt = b.t_ns.saturating_sub(self.last_t_ns);
         let within = dt <= self.config.max_gap_ns;
-        let trap = match (a.power_mw, b.power_mw) {
+        let trap = match (self.last_power, b.power_mw) {
             (Some(pa), Some(pb)) if within => Some(trapezoid_x2(pa, pb, dt)),
             _ => None,
         };
         if let Some(x2) = trap {
             t.est_x2 = t.est_x2.saturating_add(x2);
-            t.est_ns = t.est_ns.saturating_add(dt);
+            t.est_ns = t.est_ns.wrapping_add(dt);
         }
-        let counter_delta = match (a.energy_mj, b.energy_mj) {
+        let counter_delta = match (self.last_energy_mj, b.energy_mj) {
             (Some(ea), Some(eb)) if eb >= ea => Some(eb - ea),
             (Some(_), Some(_)) => {
                 t.resets = t.resets.saturating_add(1);
@@ -401,24 +437,23 @@ impl<const W: usize> Meter<W> {
         };
         if let Some(delta) = counter_delta {
             t.counter_mj = t.counter_mj.saturating_add(delta);
-            t.counter_ns = t.counter_ns.saturating_add(dt);
+            t.counter_ns = t.counter_ns.wrapping_add(dt);
         } else if let Some(x2) = trap {
             t.power_x2 = t.power_x2.saturating_add(x2);
-            t.power_ns = t.power_ns.saturating_add(dt);
+            t.power_ns = t.power_ns.wrapping_add(dt);
         } else if dt > 0 {
             t.gaps = t.gaps.saturating_add(1);
         }
-        if let (Some(gated), Some(total)) = (a.gated_units, self.config.total_units) {
+        if let (Some(gated), Some(total)) = (self.last_gated, self.config.total_units) {
             if within {
                 let gated = gated.min(total);
+                // u32 × u64: below 2^96, exact without an overflow check.
                 let dt128 = u128::from(dt);
-                t.gated_unit_ns = t
-                    .gated_unit_ns
-                    .saturating_add(u128::from(gated).saturating_mul(dt128));
+                t.gated_unit_ns = t.gated_unit_ns.saturating_add(u128::from(gated) * dt128);
                 t.powered_unit_ns = t
                     .powered_unit_ns
-                    .saturating_add(u128::from(total - gated).saturating_mul(dt128));
-                t.unit_known_ns = t.unit_known_ns.saturating_add(dt);
+                    .saturating_add(u128::from(total - gated) * dt128);
+                t.unit_known_ns = t.unit_known_ns.wrapping_add(dt);
             }
         }
     }
@@ -460,7 +495,7 @@ impl<const W: usize> Meter<W> {
         }
         let window = OpenWindow {
             key: owned,
-            start_ns: self.last.map(|s| s.t_ns),
+            start_ns: self.last_t(),
             start: self.totals,
             lost_at_begin: self.lost_now,
         };
@@ -501,7 +536,7 @@ impl<const W: usize> Meter<W> {
 
     fn report(&self, window: OpenWindow) -> WindowReport {
         let d = self.totals.since(&window.start);
-        let end_ns = self.last.map_or(0, |s| s.t_ns);
+        let end_ns = self.last_t().unwrap_or(0);
         let mut flags = WindowFlags::NONE;
         let start_ns = match window.start_ns {
             Some(t) => t,

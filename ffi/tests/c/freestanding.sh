@@ -29,6 +29,8 @@ if [ -n "$undefined" ]; then
   exit 1
 fi
 "$prog"
+# The whole firmware C ABI (every wl_* function with the core, after LTO).
+"$root/ci/text-size.sh" "firmware C ABI (libwattledger.a, object wattledger)" 131072 "$lib" '^wattledger'
 echo "freestanding: links with only memcpy/memmove/memset/memcmp/bcmp supplied; nm -u is empty; ran OK"
 # The whole C ABI as firmware would link it: every exported wl_ function
 # kept as a root (-u), everything they do not reach collected.

@@ -747,6 +747,64 @@ static void test_meter(void) {
 void test_mig(int *checks_, int *failures_);
 void test_timeline(int *checks_, int *failures_);
 
+/* wl_composer_push_all: a slice gives what one push per subgraph gives,
+ * stops at the first refused subgraph saying how many went in, and checks
+ * its pointers before adding anything. */
+static void test_composer_push_all(void) {
+    wl_hardware hw;
+    wl_composer *one = NULL, *all = NULL;
+    wl_subgraph sgs[3];
+    wl_report r1, r2;
+    size_t pushed = 99, pending = 9, i;
+    r1.struct_size = (uint32_t)sizeof r1;
+    r2.struct_size = (uint32_t)sizeof r2;
+    EXPECT_STATUS(wl_hardware_from_preset("seed-h100", &hw), WL_OK);
+    EXPECT_STATUS(wl_composer_new(&hw, WL_POLICY_ALWAYS, &one), WL_OK);
+    EXPECT_STATUS(wl_composer_new(&hw, WL_POLICY_ALWAYS, &all), WL_OK);
+    /* Stage 0 holds subgraphs 0 and 1 (24 + 40 SMs), stage 1 subgraph 2. */
+    for (i = 0; i < 3; i++) {
+        EXPECT_STATUS(wl_subgraph_init(&sgs[i], (uint32_t)i, i < 2 ? 0u : 1u), WL_OK);
+        sgs[i].has_units_allocated = 1;
+        sgs[i].units_allocated = 24u + 16u * (uint32_t)i;
+        sgs[i].latency_s = 0.001 * (double)(i + 1);
+        sgs[i].flops = 1e9;
+        EXPECT_STATUS(wl_composer_push(one, &sgs[i]), WL_OK);
+    }
+    EXPECT_STATUS(wl_composer_push_all(all, sgs, 3, &pushed), WL_OK);
+    EXPECT(pushed == 3);
+    EXPECT_STATUS(wl_composer_finish(one, &r1), WL_OK);
+    EXPECT_STATUS(wl_composer_finish(all, &r2), WL_OK);
+    /* Same arithmetic in the same order: equal to the bit. */
+    EXPECT(r1.energy.total_j == r2.energy.total_j && r1.energy.total_j > 0.0);
+    EXPECT(r1.stages == 2 && r2.stages == 2 && r2.subgraphs == 3);
+
+    /* Pointers first: nothing is added. */
+    EXPECT_STATUS(wl_composer_reset(all), WL_OK);
+    EXPECT_STATUS(wl_composer_push_all(all, sgs, 3, NULL), WL_ERR_NULL_POINTER);
+    EXPECT_STATUS(wl_composer_push_all(all, NULL, 3, &pushed), WL_ERR_NULL_POINTER);
+    EXPECT_STATUS(wl_composer_push_all(NULL, sgs, 3, &pushed), WL_ERR_NULL_POINTER);
+    EXPECT_STATUS(wl_composer_pending(all, &pending), WL_OK);
+    EXPECT(pending == 0);
+    /* An empty slice adds nothing and succeeds, even with NULL. */
+    EXPECT_STATUS(wl_composer_push_all(all, NULL, 0, &pushed), WL_OK);
+    EXPECT(pushed == 0);
+
+    /* The second subgraph is refused: the first stays, the third is not tried. */
+    sgs[1].latency_s = -1.0;
+    EXPECT_STATUS(wl_composer_push_all(all, sgs, 3, &pushed), WL_ERR_NEGATIVE);
+    EXPECT(pushed == 1);
+    EXPECT_STATUS(wl_composer_pending(all, &pending), WL_OK);
+    EXPECT(pending == 1);
+    /* An element whose struct_size differs from the first one's. */
+    sgs[1].latency_s = 0.002;
+    sgs[1].struct_size = 8;
+    EXPECT_STATUS(wl_composer_reset(all), WL_OK);
+    EXPECT_STATUS(wl_composer_push_all(all, sgs, 3, &pushed), WL_ERR_STRUCT_SIZE);
+    EXPECT(pushed == 1);
+    EXPECT_STATUS(wl_composer_free(one), WL_OK);
+    EXPECT_STATUS(wl_composer_free(all), WL_OK);
+}
+
 int main(void) {
     test_version_and_status();
     test_presets();
@@ -754,6 +812,7 @@ int main(void) {
     test_hardware();
     test_seed_worked_example();
     test_composer_errors();
+    test_composer_push_all();
     test_meter();
 #ifdef WL_TEST_MIG
     test_mig(&checks, &failures);
