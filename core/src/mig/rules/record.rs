@@ -195,7 +195,7 @@ pub enum CheckError {
         /// Free room in the buffer.
         available: usize,
     },
-    /// The sink given to [`for_each_warning`] refused a warning.
+    /// The sink given to [`for_each_warning`](super::for_each_warning) refused a warning.
     SinkFull,
 }
 
