@@ -2,52 +2,19 @@
 //! worked out by hand in the comment beside it.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_wattledger"))
-}
+#[macro_use]
+#[path = "support/cli_json.rs"]
+mod cli_json;
+use cli_json::{f, json_of, run};
 
 fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../examples")
         .join(name)
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("run wattledger")
-}
-
-fn json(args: &[&str]) -> Value {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
-}
-
-fn f(v: &Value, path: &str) -> f64 {
-    let mut cur = v;
-    for key in path.split('.') {
-        cur = &cur[key];
-    }
-    cur.as_f64()
-        .unwrap_or_else(|| panic!("{path} is not a number: {cur}"))
-}
-
-fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-12)
-}
-
-macro_rules! assert_close {
-    ($a:expr, $b:expr) => {{
-        let (a, b) = ($a, $b);
-        assert!(close(a, b), "{} = {a}, expected {b}", stringify!($a));
-    }};
 }
 
 fn write_model(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -75,7 +42,7 @@ fn input_error(name: &str, text: &str) -> String {
 #[test]
 fn worked_example_gating_always() {
     let path = example("worked-example.json");
-    let d = json(&["estimate", path.to_str().unwrap(), "--json"]);
+    let d = json_of(&["estimate", path.to_str().unwrap(), "--json"]);
     let t = 0.01;
     // static = 300·24/132·t = 0.545454… J (only the 24 allocated SMs are powered)
     assert_close!(f(&d, "static_energy_j"), 300.0 * 24.0 / 132.0 * t);
@@ -103,7 +70,7 @@ fn worked_example_gating_always() {
 #[test]
 fn worked_example_gating_off_from_the_command_line() {
     let path = example("worked-example.json");
-    let d = json(&[
+    let d = json_of(&[
         "estimate",
         path.to_str().unwrap(),
         "--gating",
@@ -125,7 +92,7 @@ fn voltage_scales_static_power() {
     let path = example("worked-example.json");
     // seed-h100: nominal 0.9 V, clock fraction 0, leakage exponent 1, so at
     // 0.45 V static power is 300·(0.45/0.9) = 150 W: 150·0.01 = 1.5 J.
-    let d = json(&[
+    let d = json_of(&[
         "estimate",
         path.to_str().unwrap(),
         "--gating",
@@ -142,7 +109,7 @@ fn voltage_scales_static_power() {
 #[test]
 fn inline_hardware_example() {
     let path = example("model-inline.json");
-    let d = json(&["estimate", path.to_str().unwrap(), "--json"]);
+    let d = json_of(&["estimate", path.to_str().unwrap(), "--json"]);
     // 8 tiles, 8 W idle → 1 W per tile; 2 W uncore; gating always.
     // Stage 0: T = 2 ms, 4 tiles allocated, 4 gated. Stage 1: T = 1 ms, 2 allocated, 6 gated.
     // static = 4·1·0.002 + 2·1·0.001 = 0.010 J
@@ -188,7 +155,7 @@ fn preset_with_overrides() {
             "subgraphs": [{"name": "k", "stage": 0, "precision": "fp16",
                            "latency_s": 0.5, "units_allocated": 12}]}"#,
     );
-    let d = json(&["estimate", m.to_str().unwrap(), "--json"]);
+    let d = json_of(&["estimate", m.to_str().unwrap(), "--json"]);
     // gating off by default: static = 264 W · 0.5 s = 132 J; 2 W per SM, active 12·2·0.5 = 12 J
     assert_close!(f(&d, "static_energy_j"), 132.0);
     assert_close!(f(&d, "states.active.energy_j"), 12.0);
@@ -197,7 +164,7 @@ fn preset_with_overrides() {
 
 #[test]
 fn builtin_resnet18_runs_by_default() {
-    let d = json(&["estimate", "--json"]);
+    let d = json_of(&["estimate", "--json"]);
     assert_eq!(d["hardware"], "h100-sxm5");
     assert_eq!(d["units"], 132);
     let subgraphs = d["subgraphs"].as_array().unwrap();
@@ -226,7 +193,7 @@ fn builtin_resnet18_runs_by_default() {
 #[test]
 fn compare_gating_side_by_side() {
     let path = example("worked-example.json");
-    let d = json(&[
+    let d = json_of(&[
         "estimate",
         path.to_str().unwrap(),
         "--compare-gating",
@@ -321,7 +288,7 @@ fn oversubscribed_stage_is_a_warning() {
             {"name": "a", "stage": 0, "precision": "fp16", "latency_s": 0.1, "units_allocated": 100},
             {"name": "b", "stage": 0, "precision": "fp16", "latency_s": 0.1, "units_allocated": 100}]}"#,
     );
-    let d = json(&["estimate", m.to_str().unwrap(), "--json"]);
+    let d = json_of(&["estimate", m.to_str().unwrap(), "--json"]);
     let w = d["warnings"].as_array().unwrap();
     assert_eq!(w.len(), 1, "{w:?}");
     assert!(w[0].as_str().unwrap().contains("oversubscribed"));
@@ -374,8 +341,8 @@ fn frequency_moves_latency_and_energy_the_way_physics_says() {
     let dir = tempfile::tempdir().unwrap();
     let model = write_model(dir.path(), "dvfs.json", DVFS_MODEL);
     let m = model.to_str().unwrap();
-    let nominal = json(&["estimate", m, "--json"]);
-    let half = json(&["estimate", m, "--json", "--frequency", "990"]);
+    let nominal = json_of(&["estimate", m, "--json"]);
+    let half = json_of(&["estimate", m, "--json", "--frequency", "990"]);
     // The V-f curve (0.70 V up to half of 1980 MHz) sets the voltage.
     assert_close!(f(&half, "voltage_v"), 0.70);
     let stage = |v: &Value, i: usize, key: &str| v["stages"][i][key].as_f64().unwrap();
@@ -403,7 +370,7 @@ fn frequency_moves_latency_and_energy_the_way_physics_says() {
     // Uncore does not slow down and pays for the longer time: 30 W · 2 ms.
     assert_close!(stage(&half, 0, "uncore_energy_j"), 0.06);
     // Voltage given by hand wins over the curve.
-    let hand = json(&[
+    let hand = json_of(&[
         "estimate",
         m,
         "--json",
@@ -419,7 +386,7 @@ fn frequency_moves_latency_and_energy_the_way_physics_says() {
 fn the_frequency_sweep_has_an_interior_energy_optimum() {
     let dir = tempfile::tempdir().unwrap();
     let model = write_model(dir.path(), "dvfs.json", DVFS_MODEL);
-    let sweep = json(&[
+    let sweep = json_of(&[
         "estimate",
         model.to_str().unwrap(),
         "--sweep-frequency",
