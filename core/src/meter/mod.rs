@@ -333,10 +333,12 @@ enum Run {
 }
 
 impl Run {
-    /// The run a sample with these readings begins, for a meter that counts
-    /// gated units when `counts_units` (their sums are not kept per run).
-    fn starting_at(s: &Sample, counts_units: bool) -> Run {
-        if counts_units && s.gated_units.is_some() {
+    /// The run a sample with these readings begins. A sample with gated
+    /// units begins none: the fast path does not keep them (where the meter
+    /// counts them their sums grow by the gated count of each interval, and
+    /// sources that report them poll at tens of hertz).
+    fn starting_at(s: &Sample) -> Run {
+        if s.gated_units.is_some() {
             return Run::None;
         }
         match (s.energy_mj.is_some(), s.power_mw.is_some()) {
@@ -518,37 +520,43 @@ impl<const W: usize> Meter<W> {
     #[inline]
     pub fn ingest(&mut self, s: Sample) -> Result<(), MeterError> {
         // The fast path: a sample that continues the open run. It cannot be
-        // refused (its time is not earlier, and its gated units are either
-        // absent or not counted), so it checks nothing else. Everything
-        // else, refusals included, goes the general way.
-        let Some(dt) = s.t_ns.checked_sub(self.last_t_ns) else {
-            return self.ingest_general(s);
-        };
-        if s.gated_units.is_some() && self.config.total_units.is_some() {
-            return self.ingest_general(s);
+        // refused (its time is not earlier and it has no gated units), so it
+        // checks nothing else. Everything else, refusals included, goes the
+        // general way. The sample travels there as scalars: passed whole, it
+        // would be copied to the stack before the fast path could start.
+        let Sample {
+            t_ns,
+            energy_mj,
+            power_mw,
+            gated_units,
+        } = s;
+        if let (Some(dt), None) = (t_ns.checked_sub(self.last_t_ns), gated_units) {
+            let within = dt <= self.config.max_gap_ns;
+            match (self.run, energy_mj, power_mw) {
+                (Run::CounterPower, Some(e), Some(p)) if within && e >= self.last_energy_mj => {
+                    let x2 = trapezoid_x2(self.last_power, p, dt);
+                    self.run_x2 = self.run_x2.wrapping_add(x2);
+                    self.last_energy_mj = e;
+                    self.last_power = p;
+                    self.last_t_ns = t_ns;
+                    return Ok(());
+                }
+                (Run::Power, None, Some(p)) if within => {
+                    let x2 = trapezoid_x2(self.last_power, p, dt);
+                    self.run_x2 = self.run_x2.wrapping_add(x2);
+                    self.last_power = p;
+                    self.last_t_ns = t_ns;
+                    return Ok(());
+                }
+                (Run::Counter, Some(e), None) if e >= self.last_energy_mj => {
+                    self.last_energy_mj = e;
+                    self.last_t_ns = t_ns;
+                    return Ok(());
+                }
+                _ => {}
+            }
         }
-        match (self.run, s.energy_mj, s.power_mw) {
-            (Run::CounterPower, Some(e), Some(p))
-                if dt <= self.config.max_gap_ns && e >= self.last_energy_mj =>
-            {
-                let x2 = trapezoid_x2(self.last_power, p, dt);
-                self.run_x2 = self.run_x2.wrapping_add(x2);
-                self.last_energy_mj = e;
-                self.last_power = p;
-            }
-            (Run::Power, None, Some(p)) if dt <= self.config.max_gap_ns => {
-                let x2 = trapezoid_x2(self.last_power, p, dt);
-                self.run_x2 = self.run_x2.wrapping_add(x2);
-                self.last_power = p;
-            }
-            (Run::Counter, Some(e), None) if e >= self.last_energy_mj => {
-                self.last_energy_mj = e;
-            }
-            _ => return self.ingest_general(s),
-        }
-        self.last_t_ns = s.t_ns;
-        self.last_gated = s.gated_units;
-        Ok(())
+        self.ingest_general(t_ns, energy_mj, power_mw, gated_units)
     }
 
     /// [`Meter::ingest`] for a sample that does not continue the open run:
@@ -556,7 +564,19 @@ impl<const W: usize> Meter<W> {
     /// rules of the module docs and begins the next run at this sample.
     /// Out of line, so that the fast path stays small where it is inlined.
     #[inline(never)]
-    fn ingest_general(&mut self, s: Sample) -> Result<(), MeterError> {
+    fn ingest_general(
+        &mut self,
+        t_ns: u64,
+        energy_mj: Option<u64>,
+        power_mw: Option<u32>,
+        gated_units: Option<u32>,
+    ) -> Result<(), MeterError> {
+        let s = Sample {
+            t_ns,
+            energy_mj,
+            power_mw,
+            gated_units,
+        };
         // Before the first sample `last_t_ns` is 0, which no time is below.
         if s.t_ns < self.last_t_ns {
             return Err(MeterError::TimeWentBack {
@@ -586,7 +606,7 @@ impl<const W: usize> Meter<W> {
         self.last_power = s.power_mw.unwrap_or(0);
         self.last_gated = s.gated_units;
         self.lost_now = false;
-        self.run = Run::starting_at(&s, self.config.total_units.is_some());
+        self.run = Run::starting_at(&s);
         self.run_t0 = s.t_ns;
         self.run_e0 = self.last_energy_mj;
         Ok(())
