@@ -225,6 +225,30 @@ struct Totals {
 }
 
 impl Totals {
+    /// Adds a run of intervals of one kind, lasting `span_ns` in all, over
+    /// which the counter rose by `rise_mj` and the trapezoids add up to `x2`:
+    /// what counting each of its intervals by the rules adds.
+    fn add_run(&mut self, run: Run, span_ns: u64, rise_mj: u64, x2: u128) {
+        let (counter, power) = match run {
+            Run::None => return,
+            Run::CounterPower => (true, true),
+            Run::Power => (false, true),
+            Run::Counter => (true, false),
+        };
+        if counter {
+            self.counter_mj = self.counter_mj.saturating_add(u128::from(rise_mj));
+            self.counter_ns = self.counter_ns.wrapping_add(span_ns);
+        } else {
+            // Power alone: the trapezoids are the energy too (rule 3).
+            self.power_x2 = self.power_x2.wrapping_add(x2);
+            self.power_ns = self.power_ns.wrapping_add(span_ns);
+        }
+        if power {
+            self.est_x2 = self.est_x2.wrapping_add(x2);
+            self.est_ns = self.est_ns.wrapping_add(span_ns);
+        }
+    }
+
     fn since(&self, start: &Totals) -> Totals {
         Totals {
             counter_mj: self.counter_mj.saturating_sub(start.counter_mj),
@@ -307,6 +331,9 @@ pub struct Meter<const W: usize = DEFAULT_WINDOW_CAPACITY> {
     totals: Totals,
     /// The open run: which kind of interval the fast path counts now.
     run: Run,
+    /// Longest interval the open run takes: the maximum gap for runs with
+    /// power, capped at [`FAST_GAP_LIMIT_NS`]; no limit for a counter run.
+    run_gap_ns: u64,
     /// Timestamp and counter reading of the sample the run began at.
     run_t0: u64,
     run_e0: u64,
@@ -318,34 +345,55 @@ pub struct Meter<const W: usize = DEFAULT_WINDOW_CAPACITY> {
 
 /// The kind of interval a run holds; each is counted by one rule of the
 /// module docs, the same for every interval of the run.
+///
+/// Each kind's value is [`readings`] of the samples it takes, so that the
+/// fast path tells whether a sample continues the run with one comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 enum Run {
-    /// No run: every sample takes the general path (before the first
-    /// sample, after a device loss, or after a sample no run starts from).
-    None,
+    /// Counter alone on both ends, whatever the gap: rule 1.
+    Counter = ENERGY,
+    /// Power alone on both ends, no longer than the maximum gap: rule 3.
+    Power = POWER,
     /// Counter and power on both ends, no longer than the maximum gap:
     /// rule 1 for the energy and time, the trapezoid for the estimate.
-    CounterPower,
-    /// Power alone on both ends, no longer than the maximum gap: rule 3.
-    Power,
-    /// Counter alone on both ends, whatever the gap: rule 1.
-    Counter,
+    CounterPower = ENERGY | POWER,
+    /// No run: every sample takes the general path (before the first
+    /// sample, after a device loss, or after a sample no run starts from).
+    /// Matches no sample's readings.
+    None = 0x80,
 }
 
+/// [`readings`] bit: the sample has a counter reading.
+const ENERGY: u8 = 1;
+/// [`readings`] bit: the sample has a power reading.
+const POWER: u8 = 2;
+/// [`readings`] bit: the sample has gated units.
+const GATED: u8 = 4;
+
+/// Which readings a sample carries, as [`ENERGY`], [`POWER`] and [`GATED`] bits.
+fn readings(energy: bool, power: bool, gated: bool) -> u8 {
+    u8::from(energy) * ENERGY | u8::from(power) * POWER | u8::from(gated) * GATED
+}
+
+/// Longest interval a run with power takes: with `dt` below `2^31` and
+/// `pa + pb < 2^33`, the trapezoid `(pa + pb)·dt` fits a `u64`, so the fast
+/// path multiplies in 64 bits. Longer intervals (up to the maximum gap)
+/// take the general path, which multiplies in 128.
+const FAST_GAP_LIMIT_NS: u64 = (1 << 31) - 1;
+
 impl Run {
-    /// The run a sample with these readings begins. A sample with gated
-    /// units begins none: the fast path does not keep them (where the meter
-    /// counts them their sums grow by the gated count of each interval, and
-    /// sources that report them poll at tens of hertz).
-    fn starting_at(s: &Sample) -> Run {
-        if s.gated_units.is_some() {
-            return Run::None;
-        }
-        match (s.energy_mj.is_some(), s.power_mw.is_some()) {
-            (true, true) => Run::CounterPower,
-            (false, true) => Run::Power,
-            (true, false) => Run::Counter,
-            (false, false) => Run::None,
+    /// The run a sample begins (a sample with gated units begins none: the
+    /// fast path does not keep them; where the meter counts them their sums
+    /// grow by the gated count of each interval, and the sources that report
+    /// them poll at tens of hertz) and the longest interval that run takes.
+    fn starting_at(s: &Sample, max_gap_ns: u64) -> (Run, u64) {
+        let power_gap = max_gap_ns.min(FAST_GAP_LIMIT_NS);
+        match (s.energy_mj.is_some(), s.power_mw.is_some(), s.gated_units) {
+            (true, true, None) => (Run::CounterPower, power_gap),
+            (false, true, None) => (Run::Power, power_gap),
+            (true, false, None) => (Run::Counter, u64::MAX),
+            _ => (Run::None, 0),
         }
     }
 }
@@ -398,6 +446,7 @@ impl<const W: usize> Meter<W> {
             lost_now: false,
             totals: Totals::default(),
             run: Run::None,
+            run_gap_ns: 0,
             run_t0: 0,
             run_e0: 0,
             run_x2: 0,
@@ -443,36 +492,28 @@ impl<const W: usize> Meter<W> {
     /// run's start plus what the run holds.
     fn totals_now(&self) -> Totals {
         let mut t = self.totals;
-        // Within a run time only goes forward and (in a counter run) the
-        // counter only goes up, so neither difference can borrow.
-        let span = self.last_t_ns.wrapping_sub(self.run_t0);
-        let rise = u128::from(self.last_energy_mj.wrapping_sub(self.run_e0));
-        match self.run {
-            Run::None => {}
-            Run::CounterPower => {
-                t.counter_mj = t.counter_mj.saturating_add(rise);
-                t.counter_ns = t.counter_ns.wrapping_add(span);
-                t.est_x2 = t.est_x2.wrapping_add(self.run_x2);
-                t.est_ns = t.est_ns.wrapping_add(span);
-            }
-            Run::Power => {
-                t.power_x2 = t.power_x2.wrapping_add(self.run_x2);
-                t.power_ns = t.power_ns.wrapping_add(span);
-                t.est_x2 = t.est_x2.wrapping_add(self.run_x2);
-                t.est_ns = t.est_ns.wrapping_add(span);
-            }
-            Run::Counter => {
-                t.counter_mj = t.counter_mj.saturating_add(rise);
-                t.counter_ns = t.counter_ns.wrapping_add(span);
-            }
-        }
+        t.add_run(self.run, self.run_span_ns(), self.run_rise_mj(), self.run_x2);
         t
+    }
+
+    /// Time from the open run's first sample to the latest. Within a run
+    /// time only goes forward, so this cannot borrow.
+    fn run_span_ns(&self) -> u64 {
+        self.last_t_ns.wrapping_sub(self.run_t0)
+    }
+
+    /// The counter's rise over the open run (0 in a power run, where both
+    /// readings are 0). In a counter run the counter only goes up, so this
+    /// cannot borrow.
+    fn run_rise_mj(&self) -> u64 {
+        self.last_energy_mj.wrapping_sub(self.run_e0)
     }
 
     /// Folds the open run into the totals; a new, empty run of the same
     /// kind begins at the latest sample.
     fn fold_run(&mut self) {
-        self.totals = self.totals_now();
+        let (span, rise) = (self.run_span_ns(), self.run_rise_mj());
+        self.totals.add_run(self.run, span, rise, self.run_x2);
         self.run_t0 = self.last_t_ns;
         self.run_e0 = self.last_energy_mj;
         self.run_x2 = 0;
@@ -530,30 +571,27 @@ impl<const W: usize> Meter<W> {
             power_mw,
             gated_units,
         } = s;
-        if let (Some(dt), None) = (t_ns.checked_sub(self.last_t_ns), gated_units) {
-            let within = dt <= self.config.max_gap_ns;
-            match (self.run, energy_mj, power_mw) {
-                (Run::CounterPower, Some(e), Some(p)) if within && e >= self.last_energy_mj => {
-                    let x2 = trapezoid_x2(self.last_power, p, dt);
-                    self.run_x2 = self.run_x2.wrapping_add(x2);
-                    self.last_energy_mj = e;
-                    self.last_power = p;
-                    self.last_t_ns = t_ns;
-                    return Ok(());
-                }
-                (Run::Power, None, Some(p)) if within => {
-                    let x2 = trapezoid_x2(self.last_power, p, dt);
-                    self.run_x2 = self.run_x2.wrapping_add(x2);
-                    self.last_power = p;
-                    self.last_t_ns = t_ns;
-                    return Ok(());
-                }
-                (Run::Counter, Some(e), None) if e >= self.last_energy_mj => {
-                    self.last_energy_mj = e;
-                    self.last_t_ns = t_ns;
-                    return Ok(());
-                }
-                _ => {}
+        let kind = readings(
+            energy_mj.is_some(),
+            power_mw.is_some(),
+            gated_units.is_some(),
+        );
+        if let Some(dt) = t_ns.checked_sub(self.last_t_ns) {
+            // In a counter run the power readings are 0 on both ends, and in
+            // a power run the counter readings, so one sequence of steps
+            // serves every kind: a zero trapezoid, a zero counter rise.
+            let e = energy_mj.unwrap_or(0);
+            let p = power_mw.unwrap_or(0);
+            if kind == self.run as u8 && dt <= self.run_gap_ns && e >= self.last_energy_mj {
+                // Below 2^64: the sum of two u32 is below 2^33 and `dt`
+                // below 2^31 in a run with power (FAST_GAP_LIMIT_NS); in a
+                // counter run both powers are 0.
+                let x2 = (u64::from(self.last_power) + u64::from(p)).wrapping_mul(dt);
+                self.run_x2 = self.run_x2.wrapping_add(u128::from(x2));
+                self.last_t_ns = t_ns;
+                self.last_energy_mj = e;
+                self.last_power = p;
+                return Ok(());
             }
         }
         self.ingest_general(t_ns, energy_mj, power_mw, gated_units)
@@ -606,7 +644,7 @@ impl<const W: usize> Meter<W> {
         self.last_power = s.power_mw.unwrap_or(0);
         self.last_gated = s.gated_units;
         self.lost_now = false;
-        self.run = Run::starting_at(&s);
+        (self.run, self.run_gap_ns) = Run::starting_at(&s, self.config.max_gap_ns);
         self.run_t0 = s.t_ns;
         self.run_e0 = self.last_energy_mj;
         Ok(())
