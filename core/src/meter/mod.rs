@@ -57,6 +57,8 @@
 
 mod context;
 mod report;
+#[cfg(test)]
+mod tests;
 
 pub use context::{MigContext, MigField, PROFILE_CAPACITY, UUID_CAPACITY};
 pub use report::{
@@ -492,7 +494,12 @@ impl<const W: usize> Meter<W> {
     /// run's start plus what the run holds.
     fn totals_now(&self) -> Totals {
         let mut t = self.totals;
-        t.add_run(self.run, self.run_span_ns(), self.run_rise_mj(), self.run_x2);
+        t.add_run(
+            self.run,
+            self.run_span_ns(),
+            self.run_rise_mj(),
+            self.run_x2,
+        );
         t
     }
 
@@ -513,6 +520,11 @@ impl<const W: usize> Meter<W> {
     /// kind begins at the latest sample.
     fn fold_run(&mut self) {
         let (span, rise) = (self.run_span_ns(), self.run_rise_mj());
+        // A run no sample continued holds nothing (its trapezoid sum is 0
+        // too): streams that change kind at every sample skip the additions.
+        if span == 0 && rise == 0 {
+            return;
+        }
         self.totals.add_run(self.run, span, rise, self.run_x2);
         self.run_t0 = self.last_t_ns;
         self.run_e0 = self.last_energy_mj;
