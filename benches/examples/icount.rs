@@ -96,7 +96,10 @@ fn ffi_ingest(input: &[Sample]) {
     wl_icount_measure(&mut || {
         for s in &c_input {
             // SAFETY: a live handle and a full-size sample struct.
-            assert_eq!(unsafe { wattledger::wl_meter_ingest(m, black_box(s)) }, WL_OK);
+            assert_eq!(
+                unsafe { wattledger::wl_meter_ingest(m, black_box(s)) },
+                WL_OK
+            );
         }
     });
     // SAFETY: a live heap handle, freed once.

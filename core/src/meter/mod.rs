@@ -375,7 +375,7 @@ const GATED: u8 = 4;
 
 /// Which readings a sample carries, as [`ENERGY`], [`POWER`] and [`GATED`] bits.
 fn readings(energy: bool, power: bool, gated: bool) -> u8 {
-    u8::from(energy) * ENERGY | u8::from(power) * POWER | u8::from(gated) * GATED
+    (u8::from(energy) * ENERGY) | (u8::from(power) * POWER) | (u8::from(gated) * GATED)
 }
 
 /// Longest interval a run with power takes: with `dt` below `2^31` and
