@@ -8,7 +8,7 @@
 use std::hint::black_box;
 
 use wattledger_benches::{
-    SampleKind, compose_stream, h100, meter_config, samples, timeline_stream,
+    SampleKind, c_sample, compose_stream, h100, meter_config, samples, timeline_stream,
 };
 use wattledger_core::compose::{Composer, FnSink, GatingPolicy, Record};
 use wattledger_core::meter::{Meter, MigContext, Sample};
@@ -73,19 +73,7 @@ fn ffi_ingest(input: &[Sample]) {
         WL_OK, wl_meter, wl_meter_config, wl_meter_config_init, wl_meter_free, wl_meter_new,
         wl_sample,
     };
-    let c_input: Vec<wl_sample> = input
-        .iter()
-        .map(|s| wl_sample {
-            struct_size: size_of::<wl_sample>() as u32,
-            has_energy: u32::from(s.energy_mj.is_some()),
-            t_ns: s.t_ns,
-            energy_mj: s.energy_mj.unwrap_or(0),
-            has_power: u32::from(s.power_mw.is_some()),
-            power_mw: s.power_mw.unwrap_or(0),
-            has_gated_units: u32::from(s.gated_units.is_some()),
-            gated_units: s.gated_units.unwrap_or(0),
-        })
-        .collect();
+    let c_input: Vec<wl_sample> = input.iter().map(c_sample).collect();
     let mut config = std::mem::MaybeUninit::<wl_meter_config>::uninit();
     let mut m: *mut wl_meter = std::ptr::null_mut();
     // SAFETY: writable out-pointers; `config` is read only once initialised.

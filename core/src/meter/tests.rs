@@ -220,14 +220,14 @@ fn counter_sums_are_exact_beyond_64_bits_across_resets() {
 fn a_long_realistic_run_matches_independent_sums() {
     let mut m: Meter<1> = Meter::new(MeterConfig::default(), MigContext::default());
     let mut rng = Rng(0x5eed);
-    let (mut t, mut e, mut p) = (1_000_000u64, 123_456_789u64, 200_000u32);
-    m.ingest(Sample {
-        t_ns: t,
-        energy_mj: Some(e),
-        power_mw: Some(p),
+    let both = |t_ns, mj, mw| Sample {
+        t_ns,
+        energy_mj: Some(mj),
+        power_mw: Some(mw),
         gated_units: None,
-    })
-    .unwrap();
+    };
+    let (mut t, mut e, mut p) = (1_000_000u64, 123_456_789u64, 200_000u32);
+    m.ingest(both(t, e, p)).unwrap();
     let (t0, e0) = (t, e);
     let mut x2 = 0u128;
     for _ in 0..1_000_000 {
@@ -237,13 +237,7 @@ fn a_long_realistic_run_matches_independent_sums() {
         t += dt;
         e += u64::from(pb) * dt / 1_000_000_000;
         p = pb;
-        m.ingest(Sample {
-            t_ns: t,
-            energy_mj: Some(e),
-            power_mw: Some(p),
-            gated_units: None,
-        })
-        .unwrap();
+        m.ingest(both(t, e, p)).unwrap();
     }
     assert_eq!((m.run, m.run_t0), (Run::CounterPower, t0));
     let totals = m.totals_now();
