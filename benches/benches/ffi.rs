@@ -26,7 +26,7 @@ use wattledger::{
 use wattledger_benches::{SampleKind, c_sample, compose_stream, h100, samples};
 use wattledger_core::compose::{Composer, GatingPolicy, Subgraph};
 use wattledger_core::hardware::Precision;
-use wattledger_core::meter::{Meter, MeterConfig, MigContext, Sample};
+use wattledger_core::meter::{Meter, MeterConfig, MigContext};
 
 const N: usize = 10_000;
 
