@@ -34,10 +34,11 @@
 //! Totals are kept in integers (mJ, mW·ns, unit·ns) so that nothing drifts
 //! and the meter can be compared with `==`. No sum can wrap: time sums add
 //! up disjoint intervals between the first and the latest sample, so each
-//! is at most that span, a `u64`; power sums are below `2^33 ×` that span,
-//! under `2^97`, in `u128`; the counter sum adds one `u64` run per counter
-//! segment, so a `u128` holds it for fewer than `2^64` segments (it
-//! saturates beyond, which no stream of samples can reach).
+//! is at most that span, a `u64`; power and unit sums are below `2^33 ×`
+//! that span, under `2^97`, in `u128`; the counter sum adds one rise below
+//! `2^64` per counter segment (a reset starts the next), so its `u128`
+//! cannot fill before `2^64` segments, more than any stream of samples has
+//! (it would saturate, not wrap, beyond).
 //!
 //! # The fast path
 //!
@@ -48,12 +49,15 @@
 //! run's counter energy is the counter's rise since the run began, its
 //! covered time the time since the run began (both telescope, so nothing is
 //! added per sample), and only the trapezoid sum grows by one exact
-//! `u128` addition per sample. A sample that ends the run (another kind, a
-//! gap, a reset, gated units the meter counts, a device loss) first folds
-//! the run into the totals, then is counted by the rules above, one
-//! interval at a time, and begins the next run. Windows see the totals with
-//! the open run folded in, so their reports are exactly what counting each
-//! interval on its own gives.
+//! `u128` addition per sample. A sample that does not continue the run
+//! (another kind of sample, one with gated units, an interval with power
+//! longer than the maximum gap or than 2^31 ns, a counter reset, the first
+//! sample after a device loss) goes the general way: the run is folded into
+//! the totals, the interval is counted by the rules above, and the sample
+//! begins the next run. Samples to refuse go there too and are refused
+//! before anything changes. Windows see the totals with the open run folded
+//! in, so their reports are exactly what counting each interval on its own
+//! gives.
 
 mod context;
 mod report;
