@@ -32,6 +32,17 @@ struct Rates {
     t_wake_s: f64,
     /// `g`, as a float.
     g: f64,
+    /// `g`.
+    g_units: u32,
+    /// `p_unit · g`: static power of one domain.
+    p_domain: f64,
+    /// `p_domain · 10⁻⁹`: static joules of one domain-nanosecond.
+    p_domain_ns: f64,
+    /// A bound on every energy of a timeline but the kernels' compute and
+    /// memory energy (static, uncore, active, transitions over at most 2⁶⁴
+    /// ns), finite by the checks of [`Timeline::new`]: with the dynamic sum
+    /// plus this finite, no sum of the timeline can overflow.
+    headroom_j: f64,
     domains: u32,
     /// `t_be` rounded up to a whole ns; `LONG` when gating never pays.
     t_be_ns: u64,
@@ -88,6 +99,12 @@ impl Rates {
             e_tr: gating.transition_energy_j,
             t_wake_s: gating.wake_latency_s,
             g,
+            g_units: hw.gating_domain(),
+            p_domain,
+            p_domain_ns: p_domain * NS,
+            headroom_j: (hw.static_power_w() + hw.uncore_power_w() + hw.active_power_w())
+                * 1e11
+                + gating.transition_energy_j * 1e26,
             domains: hw.domains(),
             t_be_ns,
             horizon_ns,
@@ -96,14 +113,36 @@ impl Rates {
     }
 }
 
-/// A kernel or copy in flight, ordered by end time then push order.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct InFlight {
+/// A kernel or copy in flight as the heap sees it: its end, push order and
+/// the slot holding the rest. Small, so that sifting moves 24 bytes, not the
+/// whole kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Key {
     end_ns: u64,
     sequence: u64,
+    slot: u32,
+}
+
+impl Ord for Key {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.end_ns, self.sequence).cmp(&(other.end_ns, other.sequence))
+    }
+}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// What the sweep keeps of a kernel or copy in flight, in a fixed slot that
+/// does not move while it runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Slot {
     id: u64,
-    stream: u32,
+    sequence: u64,
     start_ns: u64,
+    stream: u32,
     /// Domains asked for; 0 for a copy.
     domains: u32,
     copy: bool,
@@ -114,18 +153,29 @@ struct InFlight {
     at_start: Accumulators,
 }
 
-impl Eq for InFlight {}
-
-impl Ord for InFlight {
-    fn cmp(&self, other: &Self) -> Ordering {
-        (self.end_ns, self.sequence).cmp(&(other.end_ns, other.sequence))
-    }
+impl Slot {
+    const EMPTY: Slot = Slot {
+        id: 0,
+        sequence: 0,
+        start_ns: 0,
+        stream: 0,
+        domains: 0,
+        copy: false,
+        has_work: false,
+        compute_j: 0.0,
+        memory_j: 0.0,
+        at_start: Accumulators::ZERO,
+    };
 }
 
-impl PartialOrd for InFlight {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
+/// An interval's own figures, once checked.
+#[derive(Debug, Clone, Copy)]
+struct Checked {
+    domains: u32,
+    copy: bool,
+    has_work: bool,
+    compute_j: f64,
+    memory_j: f64,
 }
 
 /// Running integrals from which a kernel's charges follow at its end as the
@@ -141,6 +191,35 @@ struct Accumulators {
     scaled_s: f64,
     /// Oversubscribed intervals so far.
     oversubscribed: u64,
+}
+
+impl Accumulators {
+    const ZERO: Accumulators = Accumulators {
+        per_domain_j: 0.0,
+        per_copy_j: 0.0,
+        scaled_s: 0.0,
+        oversubscribed: 0,
+    };
+}
+
+/// Exact integrals of the per-state totals, in domain-nanoseconds: integers,
+/// so an interval costs an integer multiply-add per state and the totals are
+/// turned into unit-seconds and joules once, in [`Timeline::report`].
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+struct Integrals {
+    /// Σ domains in use · dt.
+    active: u128,
+    /// Σ free powered domains · dt.
+    powered: u128,
+    /// Σ free gated domains · dt.
+    gated: u128,
+    /// Σ domains asked for by kernels without FLOPs · dt, over intervals
+    /// that are not oversubscribed.
+    no_work: u128,
+    /// The same over oversubscribed intervals, scaled, in domain-seconds.
+    no_work_scaled_s: f64,
+    /// Nanoseconds with nothing running.
+    idle_ns: u64,
 }
 
 /// Domains freed at one instant and still free.
@@ -164,7 +243,7 @@ struct Free<const GROUPS: usize> {
 
 /// The heap, with equality on its contents (heapless's has none).
 #[derive(Debug, Clone)]
-struct Heap<const CAP: usize>(BinaryHeap<InFlight, Min, CAP>);
+struct Heap<const CAP: usize>(BinaryHeap<Key, Min, CAP>);
 
 impl<const CAP: usize> PartialEq for Heap<CAP> {
     fn eq(&self, other: &Self) -> bool {
@@ -199,6 +278,10 @@ pub struct Timeline<const CAP: usize = DEFAULT_CAPACITY, const GROUPS: usize = D
     /// Latest end seen.
     latest_end_ns: u64,
     in_flight: Heap<CAP>,
+    /// The kernels in flight, at the slots their keys name.
+    slots: [Slot; CAP],
+    /// Free slots: the first `CAP − in flight` entries.
+    free_slots: [u32; CAP],
     sequence: u64,
     /// Σ domains asked for by running kernels.
     asked: u64,
@@ -209,6 +292,10 @@ pub struct Timeline<const CAP: usize = DEFAULT_CAPACITY, const GROUPS: usize = D
     in_use: u32,
     free: Free<GROUPS>,
     acc: Accumulators,
+    /// Per-state totals of the intervals charged so far.
+    integrals: Integrals,
+    /// Σ compute and memory energy of the kernels started.
+    dynamic_j: f64,
     /// Booked, not yet shared: goes to the next interval of non-zero length.
     carry_j: f64,
     finished: bool,
@@ -267,6 +354,9 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
             latest_start_ns: origin_ns,
             latest_end_ns: origin_ns,
             in_flight: Heap(BinaryHeap::new()),
+            slots: [Slot::EMPTY; CAP],
+            // Slot indices fit a u32: no composer has 2³² slots of ~90 bytes.
+            free_slots: core::array::from_fn(|i| u32::try_from(i).unwrap_or(u32::MAX)),
             sequence: 0,
             asked: 0,
             asked_without_work: 0,
@@ -278,7 +368,9 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
                 uncrossed_domains: 0,
                 settled: 0,
             },
-            acc: Accumulators::default(),
+            acc: Accumulators::ZERO,
+            integrals: Integrals::default(),
+            dynamic_j: 0.0,
             carry_j: 0.0,
             finished: false,
         };
@@ -324,7 +416,27 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
     /// records, and idle periods not yet ended are not costed.
     pub fn report(&self) -> TimelineReport {
         let mut r = self.totals;
+        let rates = &self.rates;
+        let i = &self.integrals;
+        // Domain-ns to unit-seconds. The integrals are below 2⁸⁴, exact as
+        // integers; each is rounded once here.
+        let us = rates.g * NS;
+        let active_us = i.active as f64 * us;
+        let powered_us = i.powered as f64 * us;
+        let gated_us = i.gated as f64 * us;
+        let active_j =
+            rates.p_active_unit * (i.no_work as f64 * us + i.no_work_scaled_s * rates.g);
+        let active_static_j = rates.p_unit * active_us;
+        let idle_static_j = rates.p_unit * powered_us;
+        let l = &mut r.states;
+        l.charge(PowerState::Active, active_us, active_static_j + active_j);
+        l.charge(PowerState::IdleUnallocated, powered_us, idle_static_j);
+        l.charge(PowerState::Gated, gated_us, 0.0);
+        r.active_energy_j += active_j;
+        r.static_energy_j += active_static_j + idle_static_j;
         r.span_s = (self.cursor_ns - self.origin_ns) as f64 * NS;
+        r.uncore_energy_j = rates.p_uncore * r.span_s;
+        r.idle.seconds = i.idle_ns as f64 * NS;
         r.busy_s = (r.span_s - r.idle.seconds).max(0.0);
         r.total_energy_j = r.compute_energy_j
             + r.memory_energy_j
@@ -374,7 +486,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         // From here on nothing fails.
         self.end_through(start, sink);
         self.advance(start);
-        self.start(k);
+        self.start(interval, k);
         Ok(())
     }
 
@@ -491,7 +603,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
     }
 
     /// Checks an interval and computes its own dynamic energies.
-    fn check(&self, iv: &Interval) -> Result<InFlight, TimelineError> {
+    fn check(&self, iv: &Interval) -> Result<Checked, TimelineError> {
         let id = iv.id;
         if iv.start_ns < self.latest_start_ns {
             return Err(TimelineError::TimeWentBackwards {
@@ -503,25 +615,13 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         if iv.end_ns < iv.start_ns {
             return Err(TimelineError::EndBeforeStart { id });
         }
-        let flops = iv.work.map(|w| w.flops);
-        for (value, field) in [
-            (flops, IntervalField::Flops),
-            (Some(iv.bytes), IntervalField::Bytes),
-        ] {
-            let Some(v) = value else { continue };
-            if v.is_nan() {
-                return Err(TimelineError::NotANumber { id, field });
-            }
-            if v.is_infinite() {
-                return Err(TimelineError::Infinite { id, field });
-            }
-            if v < 0.0 {
-                return Err(TimelineError::Negative { id, field });
-            }
+        if let Some(w) = iv.work {
+            Self::field(id, w.flops, IntervalField::Flops)?;
         }
+        let bytes = Self::field(id, iv.bytes, IntervalField::Bytes)?;
         let (domains, copy) = match iv.engine {
             Engine::Compute { units: 0 } => return Err(TimelineError::ZeroAllocation { id }),
-            Engine::Compute { units } => (units.div_ceil(self.hw.gating_domain()), false),
+            Engine::Compute { units } => (units.div_ceil(self.rates.g_units), false),
             Engine::Copy => {
                 if iv.work.is_some() {
                     return Err(TimelineError::CopyWithWork { id });
@@ -529,6 +629,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
                 (0, true)
             }
         };
+        let memory_j = bytes * self.rates.e_byte;
         let compute_j = match iv.work {
             Some(w) => {
                 let e = self
@@ -545,32 +646,34 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
             }
             None => 0.0,
         };
-        let memory_j = iv.bytes * self.rates.e_byte;
-        let t = &self.totals;
-        if ![
-            compute_j,
-            memory_j,
-            t.compute_energy_j + compute_j,
-            t.memory_energy_j + memory_j,
-            t.states.energy_j() + compute_j + memory_j,
-        ]
-        .iter()
-        .all(|x| x.is_finite())
-        {
+        // Both are ≥ 0, so one test of the whole sum covers each of them,
+        // the running compute and memory sums, and every sum the report
+        // adds them to (see `headroom_j`).
+        if !(self.dynamic_j + compute_j + memory_j + self.rates.headroom_j).is_finite() {
             return Err(TimelineError::Overflow { id });
         }
-        Ok(InFlight {
-            end_ns: iv.end_ns,
-            sequence: self.sequence,
-            id,
-            stream: iv.stream,
-            start_ns: iv.start_ns,
+        Ok(Checked {
             domains,
             copy,
             has_work: iv.work.is_some(),
             compute_j,
             memory_j,
-            at_start: Accumulators::default(),
+        })
+    }
+
+    /// A field that must be finite and ≥ 0, or why not.
+    #[inline(always)]
+    fn field(id: u64, v: f64, field: IntervalField) -> Result<f64, TimelineError> {
+        // One comparison pair for the common case; NaN fails both.
+        if v >= 0.0 && v < f64::INFINITY {
+            return Ok(v);
+        }
+        Err(if v.is_nan() {
+            TimelineError::NotANumber { id, field }
+        } else if v.is_infinite() {
+            TimelineError::Infinite { id, field }
+        } else {
+            TimelineError::Negative { id, field }
         })
     }
 
@@ -584,20 +687,23 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
                 break;
             };
             self.advance(k.end_ns);
-            self.end(&k, sink);
+            self.end(k, sink);
         }
     }
 
     /// Starts a checked interval at the cursor.
-    fn start(&mut self, mut k: InFlight) {
+    fn start(&mut self, iv: &Interval, k: Checked) {
+        let sequence = self.sequence;
         self.sequence += 1;
-        self.latest_start_ns = k.start_ns;
-        self.latest_end_ns = self.latest_end_ns.max(k.end_ns);
+        self.latest_start_ns = iv.start_ns;
+        self.latest_end_ns = self.latest_end_ns.max(iv.end_ns);
         self.totals.compute_energy_j += k.compute_j;
         self.totals.memory_energy_j += k.memory_j;
+        let dynamic_j = k.compute_j + k.memory_j;
+        self.dynamic_j += dynamic_j;
         self.totals
             .states
-            .charge(PowerState::Active, 0.0, k.compute_j + k.memory_j);
+            .charge(PowerState::Active, 0.0, dynamic_j);
         if k.copy {
             self.copies += 1;
         } else {
@@ -610,17 +716,50 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
             let now_in_use = u32::try_from(now_in_use).unwrap_or(self.rates.domains);
             let taken = now_in_use - self.in_use;
             self.in_use = now_in_use;
-            self.take(taken, k.start_ns);
-            let units = now_in_use.saturating_mul(self.hw.gating_domain());
+            if self.rates.mode != TimelinePolicy::Off {
+                self.take(taken, iv.start_ns);
+            }
+            let units = now_in_use.saturating_mul(self.rates.g_units);
             self.totals.peak_units_allocated = self.totals.peak_units_allocated.max(units);
         }
-        k.at_start = self.acc;
-        // Capacity was checked in `push`.
-        let _ = self.in_flight.0.push(k);
+        // Capacity was checked in `push`: a free slot exists.
+        let free = CAP - self.in_flight.0.len();
+        let Some(&slot) = free.checked_sub(1).and_then(|i| self.free_slots.get(i)) else {
+            return;
+        };
+        let Some(s) = self.slots.get_mut(slot as usize) else {
+            return;
+        };
+        *s = Slot {
+            id: iv.id,
+            sequence,
+            start_ns: iv.start_ns,
+            stream: iv.stream,
+            domains: k.domains,
+            copy: k.copy,
+            has_work: k.has_work,
+            compute_j: k.compute_j,
+            memory_j: k.memory_j,
+            at_start: self.acc,
+        };
+        let _ = self.in_flight.0.push(Key {
+            end_ns: iv.end_ns,
+            sequence,
+            slot,
+        });
     }
 
-    /// Ends one interval at the cursor and hands over its record.
-    fn end<S: TimelineSink + ?Sized>(&mut self, k: &InFlight, sink: &mut S) {
+    /// Ends one interval, just popped from the heap, at the cursor and hands
+    /// over its record.
+    fn end<S: TimelineSink + ?Sized>(&mut self, key: Key, sink: &mut S) {
+        // The popped key's slot goes back on the free list.
+        let free = CAP - self.in_flight.0.len();
+        if let Some(f) = free.checked_sub(1).and_then(|i| self.free_slots.get_mut(i)) {
+            *f = key.slot;
+        }
+        let Some(k) = self.slots.get(key.slot as usize) else {
+            return;
+        };
         let r = &self.rates;
         let a = &self.acc;
         let s = &k.at_start;
@@ -647,9 +786,9 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
             sequence: k.sequence,
             stream: k.stream,
             start_ns: k.start_ns,
-            end_ns: k.end_ns,
+            end_ns: key.end_ns,
             copy: k.copy,
-            units: k.domains.saturating_mul(self.hw.gating_domain()),
+            units: k.domains.saturating_mul(r.g_units),
             active_unit_seconds: active_us,
             compute_energy_j: k.compute_j,
             memory_energy_j: k.memory_j,
@@ -664,116 +803,112 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
             self.totals.copies += 1;
             return;
         }
+        let (domains, has_work) = (k.domains, k.has_work);
         self.totals.kernels += 1;
-        self.asked -= u64::from(k.domains);
-        if !k.has_work {
-            self.asked_without_work -= u64::from(k.domains);
+        self.asked -= u64::from(domains);
+        if !has_work {
+            self.asked_without_work -= u64::from(domains);
         }
         let now_in_use = self.asked.min(u64::from(self.rates.domains));
         let now_in_use = u32::try_from(now_in_use).unwrap_or(self.rates.domains);
         let freed = self.in_use - now_in_use;
         self.in_use = now_in_use;
-        self.free_push(k.end_ns, freed);
+        self.free_push(key.end_ns, freed);
     }
 
     /// Charges the interval from the cursor to `t` with the running set fixed.
+    ///
+    /// The per-state totals go into exact integrals (see [`Integrals`]); what
+    /// is computed in floating point here is only what the kernels running
+    /// need for their shares: the interval's pool (uncore, static power of
+    /// powered free domains, what the policy booked) over the domains asked
+    /// for, and the time scaled by oversubscription.
     fn advance(&mut self, t: u64) {
         if t <= self.cursor_ns {
             return;
         }
         let c = self.cursor_ns;
         let dt_ns = t - c;
+        let wide_dt = u128::from(dt_ns);
         let dt = dt_ns as f64 * NS;
-        let r = self.rates;
-        let g = r.g;
+        let domains = self.rates.domains;
+        let free_total = domains - self.in_use;
 
         // Free domains: powered, gated, or (oracle, young) not yet known.
-        let free_total = r.domains - self.in_use;
-        let (powered_us, gated_us) = self.free_unit_seconds(c, t, free_total);
-
-        let active_us = f64::from(self.in_use) * g * dt;
-        let oversubscribed = self.asked > u64::from(r.domains);
-        let scale = if oversubscribed {
-            f64::from(r.domains) / self.asked as f64
-        } else {
-            1.0
+        let powered_ds = match self.rates.mode {
+            TimelinePolicy::Off => {
+                self.integrals.powered += u128::from(free_total) * wide_dt;
+                f64::from(free_total) * dt
+            }
+            TimelinePolicy::Always => {
+                self.integrals.gated += u128::from(free_total) * wide_dt;
+                0.0
+            }
+            TimelinePolicy::Timeout | TimelinePolicy::Oracle => {
+                self.free_domain_ns(c, t, free_total)
+            }
         };
-        let active_j = r.p_active_unit * self.asked_without_work as f64 * g * scale * dt;
-        let uncore_j = r.p_uncore * dt;
-        let idle_static_j = r.p_unit * powered_us;
-        let active_static_j = r.p_unit * active_us;
-        let n = f64::from(self.hw.units());
-        // With every unit powered the static energy is exactly `P·dt`.
-        let static_j = if powered_us + active_us == n * dt {
-            r.p_static * dt
-        } else {
-            idle_static_j + active_static_j
-        };
+        self.integrals.active += u128::from(self.in_use) * wide_dt;
 
-        let l = &mut self.totals.states;
-        l.charge(PowerState::Active, active_us, active_static_j + active_j);
-        l.charge(PowerState::IdleUnallocated, powered_us, idle_static_j);
-        l.charge(PowerState::Gated, gated_us, 0.0);
-        let t_ = &mut self.totals;
-        t_.active_energy_j += active_j;
-        t_.static_energy_j += static_j;
-        t_.uncore_energy_j += uncore_j;
-
-        let pool = uncore_j + idle_static_j + self.carry_j;
+        let pool = self.rates.p_uncore * dt + self.rates.p_domain * powered_ds + self.carry_j;
         self.carry_j = 0.0;
         if self.asked > 0 {
-            self.acc.per_domain_j += pool / self.asked as f64;
-            self.acc.scaled_s += scale * dt;
-            if oversubscribed {
+            let asked = self.asked as f64;
+            if self.asked > u64::from(domains) {
+                let scale = f64::from(domains) / asked;
+                self.integrals.no_work_scaled_s += self.asked_without_work as f64 * scale * dt;
+                self.acc.scaled_s += scale * dt;
                 self.acc.oversubscribed += 1;
-                t_.flags = t_.flags.union(Flags::OVERSUBSCRIBED);
+                self.totals.flags = self.totals.flags.union(Flags::OVERSUBSCRIBED);
+            } else {
+                self.integrals.no_work += u128::from(self.asked_without_work) * wide_dt;
+                self.acc.scaled_s += dt;
             }
+            self.acc.per_domain_j += pool / asked;
         } else if self.copies > 0 {
             self.acc.per_copy_j += pool / f64::from(self.copies);
         } else {
-            t_.idle.seconds += dt;
-            t_.idle.energy_j += pool;
+            self.integrals.idle_ns += dt_ns;
+            self.totals.idle.energy_j += pool;
         }
         self.cursor_ns = t;
-        self.settle(t);
+        if self.rates.mode != TimelinePolicy::Off {
+            self.settle(t);
+        }
     }
 
-    /// Unit-seconds of the free domains over `[c, t)` that are powered and
-    /// gated; under the oracle, young domains are neither yet (their first
-    /// `t_be` is costed when their period ends).
-    fn free_unit_seconds(&mut self, c: u64, t: u64, free_total: u32) -> (f64, f64) {
-        let g = self.rates.g;
-        let dt = (t - c) as f64 * NS;
-        match self.rates.mode {
-            TimelinePolicy::Off => (f64::from(free_total) * g * dt, 0.0),
-            TimelinePolicy::Always => (0.0, f64::from(free_total) * g * dt),
-            TimelinePolicy::Timeout | TimelinePolicy::Oracle => {
-                let timeout = self.rates.mode == TimelinePolicy::Timeout;
-                let old = free_total - self.free.uncrossed_domains;
-                let mut powered = 0.0;
-                let mut gated = f64::from(old) * g * dt;
-                let t_be = self.rates.t_be_ns;
-                // Groups that pass t_be within [c, t).
-                while let Some(grp) = self.free.groups.get(self.free.crossed).copied() {
-                    let cross = grp.since_ns.saturating_add(t_be);
-                    if cross >= t {
-                        break;
-                    }
-                    let k = f64::from(grp.count) * g;
-                    let cross = cross.max(c);
-                    if timeout {
-                        powered += k * (cross - c) as f64 * NS;
-                    }
-                    gated += k * (t - cross) as f64 * NS;
-                    self.free.crossed += 1;
-                    self.free.uncrossed_domains -= grp.count;
-                }
-                if timeout {
-                    powered += f64::from(self.free.uncrossed_domains) * g * dt;
-                }
-                (powered, gated)
+    /// Adds the free domains' domain-ns over `[c, t)` that are powered and
+    /// gated to the integrals, under `timeout` and `oracle`, and returns the
+    /// powered ones in domain-seconds; under the oracle, young domains are
+    /// neither yet (their first `t_be` is costed when their period ends).
+    fn free_domain_ns(&mut self, c: u64, t: u64, free_total: u32) -> f64 {
+        let timeout = self.rates.mode == TimelinePolicy::Timeout;
+        let wide_dt = u128::from(t - c);
+        let old = free_total - self.free.uncrossed_domains;
+        let mut powered: u128 = 0;
+        let mut gated = u128::from(old) * wide_dt;
+        let t_be = self.rates.t_be_ns;
+        // Groups that pass t_be within [c, t).
+        while let Some(grp) = self.free.groups.get(self.free.crossed).copied() {
+            let cross = grp.since_ns.saturating_add(t_be);
+            if cross >= t {
+                break;
             }
+            let k = u128::from(grp.count);
+            let cross = cross.max(c);
+            if timeout {
+                powered += k * u128::from(cross - c);
+            }
+            gated += k * u128::from(t - cross);
+            self.free.crossed += 1;
+            self.free.uncrossed_domains -= grp.count;
         }
+        if timeout {
+            powered += u128::from(self.free.uncrossed_domains) * wide_dt;
+        }
+        self.integrals.powered += powered;
+        self.integrals.gated += gated;
+        powered as f64 * NS
     }
 
     /// Folds groups older than the horizon into the settled count.
@@ -796,8 +931,8 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         if count == 0 {
             return;
         }
+        // Under `Off` no idle period costs anything: no list to keep.
         if self.rates.mode == TimelinePolicy::Off {
-            self.free.settled += count;
             return;
         }
         let uncrossed = matches!(
