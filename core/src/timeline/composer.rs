@@ -34,6 +34,9 @@ struct Rates {
     g: f64,
     /// `g`.
     g_units: u32,
+    /// `log₂ g` when `g` is a power of two (the usual case), so that a
+    /// kernel's domains are a shift rather than a division.
+    g_shift: Option<u32>,
     /// `p_unit · g`: static power of one domain.
     p_domain: f64,
     /// `p_domain · 10⁻⁹`: static joules of one domain-nanosecond.
@@ -54,6 +57,16 @@ struct Rates {
     mode: TimelinePolicy,
 }
 
+/// `x` as a float: one signed conversion in the usual case, where the top
+/// bit is clear (x86-64 has no unsigned one).
+#[inline(always)]
+fn to_f64(x: u64) -> f64 {
+    match i64::try_from(x) {
+        Ok(v) => v as f64,
+        Err(_) => x as f64,
+    }
+}
+
 /// Whole nanoseconds at or above `s` seconds, `LONG` when out of range.
 fn ceil_ns(s: f64) -> u64 {
     let ns = libm::ceil(s * 1e9);
@@ -66,6 +79,16 @@ fn ceil_ns(s: f64) -> u64 {
 }
 
 impl Rates {
+    /// `ceil(units / g)`.
+    #[inline(always)]
+    fn domains_for(&self, units: u32) -> u32 {
+        match self.g_shift {
+            // units + g − 1 may not fit a u32: round up from the quotient.
+            Some(k) => (units >> k) + u32::from(units & (self.g_units - 1) != 0),
+            None => units.div_ceil(self.g_units),
+        }
+    }
+
     fn of(hw: &HardwareModel, policy: TimelinePolicy) -> Rates {
         let p_unit = hw.unit_static_power_w();
         let g = f64::from(hw.gating_domain());
@@ -100,6 +123,10 @@ impl Rates {
             t_wake_s: gating.wake_latency_s,
             g,
             g_units: hw.gating_domain(),
+            g_shift: hw
+                .gating_domain()
+                .is_power_of_two()
+                .then(|| hw.gating_domain().trailing_zeros()),
             p_domain,
             p_domain_ns: p_domain * NS,
             headroom_j: (hw.static_power_w() + hw.uncore_power_w() + hw.active_power_w())
@@ -294,8 +321,8 @@ pub struct Timeline<const CAP: usize = DEFAULT_CAPACITY, const GROUPS: usize = D
     acc: Accumulators,
     /// Per-state totals of the intervals charged so far.
     integrals: Integrals,
-    /// Σ compute and memory energy of the kernels started.
-    dynamic_j: f64,
+    /// Most domains in use at once.
+    peak_in_use: u32,
     /// Booked, not yet shared: goes to the next interval of non-zero length.
     carry_j: f64,
     finished: bool,
@@ -370,7 +397,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
             },
             acc: Accumulators::ZERO,
             integrals: Integrals::default(),
-            dynamic_j: 0.0,
+            peak_in_use: 0,
             carry_j: 0.0,
             finished: false,
         };
@@ -429,10 +456,16 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         let active_static_j = rates.p_unit * active_us;
         let idle_static_j = rates.p_unit * powered_us;
         let l = &mut r.states;
-        l.charge(PowerState::Active, active_us, active_static_j + active_j);
+        let dynamic_j = r.compute_energy_j + r.memory_energy_j;
+        l.charge(
+            PowerState::Active,
+            active_us,
+            active_static_j + active_j + dynamic_j,
+        );
         l.charge(PowerState::IdleUnallocated, powered_us, idle_static_j);
         l.charge(PowerState::Gated, gated_us, 0.0);
         r.active_energy_j += active_j;
+        r.peak_units_allocated = self.peak_in_use.saturating_mul(rates.g_units);
         r.static_energy_j += active_static_j + idle_static_j;
         r.span_s = (self.cursor_ns - self.origin_ns) as f64 * NS;
         r.uncore_energy_j = rates.p_uncore * r.span_s;
@@ -574,8 +607,23 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
     /// direct children, O(ending) instead of a scan of everything in flight
     /// on every push. Should the walk's fixed stack fill up, it counts by
     /// scanning instead.
+    #[inline(always)]
     fn ending_by(&self, t: u64) -> usize {
         let heap = self.in_flight.0.iter().as_slice();
+        let ends_by = |i: usize| heap.get(i).is_some_and(|k| k.end_ns <= t);
+        // The common cases: nothing ends, or only the root does.
+        if !ends_by(0) {
+            return 0;
+        }
+        if !ends_by(1) && !ends_by(2) {
+            return 1;
+        }
+        Self::ending_walk(heap, t)
+    }
+
+    /// [`Timeline::ending_by`] past its common cases.
+    #[inline(never)]
+    fn ending_walk(heap: &[Key], t: u64) -> usize {
         let mut stack = [0usize; 32];
         let mut depth = 0usize;
         let mut count = 0usize;
@@ -621,7 +669,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         let bytes = Self::field(id, iv.bytes, IntervalField::Bytes)?;
         let (domains, copy) = match iv.engine {
             Engine::Compute { units: 0 } => return Err(TimelineError::ZeroAllocation { id }),
-            Engine::Compute { units } => (units.div_ceil(self.rates.g_units), false),
+            Engine::Compute { units } => (self.rates.domains_for(units), false),
             Engine::Copy => {
                 if iv.work.is_some() {
                     return Err(TimelineError::CopyWithWork { id });
@@ -649,7 +697,9 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         // Both are ≥ 0, so one test of the whole sum covers each of them,
         // the running compute and memory sums, and every sum the report
         // adds them to (see `headroom_j`).
-        if !(self.dynamic_j + compute_j + memory_j + self.rates.headroom_j).is_finite() {
+        let t = &self.totals;
+        let dynamic_j = t.compute_energy_j + t.memory_energy_j;
+        if !(dynamic_j + compute_j + memory_j + self.rates.headroom_j).is_finite() {
             return Err(TimelineError::Overflow { id });
         }
         Ok(Checked {
@@ -664,8 +714,10 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
     /// A field that must be finite and ≥ 0, or why not.
     #[inline(always)]
     fn field(id: u64, v: f64, field: IntervalField) -> Result<f64, TimelineError> {
-        // One comparison pair for the common case; NaN fails both.
-        if v >= 0.0 && v < f64::INFINITY {
+        // One comparison for the common case: the bits of +0 up to the
+        // largest finite value lie below those of +∞; NaNs and negatives
+        // (sign bit set) above. −0 is ≥ 0 too.
+        if v.to_bits() < f64::INFINITY.to_bits() || v == 0.0 {
             return Ok(v);
         }
         Err(if v.is_nan() {
@@ -699,11 +751,6 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         self.latest_end_ns = self.latest_end_ns.max(iv.end_ns);
         self.totals.compute_energy_j += k.compute_j;
         self.totals.memory_energy_j += k.memory_j;
-        let dynamic_j = k.compute_j + k.memory_j;
-        self.dynamic_j += dynamic_j;
-        self.totals
-            .states
-            .charge(PowerState::Active, 0.0, dynamic_j);
         if k.copy {
             self.copies += 1;
         } else {
@@ -719,8 +766,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
             if self.rates.mode != TimelinePolicy::Off {
                 self.take(taken, iv.start_ns);
             }
-            let units = now_in_use.saturating_mul(self.rates.g_units);
-            self.totals.peak_units_allocated = self.totals.peak_units_allocated.max(units);
+            self.peak_in_use = self.peak_in_use.max(now_in_use);
         }
         // Capacity was checked in `push`: a free slot exists.
         let free = CAP - self.in_flight.0.len();
@@ -823,6 +869,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
     /// need for their shares: the interval's pool (uncore, static power of
     /// powered free domains, what the policy booked) over the domains asked
     /// for, and the time scaled by oversubscription.
+    #[inline(always)]
     fn advance(&mut self, t: u64) {
         if t <= self.cursor_ns {
             return;
@@ -830,7 +877,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         let c = self.cursor_ns;
         let dt_ns = t - c;
         let wide_dt = u128::from(dt_ns);
-        let dt = dt_ns as f64 * NS;
+        let dt = to_f64(dt_ns) * NS;
         let domains = self.rates.domains;
         let free_total = domains - self.in_use;
 
@@ -853,7 +900,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         let pool = self.rates.p_uncore * dt + self.rates.p_domain * powered_ds + self.carry_j;
         self.carry_j = 0.0;
         if self.asked > 0 {
-            let asked = self.asked as f64;
+            let asked = to_f64(self.asked);
             if self.asked > u64::from(domains) {
                 let scale = f64::from(domains) / asked;
                 self.integrals.no_work_scaled_s += self.asked_without_work as f64 * scale * dt;
