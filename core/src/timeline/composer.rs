@@ -150,15 +150,42 @@ struct Key {
     slot: u32,
 }
 
+impl Key {
+    /// `(end, sequence)` as one number, so that the heap compares with one
+    /// 128-bit comparison rather than a tuple's two steps.
+    #[inline(always)]
+    fn rank(&self) -> u128 {
+        (u128::from(self.end_ns) << 64) | u128::from(self.sequence)
+    }
+}
+
 impl Ord for Key {
+    #[inline(always)]
     fn cmp(&self, other: &Self) -> Ordering {
-        (self.end_ns, self.sequence).cmp(&(other.end_ns, other.sequence))
+        self.rank().cmp(&other.rank())
     }
 }
 
 impl PartialOrd for Key {
+    #[inline(always)]
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
+    }
+    #[inline(always)]
+    fn lt(&self, other: &Self) -> bool {
+        self.rank() < other.rank()
+    }
+    #[inline(always)]
+    fn le(&self, other: &Self) -> bool {
+        self.rank() <= other.rank()
+    }
+    #[inline(always)]
+    fn gt(&self, other: &Self) -> bool {
+        self.rank() > other.rank()
+    }
+    #[inline(always)]
+    fn ge(&self, other: &Self) -> bool {
+        self.rank() >= other.rank()
     }
 }
 
@@ -167,7 +194,6 @@ impl PartialOrd for Key {
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Slot {
     id: u64,
-    sequence: u64,
     start_ns: u64,
     stream: u32,
     /// Domains asked for; 0 for a copy.
@@ -176,14 +202,17 @@ struct Slot {
     has_work: bool,
     compute_j: f64,
     memory_j: f64,
-    /// The accumulators when it started.
-    at_start: Accumulators,
+    /// `per_copy_j` (a copy) or `per_domain_j` (a kernel) when it started.
+    shared_at: f64,
+    /// `scaled_s` when it started.
+    scaled_at: f64,
+    /// `oversubscribed` when it started.
+    oversubscribed_at: u64,
 }
 
 impl Slot {
     const EMPTY: Slot = Slot {
         id: 0,
-        sequence: 0,
         start_ns: 0,
         stream: 0,
         domains: 0,
@@ -191,7 +220,9 @@ impl Slot {
         has_work: false,
         compute_j: 0.0,
         memory_j: 0.0,
-        at_start: Accumulators::ZERO,
+        shared_at: 0.0,
+        scaled_at: 0.0,
+        oversubscribed_at: 0,
     };
 }
 
@@ -776,9 +807,9 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         let Some(s) = self.slots.get_mut(slot as usize) else {
             return;
         };
+        let a = &self.acc;
         *s = Slot {
             id: iv.id,
-            sequence,
             start_ns: iv.start_ns,
             stream: iv.stream,
             domains: k.domains,
@@ -786,7 +817,13 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
             has_work: k.has_work,
             compute_j: k.compute_j,
             memory_j: k.memory_j,
-            at_start: self.acc,
+            shared_at: if k.copy {
+                a.per_copy_j
+            } else {
+                a.per_domain_j
+            },
+            scaled_at: a.scaled_s,
+            oversubscribed_at: a.oversubscribed,
         };
         let _ = self.in_flight.0.push(Key {
             end_ns: iv.end_ns,
@@ -808,9 +845,8 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         };
         let r = &self.rates;
         let a = &self.acc;
-        let s = &k.at_start;
         let units = f64::from(k.domains) * r.g;
-        let active_us = units * (a.scaled_s - s.scaled_s);
+        let active_us = units * (a.scaled_s - k.scaled_at);
         let own_static = r.p_unit * active_us;
         let active_j = if k.has_work || k.copy {
             0.0
@@ -818,18 +854,18 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
             r.p_active_unit * active_us
         };
         let shared = if k.copy {
-            a.per_copy_j - s.per_copy_j
+            a.per_copy_j - k.shared_at
         } else {
-            f64::from(k.domains) * (a.per_domain_j - s.per_domain_j)
+            f64::from(k.domains) * (a.per_domain_j - k.shared_at)
         };
-        let flags = if a.oversubscribed != s.oversubscribed {
+        let flags = if a.oversubscribed != k.oversubscribed_at {
             Flags::OVERSUBSCRIBED
         } else {
             Flags::NONE
         };
         sink.kernel(&KernelRecord {
             id: k.id,
-            sequence: k.sequence,
+            sequence: key.sequence,
             stream: k.stream,
             start_ns: k.start_ns,
             end_ns: key.end_ns,
