@@ -129,8 +129,7 @@ impl Rates {
                 .then(|| hw.gating_domain().trailing_zeros()),
             p_domain,
             p_domain_ns: p_domain * NS,
-            headroom_j: (hw.static_power_w() + hw.uncore_power_w() + hw.active_power_w())
-                * 1e11
+            headroom_j: (hw.static_power_w() + hw.uncore_power_w() + hw.active_power_w()) * 1e11
                 + gating.transition_energy_j * 1e26,
             domains: hw.domains(),
             t_be_ns,
@@ -482,8 +481,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         let active_us = i.active as f64 * us;
         let powered_us = i.powered as f64 * us;
         let gated_us = i.gated as f64 * us;
-        let active_j =
-            rates.p_active_unit * (i.no_work as f64 * us + i.no_work_scaled_s * rates.g);
+        let active_j = rates.p_active_unit * (i.no_work as f64 * us + i.no_work_scaled_s * rates.g);
         let active_static_j = rates.p_unit * active_us;
         let idle_static_j = rates.p_unit * powered_us;
         let l = &mut r.states;
@@ -817,11 +815,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
             has_work: k.has_work,
             compute_j: k.compute_j,
             memory_j: k.memory_j,
-            shared_at: if k.copy {
-                a.per_copy_j
-            } else {
-                a.per_domain_j
-            },
+            shared_at: if k.copy { a.per_copy_j } else { a.per_domain_j },
             scaled_at: a.scaled_s,
             oversubscribed_at: a.oversubscribed,
         };
