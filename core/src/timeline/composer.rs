@@ -259,24 +259,29 @@ impl Accumulators {
     };
 }
 
-/// Exact integrals of the per-state totals, in domain-nanoseconds: integers,
-/// so an interval costs an integer multiply-add per state and the totals are
-/// turned into unit-seconds and joules once, in [`Timeline::report`].
+/// What the per-state totals need beyond the kernels' own accumulators,
+/// kept so that an interval costs as little as possible and turned into
+/// unit-seconds and joules once, in [`Timeline::report`].
+///
+/// Active unit-seconds and the active energy of kernels without FLOPs are
+/// not integrated per interval at all: they are the sums of what each
+/// kernel is charged (`units · Δscaled_s`, which adds up to `Σ in_use · dt`),
+/// over the kernels ended plus those in flight up to the cursor. Under `Off`
+/// the free domains are all powered, so their time is `N · span` less the
+/// active time; under the other policies the free list's integrals below
+/// are exact integers, in domain-nanoseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 struct Integrals {
-    /// Σ domains in use · dt.
-    active: u128,
-    /// Σ free powered domains · dt.
+    /// Σ free powered domains · dt (not under `Off`).
     powered: u128,
     /// Σ free gated domains · dt.
     gated: u128,
-    /// Σ domains asked for by kernels without FLOPs · dt, over intervals
-    /// that are not oversubscribed.
-    no_work: u128,
-    /// The same over oversubscribed intervals, scaled, in domain-seconds.
-    no_work_scaled_s: f64,
     /// Nanoseconds with nothing running.
     idle_ns: u64,
+    /// Active unit-seconds of the kernels ended.
+    ended_active_us: f64,
+    /// `active_power_w / N` energy of the kernels ended.
+    ended_active_j: f64,
 }
 
 /// Domains freed at one instant and still free.
@@ -342,8 +347,6 @@ pub struct Timeline<const CAP: usize = DEFAULT_CAPACITY, const GROUPS: usize = D
     sequence: u64,
     /// Σ domains asked for by running kernels.
     asked: u64,
-    /// Σ domains of running kernels without FLOPs.
-    asked_without_work: u64,
     copies: u32,
     /// `min(asked, domains)`.
     in_use: u32,
@@ -416,7 +419,6 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
             free_slots: core::array::from_fn(|i| u32::try_from(i).unwrap_or(u32::MAX)),
             sequence: 0,
             asked: 0,
-            asked_without_work: 0,
             copies: 0,
             in_use: 0,
             free: Free {
@@ -478,10 +480,26 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         // Domain-ns to unit-seconds. The integrals are below 2⁸⁴, exact as
         // integers; each is rounded once here.
         let us = rates.g * NS;
-        let active_us = i.active as f64 * us;
-        let powered_us = i.powered as f64 * us;
+        let mut active_us = i.ended_active_us;
+        let mut active_j = i.ended_active_j;
+        for key in self.in_flight.0.iter() {
+            if let Some(k) = self.slots.get(key.slot as usize)
+                && !k.copy
+            {
+                let a = f64::from(k.domains) * rates.g * (self.acc.scaled_s - k.scaled_at);
+                active_us += a;
+                if !k.has_work {
+                    active_j += rates.p_active_unit * a;
+                }
+            }
+        }
+        let span_ns = self.cursor_ns - self.origin_ns;
+        let powered_us = if rates.mode == TimelinePolicy::Off {
+            (f64::from(r.units) * span_ns as f64 * NS - active_us).max(0.0)
+        } else {
+            i.powered as f64 * us
+        };
         let gated_us = i.gated as f64 * us;
-        let active_j = rates.p_active_unit * (i.no_work as f64 * us + i.no_work_scaled_s * rates.g);
         let active_static_j = rates.p_unit * active_us;
         let idle_static_j = rates.p_unit * powered_us;
         let l = &mut r.states;
@@ -496,7 +514,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         r.active_energy_j += active_j;
         r.peak_units_allocated = self.peak_in_use.saturating_mul(rates.g_units);
         r.static_energy_j += active_static_j + idle_static_j;
-        r.span_s = (self.cursor_ns - self.origin_ns) as f64 * NS;
+        r.span_s = span_ns as f64 * NS;
         r.uncore_energy_j = rates.p_uncore * r.span_s;
         r.idle.seconds = i.idle_ns as f64 * NS;
         r.busy_s = (r.span_s - r.idle.seconds).max(0.0);
@@ -759,6 +777,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
     }
 
     /// Ends, in end order, everything in flight that ends at or before `t`.
+    #[inline(always)]
     fn end_through<S: TimelineSink + ?Sized>(&mut self, t: u64, sink: &mut S) {
         while let Some(first) = self.in_flight.0.peek() {
             if first.end_ns > t {
@@ -784,9 +803,6 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
             self.copies += 1;
         } else {
             self.asked += u64::from(k.domains);
-            if !k.has_work {
-                self.asked_without_work += u64::from(k.domains);
-            }
             let now_in_use = self.asked.min(u64::from(self.rates.domains));
             // ≤ domains, a u32.
             let now_in_use = u32::try_from(now_in_use).unwrap_or(self.rates.domains);
@@ -874,17 +890,16 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
             total_energy_j: k.compute_j + k.memory_j + active_j + own_static + shared,
             flags,
         });
+        self.integrals.ended_active_us += active_us;
+        self.integrals.ended_active_j += active_j;
         if k.copy {
             self.copies -= 1;
             self.totals.copies += 1;
             return;
         }
-        let (domains, has_work) = (k.domains, k.has_work);
+        let domains = k.domains;
         self.totals.kernels += 1;
         self.asked -= u64::from(domains);
-        if !has_work {
-            self.asked_without_work -= u64::from(domains);
-        }
         let now_in_use = self.asked.min(u64::from(self.rates.domains));
         let now_in_use = u32::try_from(now_in_use).unwrap_or(self.rates.domains);
         let freed = self.in_use - now_in_use;
@@ -913,10 +928,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
 
         // Free domains: powered, gated, or (oracle, young) not yet known.
         let powered_ds = match self.rates.mode {
-            TimelinePolicy::Off => {
-                self.integrals.powered += u128::from(free_total) * wide_dt;
-                f64::from(free_total) * dt
-            }
+            TimelinePolicy::Off => f64::from(free_total) * dt,
             TimelinePolicy::Always => {
                 self.integrals.gated += u128::from(free_total) * wide_dt;
                 0.0
@@ -925,7 +937,6 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
                 self.free_domain_ns(c, t, free_total)
             }
         };
-        self.integrals.active += u128::from(self.in_use) * wide_dt;
 
         let pool = self.rates.p_uncore * dt + self.rates.p_domain * powered_ds + self.carry_j;
         self.carry_j = 0.0;
@@ -933,12 +944,10 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
             let asked = to_f64(self.asked);
             if self.asked > u64::from(domains) {
                 let scale = f64::from(domains) / asked;
-                self.integrals.no_work_scaled_s += self.asked_without_work as f64 * scale * dt;
                 self.acc.scaled_s += scale * dt;
                 self.acc.oversubscribed += 1;
                 self.totals.flags = self.totals.flags.union(Flags::OVERSUBSCRIBED);
             } else {
-                self.integrals.no_work += u128::from(self.asked_without_work) * wide_dt;
                 self.acc.scaled_s += dt;
             }
             self.acc.per_domain_j += pool / asked;
