@@ -63,8 +63,16 @@ struct Rates {
 fn to_f64(x: u64) -> f64 {
     match i64::try_from(x) {
         Ok(v) => v as f64,
-        Err(_) => x as f64,
+        Err(_) => to_f64_top_bit(x),
     }
+}
+
+/// [`to_f64`] for `x ≥ 2⁶³`, out of line so that the compiler does not fold
+/// the two conversions back into the long unsigned one.
+#[cold]
+#[inline(never)]
+fn to_f64_top_bit(x: u64) -> f64 {
+    x as f64
 }
 
 /// Whole nanoseconds at or above `s` seconds, `LONG` when out of range.
