@@ -267,6 +267,29 @@ impl Accumulators {
     };
 }
 
+/// A 128-bit sum kept as two words, so that the composer stays 8-byte
+/// aligned (a `u128` field would make it 16, which C callers' storage need
+/// not be).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Wide {
+    lo: u64,
+    hi: u64,
+}
+
+impl Wide {
+    #[inline(always)]
+    fn add(&mut self, x: u128) {
+        let v = ((u128::from(self.hi) << 64) | u128::from(self.lo)).wrapping_add(x);
+        // Truncations on purpose: the two halves.
+        self.lo = v as u64;
+        self.hi = (v >> 64) as u64;
+    }
+
+    fn to_f64(self) -> f64 {
+        ((u128::from(self.hi) << 64) | u128::from(self.lo)) as f64
+    }
+}
+
 /// What the per-state totals need beyond the kernels' own accumulators,
 /// kept so that an interval costs as little as possible and turned into
 /// unit-seconds and joules once, in [`Timeline::report`].
@@ -281,9 +304,9 @@ impl Accumulators {
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 struct Integrals {
     /// Σ free powered domains · dt (not under `Off`).
-    powered: u128,
+    powered: Wide,
     /// Σ free gated domains · dt.
-    gated: u128,
+    gated: Wide,
     /// Nanoseconds with nothing running.
     idle_ns: u64,
     /// Active unit-seconds of the kernels ended.
@@ -505,9 +528,9 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         let powered_us = if rates.mode == TimelinePolicy::Off {
             (f64::from(r.units) * span_ns as f64 * NS - active_us).max(0.0)
         } else {
-            i.powered as f64 * us
+            i.powered.to_f64() * us
         };
-        let gated_us = i.gated as f64 * us;
+        let gated_us = i.gated.to_f64() * us;
         let active_static_j = rates.p_unit * active_us;
         let idle_static_j = rates.p_unit * powered_us;
         let l = &mut r.states;
@@ -938,7 +961,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         let powered_ds = match self.rates.mode {
             TimelinePolicy::Off => f64::from(free_total) * dt,
             TimelinePolicy::Always => {
-                self.integrals.gated += u128::from(free_total) * wide_dt;
+                self.integrals.gated.add(u128::from(free_total) * wide_dt);
                 0.0
             }
             TimelinePolicy::Timeout | TimelinePolicy::Oracle => {
@@ -1000,8 +1023,8 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         if timeout {
             powered += u128::from(self.free.uncrossed_domains) * wide_dt;
         }
-        self.integrals.powered += powered;
-        self.integrals.gated += gated;
+        self.integrals.powered.add(powered);
+        self.integrals.gated.add(gated);
         powered as f64 * NS
     }
 
