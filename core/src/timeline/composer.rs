@@ -2,7 +2,6 @@
 
 use core::cmp::Ordering;
 
-
 use super::{
     DEFAULT_CAPACITY, DEFAULT_IDLE_GROUPS, Engine, Interval, IntervalField, KernelRecord,
     TimelineError, TimelinePolicy, TimelineReport, TimelineSink,
@@ -340,79 +339,55 @@ struct Free<const GROUPS: usize> {
 /// after it move up by one, 24 bytes each, in one block move with no
 /// data-dependent branch (a binary heap's sift steps mispredict about half
 /// the time at 16 streams).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 struct Queue<const CAP: usize> {
-    keys: [Key; CAP],
-    len: usize,
+    keys: heapless::Vec<Key, CAP>,
 }
 
 impl<const CAP: usize> Queue<CAP> {
-    const EMPTY_KEY: Key = Key {
-        end_ns: 0,
-        sequence: 0,
-        slot: 0,
-    };
-
     fn new() -> Self {
         Queue {
-            keys: [Self::EMPTY_KEY; CAP],
-            len: 0,
+            keys: heapless::Vec::new(),
         }
     }
 
     #[inline(always)]
     fn len(&self) -> usize {
-        self.len
+        self.keys.len()
     }
 
     /// The keys in flight, latest end first.
     #[inline(always)]
     fn as_slice(&self) -> &[Key] {
-        self.keys.get(..self.len).unwrap_or(&[])
+        &self.keys
     }
 
     /// The next to end.
     #[inline(always)]
     fn peek(&self) -> Option<&Key> {
-        self.as_slice().last()
+        self.keys.last()
     }
 
     #[inline(always)]
     fn pop(&mut self) -> Option<Key> {
-        let k = self.peek().copied()?;
-        self.len -= 1;
-        Some(k)
+        self.keys.pop()
     }
 
     /// Inserts in order; `false` when full.
     #[inline(always)]
     fn push(&mut self, key: Key) -> bool {
-        let len = self.len;
         let rank = key.rank();
         // Those ending before it stay after it.
-        let mut at = len;
-        while let Some(k) = self.keys.get(at.wrapping_sub(1))
-            && k.rank() < rank
-        {
-            at -= 1;
-        }
-        match self.keys.get_mut(at..=len) {
-            Some(tail) => {
-                if let Some(last) = tail.last_mut() {
-                    *last = key;
-                }
-                tail.rotate_right(1);
-                self.len = len + 1;
-                true
-            }
-            None => false,
-        }
-    }
-}
-
-impl<const CAP: usize> PartialEq for Queue<CAP> {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_slice() == other.as_slice()
+        let len = self.keys.len();
+        let at = len
+            - self
+                .keys
+                .iter()
+                .rev()
+                .take_while(|k| k.rank() < rank)
+                .count();
+        // `at ≤ len` by construction; the `min` lets the compiler see it.
+        self.keys.insert(at.min(len), key).is_ok()
     }
 }
 
@@ -1290,7 +1265,12 @@ mod tests {
             assert_eq!(keys.len() as u64, n);
             assert!(keys.windows(2).all(|w| w[0].rank() > w[1].rank()));
             for q in 0..=(n * 7 + 1) {
-                let scan = t.in_flight.as_slice().iter().filter(|k| k.end_ns <= q).count();
+                let scan = t
+                    .in_flight
+                    .as_slice()
+                    .iter()
+                    .filter(|k| k.end_ns <= q)
+                    .count();
                 assert_eq!(t.ending_by(q), scan, "n = {n}, t = {q}");
             }
         }
