@@ -801,8 +801,9 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
     fn field(id: u64, v: f64, field: IntervalField) -> Result<f64, TimelineError> {
         // One comparison for the common case: the bits of +0 up to the
         // largest finite value lie below those of +∞; NaNs and negatives
-        // (sign bit set) above. −0 is ≥ 0 too.
-        if v.to_bits() < f64::INFINITY.to_bits() || v == 0.0 {
+        // (sign bit set) above. Adding +0 turns −0 (which is ≥ 0 too) into
+        // +0 and changes nothing else.
+        if (v + 0.0).to_bits() < f64::INFINITY.to_bits() {
             return Ok(v);
         }
         Err(if v.is_nan() {
@@ -1274,5 +1275,40 @@ mod tests {
                 assert_eq!(t.ending_by(q), scan, "n = {n}, t = {q}");
             }
         }
+    }
+
+    /// The one-comparison field check accepts exactly what the three tests
+    /// it replaced accept (−0 included) and names the same error otherwise.
+    #[test]
+    fn field_check_matches_the_three_tests() {
+        let f = IntervalField::Bytes;
+        for v in [0.0, -0.0, 1e-300, 1.0, f64::MAX, f64::MIN_POSITIVE / 2.0] {
+            assert_eq!(
+                Timeline::<1>::field(7, v, f).map(f64::to_bits),
+                Ok(v.to_bits())
+            );
+        }
+        let e = |v| Timeline::<1>::field(7, v, f);
+        assert_eq!(
+            e(f64::NAN),
+            Err(TimelineError::NotANumber { id: 7, field: f })
+        );
+        assert_eq!(
+            e(-f64::NAN),
+            Err(TimelineError::NotANumber { id: 7, field: f })
+        );
+        assert_eq!(
+            e(f64::INFINITY),
+            Err(TimelineError::Infinite { id: 7, field: f })
+        );
+        assert_eq!(
+            e(f64::NEG_INFINITY),
+            Err(TimelineError::Infinite { id: 7, field: f })
+        );
+        assert_eq!(e(-1e-300), Err(TimelineError::Negative { id: 7, field: f }));
+        assert_eq!(
+            e(-f64::MAX),
+            Err(TimelineError::Negative { id: 7, field: f })
+        );
     }
 }
