@@ -39,6 +39,7 @@ const WORKLOADS: &[&str] = &[
     "meter-gated",
     "ffi-ingest",
     "timeline-s1-off",
+    "timeline-s4-off",
     "timeline-s16-off",
     "timeline-s16-oracle",
     "ffi-query",
@@ -140,8 +141,14 @@ fn main() {
                 black_box(m.end("job").expect("open"));
             });
         }
-        "timeline-s1-off" | "timeline-s16-off" | "timeline-s16-oracle" => {
-            let streams = if workload.contains("s16") { 16 } else { 1 };
+        "timeline-s1-off" | "timeline-s4-off" | "timeline-s16-off" | "timeline-s16-oracle" => {
+            let streams = if workload.contains("s16") {
+                16
+            } else if workload.contains("s4") {
+                4
+            } else {
+                1
+            };
             let policy = if workload.ends_with("oracle") {
                 TimelinePolicy::Oracle
             } else {
