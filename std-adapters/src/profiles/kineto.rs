@@ -280,7 +280,7 @@ fn read_object<R: Read>(input: &mut Window<R>, state: &mut State) -> Result<(), 
             Some(_) => return Err(syntax(input.at_next(), "key must be a string")),
             None => return Err(syntax(input.at_next(), "EOF while parsing a value")),
         }
-        let key = parse_next(input, KeySeed)?;
+        let key = parse_next(input, KeySeed { strict: true })?;
         if key == Key::TraceEvents && state.saw_events {
             return Err(syntax(input.position(0), "`traceEvents` appears twice"));
         }
@@ -333,7 +333,16 @@ fn read_object<R: Read>(input: &mut Window<R>, state: &mut State) -> Result<(), 
 /// filed.
 fn read_events<R: Read>(input: &mut Window<R>, state: &mut State) -> Result<(), ProfileError> {
     for_each_element(input, "event", &"traceEvents", |index, text| {
-        let (event, len) = parse_first::<Event<'_>>(text).map_err(Fault::Json)?;
+        // Raw keys first; an event with a key that needs checking, or
+        // that is refused (whose error must be serde_json's, at its first
+        // fault), again with checked keys.
+        let (event, len) = match parse_first::<Event<'_>>(text) {
+            Ok((event, len)) if !event.unchecked => (event, len),
+            _ => {
+                let (Strict(event), len) = parse_first(text).map_err(Fault::Json)?;
+                (event, len)
+            }
+        };
         state.end_event(index, &event).map_err(Fault::Record)?;
         Ok(len)
     })
@@ -495,6 +504,8 @@ struct Event<'de> {
     args: Args,
     /// Whether a time or id was skipped, `cat` being something else then.
     skipped: bool,
+    /// Whether a key was read unchecked ([`Key::Unchecked`]).
+    unchecked: bool,
 }
 
 #[derive(Default)]
@@ -1007,16 +1018,64 @@ enum Key {
     Flops,
     Bytes,
     Other,
+    /// A key read as raw bytes that serde_json would have checked (it has
+    /// an escape, a control character or a byte beyond ASCII): the event
+    /// is read again with `strict` keys.
+    Unchecked,
+}
+
+impl Key {
+    fn of(text: &[u8]) -> Key {
+        match text {
+            b"traceEvents" => Key::TraceEvents,
+            b"deviceProperties" => Key::DeviceProperties,
+            b"baseTimeNanoseconds" => Key::BaseTime,
+            b"cat" => Key::Cat,
+            b"name" => Key::Name,
+            b"pid" => Key::Pid,
+            b"tid" => Key::Tid,
+            b"ts" => Key::Ts,
+            b"dur" => Key::Dur,
+            b"args" => Key::Args,
+            b"device" => Key::Device,
+            b"stream" => Key::Stream,
+            b"grid" => Key::Grid,
+            b"block" => Key::Block,
+            b"registers per thread" => Key::Registers,
+            b"shared memory" => Key::SharedMemory,
+            b"blocks per SM" => Key::BlocksPerSm,
+            b"est. achieved occupancy %" => Key::Occupancy,
+            b"External id" | b"external id" => Key::ExternalId,
+            b"flops" => Key::Flops,
+            b"bytes" => Key::Bytes,
+            _ => Key::Other,
+        }
+    }
 }
 
 /// Reads an object key without allocating: every key of every object goes
 /// through here, so it maps the text to the few keys the reader uses.
-struct KeySeed;
+///
+/// `strict`: through serde_json's `str` path, which checks that the key is
+/// UTF-8 without control characters. Otherwise as raw bytes, which spares
+/// that check (a sixth of the reader's time): a key the reader uses is
+/// ASCII by its match, printable ASCII is checked here in a loop, and
+/// anything else is [`Key::Unchecked`], for which the event is read again
+/// strictly, so that what serde_json accepts and how it words a refusal
+/// do not change.
+#[derive(Clone, Copy)]
+struct KeySeed {
+    strict: bool,
+}
 
 impl<'de> DeserializeSeed<'de> for KeySeed {
     type Value = Key;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
-        d.deserialize_str(self)
+        if self.strict {
+            d.deserialize_str(self)
+        } else {
+            d.deserialize_bytes(self)
+        }
     }
 }
 
@@ -1026,43 +1085,53 @@ impl<'de> Visitor<'de> for KeySeed {
         f.write_str("a key")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
-        Ok(match v {
-            "traceEvents" => Key::TraceEvents,
-            "deviceProperties" => Key::DeviceProperties,
-            "baseTimeNanoseconds" => Key::BaseTime,
-            "cat" => Key::Cat,
-            "name" => Key::Name,
-            "pid" => Key::Pid,
-            "tid" => Key::Tid,
-            "ts" => Key::Ts,
-            "dur" => Key::Dur,
-            "args" => Key::Args,
-            "device" => Key::Device,
-            "stream" => Key::Stream,
-            "grid" => Key::Grid,
-            "block" => Key::Block,
-            "registers per thread" => Key::Registers,
-            "shared memory" => Key::SharedMemory,
-            "blocks per SM" => Key::BlocksPerSm,
-            "est. achieved occupancy %" => Key::Occupancy,
-            "External id" | "external id" => Key::ExternalId,
-            "flops" => Key::Flops,
-            "bytes" => Key::Bytes,
-            _ => Key::Other,
+        Ok(Key::of(v.as_bytes()))
+    }
+    /// Bytes straight from the text (no escapes).
+    fn visit_borrowed_bytes<E: de::Error>(self, v: &'de [u8]) -> Result<Key, E> {
+        Ok(match Key::of(v) {
+            Key::Other if !v.iter().all(|&b| (0x20..0x80).contains(&b)) => Key::Unchecked,
+            key => key,
         })
+    }
+    /// Bytes with escapes resolved.
+    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Key, E> {
+        Ok(Key::Unchecked)
     }
 }
 
+/// An event read with raw keys ([`KeySeed`]); `unchecked` when one of them
+/// needs serde_json's checks.
 impl<'de> Deserialize<'de> for Event<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let mut event = Event::default();
-        EventSeed { event: &mut event }.deserialize(d)?;
+        EventSeed {
+            event: &mut event,
+            keys: KeySeed { strict: false },
+        }
+        .deserialize(d)?;
         Ok(event)
+    }
+}
+
+/// An event read with checked keys.
+struct Strict<'de>(Event<'de>);
+
+impl<'de> Deserialize<'de> for Strict<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut event = Event::default();
+        EventSeed {
+            event: &mut event,
+            keys: KeySeed { strict: true },
+        }
+        .deserialize(d)?;
+        Ok(Strict(event))
     }
 }
 
 struct EventSeed<'a, 'de> {
     event: &'a mut Event<'de>,
+    keys: KeySeed,
 }
 
 impl<'de> DeserializeSeed<'de> for EventSeed<'_, 'de> {
@@ -1079,8 +1148,12 @@ impl<'de> Visitor<'de> for EventSeed<'_, 'de> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let e = self.event;
-        while let Some(key) = map.next_key_seed(KeySeed)? {
+        while let Some(key) = map.next_key_seed(self.keys)? {
             match key {
+                Key::Unchecked => {
+                    e.unchecked = true;
+                    map.next_value::<IgnoredAny>()?;
+                }
                 Key::Cat => e.category = Some(map.next_value_seed(CategorySeed)?),
                 Key::Name => map.next_value_seed(NameSeed(&mut e.name))?,
                 // An event already known not to be a kernel or copy (most
@@ -1094,7 +1167,11 @@ impl<'de> Visitor<'de> for EventSeed<'_, 'de> {
                 Key::Tid => e.tid = Some(map.next_value()?),
                 Key::Ts => e.ts = Some(map.next_value()?),
                 Key::Dur => e.dur = Some(map.next_value()?),
-                Key::Args => map.next_value_seed(ArgsSeed(&mut e.args))?,
+                Key::Args => map.next_value_seed(ArgsSeed {
+                    args: &mut e.args,
+                    keys: self.keys,
+                    unchecked: &mut e.unchecked,
+                })?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -1168,7 +1245,11 @@ impl<'de> Visitor<'de> for NameSeed<'_, 'de> {
     }
 }
 
-struct ArgsSeed<'a>(&'a mut Args);
+struct ArgsSeed<'a> {
+    args: &'a mut Args,
+    keys: KeySeed,
+    unchecked: &'a mut bool,
+}
 
 impl<'de> DeserializeSeed<'de> for ArgsSeed<'_> {
     type Value = ();
@@ -1183,8 +1264,8 @@ impl<'de> Visitor<'de> for ArgsSeed<'_> {
         f.write_str("event args")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let a = self.0;
-        while let Some(key) = map.next_key_seed(KeySeed)? {
+        let a = self.args;
+        while let Some(key) = map.next_key_seed(self.keys)? {
             let slot = match key {
                 Key::Device => &mut a.device,
                 Key::Stream => &mut a.stream,
@@ -1197,6 +1278,11 @@ impl<'de> Visitor<'de> for ArgsSeed<'_> {
                 Key::ExternalId => &mut a.external_id,
                 Key::Flops => &mut a.flops,
                 Key::Bytes => &mut a.bytes,
+                Key::Unchecked => {
+                    *self.unchecked = true;
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                     continue;
