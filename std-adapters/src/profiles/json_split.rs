@@ -134,6 +134,38 @@ fn continues_scalar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')
 }
 
+/// The length of the number or literal at the start of `text`, which
+/// serde_json has just read there (so it is a valid one): where serde_json
+/// stopped reading it.
+pub(crate) fn scalar_len(text: &[u8]) -> usize {
+    let digits = |from: usize| {
+        from + text
+            .get(from..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
+    match text.first() {
+        Some(b't' | b'n') => 4,
+        Some(b'f') => 5,
+        _ => {
+            let mut i = digits(usize::from(text.first() == Some(&b'-')));
+            if text.get(i) == Some(&b'.') {
+                i = digits(i + 1);
+            }
+            if matches!(text.get(i), Some(b'e' | b'E')) {
+                i += 1;
+                if matches!(text.get(i), Some(b'+' | b'-')) {
+                    i += 1;
+                }
+                i = digits(i);
+            }
+            i
+        }
+    }
+}
+
 fn is_whitespace(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
@@ -190,11 +222,14 @@ impl<R: Read> Window<R> {
             self.end -= self.start;
             self.start = 0;
         }
-        if self.buf.len() - self.end < BLOCK {
-            // A value longer than the window: grow it (by doubling, so a
-            // long value is read in linear time).
-            let len = (self.end + BLOCK).max(2 * self.buf.len());
-            self.buf.resize(len, 0);
+        if self.end == self.buf.len() {
+            // The first read, or a value longer than the window: grow it
+            // (by doubling, so a long value is read in linear time).
+            let mut bigger = vec![0; BLOCK.max(2 * self.buf.len())];
+            if let (Some(to), Some(from)) = (bigger.get_mut(..self.end), self.buf.get(..self.end)) {
+                to.copy_from_slice(from);
+            }
+            self.buf = bigger;
         }
         loop {
             let free = self.buf.get_mut(self.end..).unwrap_or_default();
@@ -405,6 +440,25 @@ mod tests {
     }
 
     #[test]
+    fn a_scalar_is_as_long_as_serde_json_reads_it() {
+        for (text, len) in [
+            ("0,", 1),
+            ("-12]", 3),
+            ("3.25}", 4),
+            ("1e9 ", 3),
+            ("-0.5E-07,", 8),
+            ("6.02e+23x", 8),
+            ("true,", 4),
+            ("false]", 5),
+            ("null", 4),
+        ] {
+            assert_eq!(scalar_len(text.as_bytes()), len, "{text}");
+            // serde_json reads the same prefix as a whole value.
+            serde_json::from_slice::<serde_json::Value>(&text.as_bytes()[..len]).unwrap();
+        }
+    }
+
+    #[test]
     fn strings_escapes_and_nesting_do_not_end_a_value_early() {
         assert_eq!(cuts(TRICKY.as_bytes()), tricky_values());
         // Each value is one serde_json reads whole.
@@ -449,6 +503,32 @@ mod tests {
             step: 5000,
         });
         assert_eq!(got, vec![(closed, true), ("1".to_string(), true)]);
+    }
+
+    #[test]
+    fn the_window_stays_one_block_however_long_the_text() {
+        // 40 MB of small values (160 blocks): the window never grows past
+        // its first block, since no value is longer than what is left of
+        // it after dropping what was consumed.
+        let value = br#"{"name": "k", "args": {"grid": [1, 2, 3]}},"#;
+        let text: Vec<u8> = value.iter().copied().cycle().take(40 << 20).collect();
+        let mut w = Window::new(Trickle {
+            text: &text,
+            step: 1 << 16,
+        });
+        let mut values = 0usize;
+        while let Some(b) = w.peek().unwrap() {
+            if b == b',' {
+                w.consume(1);
+                continue;
+            }
+            let n = w.cut().unwrap().len();
+            w.consume(n);
+            values += 1;
+            assert_eq!(w.buf.len(), BLOCK);
+        }
+        // 40 MiB / 44 bytes a value, the last one cut short.
+        assert_eq!(values, (40 << 20) / value.len() + 1);
     }
 
     #[test]

@@ -46,7 +46,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::json_split::{Cut, Position, Window};
+use super::json_split::{Cut, Position, Window, scalar_len};
 use super::{
     DeviceProperties, Interner, KernelRecord, Location, Profile, ProfileError, RecordKind,
     RecordProblem, TraceFormat, assemble,
@@ -210,13 +210,26 @@ fn parse<'de, S: DeserializeSeed<'de>>(
 
 /// Cuts the next value and parses it with `seed` (a value read whole: one
 /// other than the arrays the reader walks element by element).
+///
+/// An object, array or string is parsed from exactly its bytes: serde_json
+/// finds any fault in it inside them. A number or literal is parsed from
+/// the window with what follows it (the cut reads on past its end), since
+/// serde_json words a fault in one by the byte after it (`1.x`, `tru,`).
 fn parse_next<R: Read, S: for<'de> DeserializeSeed<'de, Value = V>, V>(
     input: &mut Window<R>,
     seed: S,
 ) -> Result<V, ProfileError> {
     let cut = input.cut()?;
-    let slice = input.rest().get(..cut.len()).unwrap_or_default();
-    let value = match parse(slice, seed) {
+    let delimited = matches!(input.rest().first(), Some(b'{' | b'[' | b'"'));
+    let (parsed, len) = if delimited {
+        let slice = input.rest().get(..cut.len()).unwrap_or_default();
+        (parse(slice, seed), cut.len())
+    } else {
+        let text = input.rest();
+        let mut de = serde_json::Deserializer::from_slice(text);
+        (seed.deserialize(&mut de), scalar_len(text))
+    };
+    let value = match parsed {
         Ok(v) => v,
         Err(e) => return Err(located(input, 0, &e, None)),
     };
@@ -225,7 +238,7 @@ fn parse_next<R: Read, S: for<'de> DeserializeSeed<'de, Value = V>, V>(
         // not, this says the same.
         return Err(syntax(input.position(n), "EOF while parsing a value"));
     }
-    input.consume(cut.len());
+    input.consume(len);
     Ok(value)
 }
 
@@ -348,9 +361,17 @@ fn read_events<R: Read>(input: &mut Window<R>, state: &mut State) -> Result<(), 
     })
 }
 
-/// The first value of `text` and the bytes it takes; what follows it is
-/// not looked at.
+/// The first value of `text` (which starts with it) and the bytes it
+/// takes; what follows it is not parsed, but serde_json may look at the
+/// byte after a number or literal, as in the whole text.
 fn parse_first<'de, T: Deserialize<'de>>(text: &'de [u8]) -> Result<(T, usize), serde_json::Error> {
+    if !matches!(text.first(), Some(b'{' | b'[' | b'"')) {
+        // serde_json's stream would refuse `1x` as trailing characters;
+        // in an array it is a missing comma, which the walker reports.
+        let mut de = serde_json::Deserializer::from_slice(text);
+        let value = T::deserialize(&mut de)?;
+        return Ok((value, scalar_len(text)));
+    }
     let mut values = serde_json::Deserializer::from_slice(text).into_iter::<T>();
     match values.next() {
         Some(Ok(value)) => Ok((value, values.byte_offset())),
@@ -427,9 +448,10 @@ fn for_each_element<R: Read>(
             // At the end of the text the element cannot run on.
             Some(e) if input.at_end() => Some(e),
             _ => {
+                // The element is then whole in the window, followed by the
+                // byte after it (or the end of the text).
                 let cut = input.cut()?;
-                let whole = input.rest().get(..cut.len()).unwrap_or_default();
-                match each(index, whole) {
+                match each(index, input.rest()) {
                     Ok(len) if cut.is_whole() => {
                         input.consume(len);
                         index += 1;
