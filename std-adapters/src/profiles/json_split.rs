@@ -339,22 +339,62 @@ impl<R: Read> Window<R> {
     /// Where a serde_json error, found in a slice that starts `offset`
     /// bytes past the window's start, is in the whole text. serde_json gives
     /// errors not about a position (line 0) no position; so does this.
+    ///
+    /// Where serde_json's slice parser places a fault one character before
+    /// its reader (which the reader used to be, and whose places the
+    /// reader keeps), the place is moved after that character: a control
+    /// character in a string it skips (the slice parser stops at it, the
+    /// reader has consumed it) and a number of the wrong type (the reader
+    /// has consumed the byte after the number, to see where it ended).
     pub(crate) fn locate(&self, offset: usize, e: &serde_json::Error) -> Position {
         if e.line() == 0 {
             return Position { line: 0, column: 0 };
         }
-        let at = self.position(offset);
-        if e.line() == 1 {
+        let text = self
+            .buf
+            .get(self.start + offset..self.end)
+            .unwrap_or_default();
+        // The byte serde_json's position is before, in `text`.
+        let line_start = match e.line() {
+            1 => Some(0),
+            n => memchr::memchr_iter(b'\n', text).nth(n - 2).map(|i| i + 1),
+        };
+        let index = line_start.map(|s| s + e.column());
+        let byte = |i: Option<usize>| i.and_then(|i| text.get(i)).copied();
+        let message = e.to_string();
+        let skipped_control = message.starts_with("control character")
+            && byte(index).is_some_and(|b| b < 0x20)
+            && !byte(index.and_then(|i| i.checked_sub(1))).is_some_and(|b| b < 0x20);
+        let number = ["invalid type: ", "invalid value: "].iter().any(|p| {
+            message
+                .strip_prefix(p)
+                .is_some_and(|m| m.starts_with("integer") || m.starts_with("floating point"))
+        });
+        let past = match byte(index) {
+            Some(b) if skipped_control || number => Some(b),
+            _ => None,
+        };
+        let mut at = if e.line() == 1 {
+            let at = self.position(offset);
             Position {
                 line: at.line,
                 column: at.column + e.column(),
             }
         } else {
             Position {
-                line: at.line + e.line() - 1,
+                line: self.position(offset).line + e.line() - 1,
                 column: e.column(),
             }
+        };
+        match past {
+            Some(b'\n') => {
+                at.line += 1;
+                at.column = 0;
+            }
+            Some(_) => at.column += 1,
+            None => {}
         }
+        at
     }
 
     /// The position serde_json gives a fault at the next byte (after it;
