@@ -344,8 +344,9 @@ impl<R: Read> Window<R> {
     /// its reader (which the reader used to be, and whose places the
     /// reader keeps), the place is moved after that character: a control
     /// character in a string it skips (the slice parser stops at it, the
-    /// reader has consumed it) and a number of the wrong type (the reader
-    /// has consumed the byte after the number, to see where it ended).
+    /// reader has consumed it), a number of the wrong type (the reader has
+    /// consumed the byte after the number, to see where it ended), and a
+    /// map or sequence of the wrong type.
     pub(crate) fn locate(&self, offset: usize, e: &serde_json::Error) -> Position {
         if e.line() == 0 {
             return Position { line: 0, column: 0 };
@@ -370,8 +371,21 @@ impl<R: Read> Window<R> {
                 .strip_prefix(p)
                 .is_some_and(|m| m.starts_with("integer") || m.starts_with("floating point"))
         });
+        // A map or sequence refused before serde_json steps into it: the
+        // slice parser stops at its bracket, the reader had consumed it.
+        // (Refused by a visitor after stepping in, the place is after the
+        // bracket for both.)
+        let before = byte(index.and_then(|i| i.checked_sub(1)));
+        let bracket = [
+            ("invalid type: map", b'{'),
+            ("invalid type: sequence", b'['),
+        ]
+        .iter()
+        .any(|&(m, open)| {
+            message.starts_with(m) && byte(index) == Some(open) && before != Some(open)
+        });
         let past = match byte(index) {
-            Some(b) if skipped_control || number => Some(b),
+            Some(b) if skipped_control || number || bracket => Some(b),
             _ => None,
         };
         let mut at = if e.line() == 1 {
