@@ -362,10 +362,11 @@ impl<R: Read> Window<R> {
         };
         let index = line_start.map(|s| s + e.column());
         let byte = |i: Option<usize>| i.and_then(|i| text.get(i)).copied();
+        let before = byte(index.and_then(|i| i.checked_sub(1)));
         let message = e.to_string();
         let skipped_control = message.starts_with("control character")
             && byte(index).is_some_and(|b| b < 0x20)
-            && !byte(index.and_then(|i| i.checked_sub(1))).is_some_and(|b| b < 0x20);
+            && before.is_none_or(|b| b >= 0x20);
         let number = ["invalid type: ", "invalid value: "].iter().any(|p| {
             message
                 .strip_prefix(p)
@@ -375,7 +376,6 @@ impl<R: Read> Window<R> {
         // slice parser stops at its bracket, the reader had consumed it.
         // (Refused by a visitor after stepping in, the place is after the
         // bracket for both.)
-        let before = byte(index.and_then(|i| i.checked_sub(1)));
         let bracket = [
             ("invalid type: map", b'{'),
             ("invalid type: sequence", b'['),
