@@ -346,7 +346,8 @@ impl<R: Read> Window<R> {
     /// character in a string it skips (the slice parser stops at it, the
     /// reader has consumed it), a number of the wrong type (the reader has
     /// consumed the byte after the number, to see where it ended), and a
-    /// map or sequence of the wrong type.
+    /// map or sequence of the wrong type (the reader had read one byte
+    /// further).
     pub(crate) fn locate(&self, offset: usize, e: &serde_json::Error) -> Position {
         if e.line() == 0 {
             return Position { line: 0, column: 0 };
@@ -362,28 +363,21 @@ impl<R: Read> Window<R> {
         };
         let index = line_start.map(|s| s + e.column());
         let byte = |i: Option<usize>| i.and_then(|i| text.get(i)).copied();
-        let before = byte(index.and_then(|i| i.checked_sub(1)));
         let message = e.to_string();
         let skipped_control = message.starts_with("control character")
             && byte(index).is_some_and(|b| b < 0x20)
-            && before.is_none_or(|b| b >= 0x20);
+            && byte(index.and_then(|i| i.checked_sub(1))).is_none_or(|b| b >= 0x20);
         let number = ["invalid type: ", "invalid value: "].iter().any(|p| {
             message
                 .strip_prefix(p)
                 .is_some_and(|m| m.starts_with("integer") || m.starts_with("floating point"))
         });
-        // A map or sequence refused before serde_json steps into it: the
-        // slice parser stops at its bracket, the reader had consumed it.
-        // (Refused by a visitor after stepping in, the place is after the
-        // bracket for both.)
-        let bracket = [
-            ("invalid type: map", b'{'),
-            ("invalid type: sequence", b'['),
-        ]
-        .iter()
-        .any(|&(m, open)| {
-            message.starts_with(m) && byte(index) == Some(open) && before != Some(open)
-        });
+        // A map or sequence of the wrong type: the reader had also read
+        // the byte serde_json looked at next (the bracket, when refused
+        // before stepping in; the one after it, when refused inside).
+        let bracket = ["invalid type: map", "invalid type: sequence"]
+            .iter()
+            .any(|m| message.starts_with(m));
         let past = match byte(index) {
             Some(b) if skipped_control || number || bracket => Some(b),
             _ => None,
