@@ -312,7 +312,7 @@ fn read_object<R: Read>(input: &mut Window<R>, state: &mut State) -> Result<(), 
                 if value == Some(b'[') {
                     read_events(input, state)?;
                 } else {
-                    parse_next(input, Expected("an array of trace events"))?;
+                    parse_next(input, ExpectedArray("an array of trace events"))?;
                 }
             }
             Key::DeviceProperties => {
@@ -1000,12 +1000,23 @@ fn any_micros_to_ns(text: &str) -> Option<i128> {
 
 /// Refuses any value, in serde_json's words, saying what was expected: for
 /// a value of the wrong kind where the reader walks an object or array.
+/// `ExpectedArray` asks serde_json for a sequence, as the reader once did
+/// for `traceEvents` (serde_json places the refusal of a map at its bracket
+/// then, not after it).
 struct Expected(&'static str);
+struct ExpectedArray(&'static str);
 
 impl<'de> DeserializeSeed<'de> for Expected {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for ExpectedArray {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(Expected(self.0))
     }
 }
 
