@@ -43,7 +43,7 @@ pub use records::{EnergyBreakdown, Flags, ModelReport, StageRecord, SubgraphReco
 pub use sink::{FnSink, Record, Recorder, Sink, SinkFull};
 
 use crate::hardware::{HardwareError, HardwareModel, PRECISIONS, Precision};
-use crate::state::{PowerState, StateLedger};
+use crate::state::{PowerState, StateLedger, StateTotals};
 
 /// Largest number of compute units a hardware model may have.
 ///
@@ -163,31 +163,84 @@ impl Subgraph {
     }
 }
 
-/// A subgraph that passed its checks, with what pushing it already computed.
+/// A subgraph that passed its checks, with what pushing it already computed:
+/// only what closing its stage reads (40 bytes rather than the whole
+/// subgraph), since every push copies one into the stage buffer.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Pending {
-    subgraph: Subgraph,
-    compute_j: f64,
-    memory_j: f64,
+    /// The caller's id.
+    id: u32,
     /// Domains it asks for: `ceil(a/g)`; `None` on the legacy path.
     domains: Option<u32>,
+    /// Latency at the operating point's clock.
+    latency_s: f64,
+    compute_j: f64,
+    memory_j: f64,
 }
 
-/// Everything closing a stage changes, computed before anything is changed.
+/// The open stage's sums over its pending subgraphs, kept as they are
+/// pushed (in push order, from zero, as a pass over them would add them),
+/// so that closing a stage does not walk its subgraphs for them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct OpenStage {
+    /// `Σ ceil(a_i/g)` over the allocated subgraphs.
+    requested_domains: u64,
+    /// `max l_i`.
+    max_latency: f64,
+    /// `Σ` compute energy.
+    compute_j: f64,
+    /// `Σ` memory energy.
+    memory_j: f64,
+    /// `Some(threads)` when the stage is a legacy one: it then holds that
+    /// one subgraph alone, so its thread count is all the stage needs.
+    legacy: Option<Option<u64>>,
+}
+
+impl OpenStage {
+    /// No stage open.
+    const EMPTY: OpenStage = OpenStage {
+        requested_domains: 0,
+        max_latency: 0.0,
+        compute_j: 0.0,
+        memory_j: 0.0,
+        legacy: None,
+    };
+
+    /// A stage opened by `p` (whose subgraph launched `threads`).
+    fn of(p: &Pending, threads: Option<u64>) -> OpenStage {
+        // `0.0 + x` as the running sums would start (it turns −0 into +0).
+        OpenStage {
+            requested_domains: p.domains.map_or(0, u64::from),
+            max_latency: 0.0f64.max(p.latency_s),
+            compute_j: 0.0 + p.compute_j,
+            memory_j: 0.0 + p.memory_j,
+            legacy: if p.domains.is_none() {
+                Some(threads)
+            } else {
+                None
+            },
+        }
+    }
+
+    /// Adds an allocated subgraph joining the stage.
+    fn add(&mut self, p: &Pending) {
+        self.requested_domains += p.domains.map_or(0, u64::from);
+        self.max_latency = self.max_latency.max(p.latency_s);
+        self.compute_j += p.compute_j;
+        self.memory_j += p.memory_j;
+    }
+}
+
+/// What every subgraph record of a closing stage is computed from.
 #[derive(Debug, Clone, Copy)]
-struct StageOutcome {
-    record: StageRecord,
-    /// The model's energy with this stage added (checked for overflow).
-    energy_after: EnergyBreakdown,
-    powered_after: u32,
-    /// The pool shared by allocation, per accounted unit.
-    share_per_unit: f64,
+struct StageShares {
+    stage: u32,
     /// `N/A` when oversubscribed, else 1.
     scale: f64,
     /// Max latency of the stage.
     max_latency: f64,
-    /// What the gating policy did.
-    gating: oracle::StageGating,
+    /// The pool shared by allocation, per accounted unit.
+    share_per_unit: f64,
 }
 
 /// Figures derived from the hardware model once, at construction: a model
@@ -216,6 +269,15 @@ struct Rates {
     domain_shift: Option<u32>,
     /// `N / g`, the model's domain count (a division in `HardwareModel::domains`).
     domains: u32,
+    /// `N`.
+    units: u32,
+    /// `g`.
+    g: u32,
+    /// `1/N`: the powered share of a stage is a multiplication by it.
+    inv_n: f64,
+    /// Whether latencies are taken at the operating point's own clock, so
+    /// that a push need not ask the model to rescale them.
+    same_clock: bool,
 }
 
 impl Rates {
@@ -245,10 +307,15 @@ impl Rates {
                 .is_power_of_two()
                 .then(|| hw.gating_domain().trailing_zeros()),
             domains: hw.domains(),
+            units: hw.units(),
+            g: hw.gating_domain(),
+            inv_n: 1.0 / f64::from(hw.units()),
+            same_clock: hw.spec().dvfs.latency_reference_mhz() == hw.spec().dvfs.frequency_mhz,
         }
     }
 
     /// `ceil(a/g)`: the domains an allocation of `a` units asks for.
+    #[inline]
     fn domains_for(&self, a: u32, g: u32) -> u32 {
         match self.domain_shift {
             // `a + g − 1` in u64 cannot overflow; shifted back it fits a u32
@@ -306,6 +373,8 @@ pub struct Composer<const WIDTH: usize = DEFAULT_WIDTH, const IDLE: usize = DEFA
     /// Domains powered now: always the prefix `0..powered`.
     powered: u32,
     pending: heapless::Vec<Pending, WIDTH>,
+    /// Sums over `pending`.
+    open: OpenStage,
     /// Stage of the pending subgraphs, or of the last closed stage when none are pending.
     stage: Option<u32>,
     /// The last closed stage: where `stage` goes back to when the pending
@@ -362,6 +431,7 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
             policy,
             powered,
             pending: heapless::Vec::new(),
+            open: OpenStage::EMPTY,
             stage: None,
             closed: None,
             unit_time: 0.0,
@@ -414,6 +484,7 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
     pub fn reset(&mut self) {
         self.powered = self.hw.domains();
         self.pending.clear();
+        self.open = OpenStage::EMPTY;
         self.stage = None;
         self.closed = None;
         self.unit_time = 0.0;
@@ -466,9 +537,8 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
                     });
                 }
                 // A legacy subgraph never shares its stage, so if one is
-                // pending it is the first and only one: no scan needed.
-                let legacy_here = self.pending.first().is_some_and(|p| p.domains.is_none());
-                if legacy_here || pending.domains.is_none() {
+                // pending it is the first and only one.
+                if self.open.legacy.is_some() || pending.domains.is_none() {
                     return Err(ComposeError::LegacySharesStage {
                         id: subgraph.id,
                         stage: subgraph.stage,
@@ -479,7 +549,9 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
                     .map_err(|_| ComposeError::StageFull {
                         id: subgraph.id,
                         capacity: WIDTH,
-                    })
+                    })?;
+                self.open.add(&pending);
+                Ok(())
             }
             _ => {
                 if WIDTH == 0 {
@@ -492,6 +564,7 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
                 self.pending.clear();
                 // WIDTH ≥ 1 and the buffer was just emptied, so this fits.
                 let _ = self.pending.push(pending);
+                self.open = OpenStage::of(&pending, subgraph.threads);
                 self.stage = Some(subgraph.stage);
                 Ok(())
             }
@@ -528,6 +601,7 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
     pub fn finish<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Result<ModelReport, CloseError> {
         self.close(sink, true)?;
         self.pending.clear();
+        self.open = OpenStage::EMPTY;
         Ok(self.report())
     }
 
@@ -557,22 +631,23 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
     pub fn discard_pending(&mut self) -> usize {
         let n = self.pending.len();
         self.pending.clear();
+        self.open = OpenStage::EMPTY;
         self.stage = self.closed;
         n
     }
 
     /// Checks one subgraph and computes its dynamic energy.
+    #[inline]
     fn check(&self, sg: &Subgraph) -> Result<Pending, ComposeError> {
         let id = sg.id;
-        for (value, field) in [
-            (sg.flops, SubgraphField::Flops),
-            (sg.input_bytes, SubgraphField::InputBytes),
-            (sg.output_bytes, SubgraphField::OutputBytes),
-            (sg.weight_bytes, SubgraphField::WeightBytes),
-            (sg.latency_s, SubgraphField::Latency),
-        ] {
-            crate::float::non_negative(value)
-                .map_err(|e| ComposeError::from_float(e, id, field))?;
+        if !all_plain_non_negative([
+            sg.flops,
+            sg.input_bytes,
+            sg.output_bytes,
+            sg.weight_bytes,
+            sg.latency_s,
+        ]) {
+            check_fields(sg)?;
         }
         if sg.units_allocated == Some(0) {
             return Err(ComposeError::ZeroAllocation { id });
@@ -590,82 +665,68 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
             })?;
         let compute_j = sg.flops * e_op;
         let memory_j = sg.bytes() * self.rates.e_byte;
-        if !compute_j.is_finite() || !memory_j.is_finite() {
+        if !all_finite([compute_j, memory_j]) {
             return Err(ComposeError::Overflow { stage: sg.stage });
         }
-        let g = self.hw.gating_domain();
-        let domains = sg.units_allocated.map(|a| self.rates.domains_for(a, g));
-        // The latency at the operating point's clock (unchanged unless the
-        // model was moved off the clock its latencies were taken at).
-        let latency_s = self
-            .hw
-            .latency_s(sg.latency_s, sg.flops, sg.precision, sg.bytes());
-        if !latency_s.is_finite() {
-            return Err(ComposeError::Overflow { stage: sg.stage });
-        }
+        let domains = sg
+            .units_allocated
+            .map(|a| self.rates.domains_for(a, self.rates.g));
+        // The latency at the operating point's clock: the one checked above
+        // unless the model was moved off the clock its latencies were taken at.
+        let latency_s = if self.rates.same_clock {
+            sg.latency_s
+        } else {
+            let l = self
+                .hw
+                .latency_s(sg.latency_s, sg.flops, sg.precision, sg.bytes());
+            if !l.is_finite() {
+                return Err(ComposeError::Overflow { stage: sg.stage });
+            }
+            l
+        };
         Ok(Pending {
-            subgraph: Subgraph { latency_s, ..*sg },
+            id,
+            domains,
+            latency_s,
             compute_j,
             memory_j,
-            domains,
         })
     }
 
-    /// Closes the open stage, if any: computes everything, asks the sink for
-    /// room, hands over the records, then commits. Fails before changing anything.
+    /// Closes the open stage, if any: computes everything (the arithmetic
+    /// of DESIGN.md §3), asks the sink for room, hands over the records,
+    /// then commits. Fails before changing anything.
     /// `last`: [`Composer::finish`] closes it, which ends every idle period.
+    ///
+    /// Written as one straight pass over locals, with no pass over the
+    /// subgraphs when the stage holds one: at width 1 every push closes a
+    /// stage, and copies of an outcome struct and loops set up for `WIDTH`
+    /// entries were most of its cost.
+    #[inline]
     fn close<S: Sink + ?Sized>(&mut self, sink: &mut S, last: bool) -> Result<(), CloseError> {
         let Some(stage) = self.stage else {
             return Ok(());
         };
-        if self.pending.is_empty() {
+        let Some((first, rest)) = self.pending.split_first() else {
             return Ok(());
-        }
-        let outcome = self.evaluate(stage, last)?;
-        sink.reserve(self.pending.len())
-            .map_err(|_| CloseError::SinkFull { stage })?;
-        self.emit_subgraphs(&outcome, sink);
-        sink.stage(&outcome.record);
-        self.powered = outcome.powered_after;
-        if self.policy == GatingPolicy::Oracle {
-            oracle::apply(&mut self.stairs, &outcome.gating.edit);
-            self.gated_since_s = outcome.gating.gated_since_s;
-        }
-        self.accumulate(&outcome);
-        self.closed = Some(stage);
-        Ok(())
-    }
-
-    /// The arithmetic of DESIGN.md §3 for the open stage, without side effects.
-    fn evaluate(&self, stage: u32, last: bool) -> Result<StageOutcome, CloseError> {
-        let hw = &self.hw;
-        let n_units = hw.units();
-        let n = f64::from(n_units);
-        let g = hw.gating_domain();
+        };
         let Rates {
             p_static,
             p_unit,
             p_uncore,
             domains: total_domains,
+            units: n_units,
+            g,
+            inv_n,
             ..
         } = self.rates;
-        let gating = hw.gating();
+        let e_tr = self.rates.oracle.e_tr;
+        let n = f64::from(n_units);
+        let open = &self.open;
 
-        // Allocation, in domains, and the longest latency.
-        let mut requested_domains: u64 = 0;
-        let mut legacy = false;
-        let mut max_latency: f64 = 0.0;
-        let mut compute_j = 0.0;
-        let mut memory_j = 0.0;
-        for p in &self.pending {
-            match p.domains {
-                Some(d) => requested_domains += u64::from(d),
-                None => legacy = true,
-            }
-            max_latency = max_latency.max(p.subgraph.latency_s);
-            compute_j += p.compute_j;
-            memory_j += p.memory_j;
-        }
+        // Allocation, in domains.
+        let legacy = open.legacy.is_some();
+        let requested_domains = open.requested_domains;
         let mut flags = Flags::NONE;
         let needed_domains: u32 = if legacy {
             flags = flags.union(Flags::LEGACY_PATH);
@@ -689,6 +750,9 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         } else {
             1.0
         };
+        let max_latency = open.max_latency;
+        let compute_j = open.compute_j;
+        let memory_j = open.memory_j;
 
         let plan = if self.policy == GatingPolicy::Oracle {
             oracle::plan(
@@ -712,7 +776,6 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
             wake_s,
             powered_during,
             powered_down,
-            powered_after,
             settled_us,
             prewake_us,
             ..
@@ -723,17 +786,21 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         if powered_down > 0 {
             flags = flags.union(Flags::GATED_DOMAINS);
         }
+        if open.legacy == Some(None) {
+            flags = flags.union(Flags::LEGACY_NO_THREADS);
+        }
         let duration = wake_s + max_latency;
         let transitions = u64::from(woken_domains) + u64::from(powered_down);
 
-        // Unit-seconds per state.
+        // Unit-seconds per state. The subgraphs' own units: the first one
+        // here, any others in the loop (none at width 1).
         let woken_units = f64::from(woken_domains * g);
         let gated_units = f64::from((total_domains - powered_during) * g);
         let idle_unallocated_units = f64::from((powered_during - needed_domains) * g);
-        let mut ledger = StateLedger::ZERO;
-        let mut active_us = 0.0;
-        let mut idle_alloc_us = (allocated - woken_units) * wake_s;
-        for p in &self.pending {
+        let (a, active) = self.accounted(first, scale);
+        let mut active_us = 0.0 + a * active;
+        let mut idle_alloc_us = (allocated - woken_units) * wake_s + a * (max_latency - active);
+        for p in rest {
             let (a, active) = self.accounted(p, scale);
             active_us += a * active;
             idle_alloc_us += a * (max_latency - active);
@@ -752,31 +819,38 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         let powered_share = if gated_units == 0.0 {
             1.0
         } else {
-            (n - gated_units) / n
+            (n - gated_units) * inv_n
         };
         let mut static_j = p_static * duration * powered_share - p_unit * window_us;
         if settled_us != 0.0 {
             static_j -= p_unit * settled_us;
         }
-        let transition_j = transitions as f64 * gating.transition_energy_j;
+        let transition_j = transitions as f64 * e_tr;
         let uncore_j = p_uncore * duration;
-        ledger.charge(
-            PowerState::Active,
-            active_us,
-            p_unit * active_us + compute_j + memory_j,
-        );
-        ledger.charge(
-            PowerState::IdleAllocated,
-            idle_alloc_us,
-            p_unit * idle_alloc_us,
-        );
-        ledger.charge(
-            PowerState::IdleUnallocated,
-            idle_unalloc_us,
-            p_unit * idle_unalloc_us,
-        );
-        ledger.charge(PowerState::Gated, gated_us, 0.0);
-        ledger.charge(PowerState::Transitioning, transitioning_us, transition_j);
+        let ledger = StateLedger {
+            states: [
+                StateTotals {
+                    unit_seconds: active_us,
+                    energy_j: p_unit * active_us + compute_j + memory_j,
+                },
+                StateTotals {
+                    unit_seconds: idle_alloc_us,
+                    energy_j: p_unit * idle_alloc_us,
+                },
+                StateTotals {
+                    unit_seconds: idle_unalloc_us,
+                    energy_j: p_unit * idle_unalloc_us,
+                },
+                StateTotals {
+                    unit_seconds: gated_us,
+                    energy_j: 0.0,
+                },
+                StateTotals {
+                    unit_seconds: transitioning_us,
+                    energy_j: transition_j,
+                },
+            ],
+        };
         let energy = EnergyBreakdown::new(
             compute_j,
             memory_j,
@@ -794,67 +868,90 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
             + transition_j;
         let share_per_unit = shared / allocated;
 
-        let record = StageRecord {
-            stage,
-            subgraphs: u32::try_from(self.pending.len()).unwrap_or(u32::MAX),
-            duration_s: duration,
-            wake_s,
-            units_requested,
-            units_allocated: allocated_units,
-            domains_woken: woken_domains,
-            domains_powered_down: powered_down,
-            domains_gated: total_domains - powered_during,
-            states: ledger,
-            energy,
-            // Only a legacy stage can hold a subgraph without allocation.
-            flags: if legacy
-                && self
-                    .pending
-                    .iter()
-                    .any(|p| p.domains.is_none() && p.subgraph.threads.is_none())
-            {
-                flags.union(Flags::LEGACY_NO_THREADS)
-            } else {
-                flags
-            },
-        };
-
         // Would the model's running sums stay finite? They are computed here
-        // and only stored by `accumulate`, so a failed close changes nothing.
+        // and only stored below, so a failed close changes nothing. The
+        // totals are finite (only finite sums are stored), so a sum is
+        // finite only if the stage's part is: the stage's parts need no
+        // test of their own, but for its total, added up from them.
         let t = &self.totals;
-        let overflow = CloseError::Overflow { stage };
-        let energy_after = t.energy.checked_add(&energy).ok_or(overflow)?;
-        let finite = [
-            duration,
-            share_per_unit,
-            t.latency_s + duration,
-            t.states.unit_seconds() + ledger.unit_seconds(),
-            t.states.energy_j() + ledger.energy_j(),
-            self.unit_time + allocated * duration,
-        ]
-        .iter()
-        .all(|x| x.is_finite());
-        if !finite || !energy.is_finite() {
-            return Err(overflow);
+        let energy_after = t.energy.plus(&energy);
+        let latency_after = t.latency_s + duration;
+        let unit_time_after = self.unit_time + allocated * duration;
+        if !(energy_after.is_finite()
+            && all_finite([
+                energy.total_j,
+                share_per_unit,
+                latency_after,
+                t.states.unit_seconds() + ledger.unit_seconds(),
+                t.states.energy_j() + ledger.energy_j(),
+                unit_time_after,
+            ]))
+        {
+            return Err(CloseError::Overflow { stage });
         }
-        Ok(StageOutcome {
-            record,
-            energy_after,
-            powered_after,
-            share_per_unit,
-            scale,
-            max_latency,
-            gating: plan,
-        })
+
+        sink.reserve(self.pending.len())
+            .map_err(|_| CloseError::SinkFull { stage })?;
+        if sink.wants_records() {
+            let shares = StageShares {
+                stage,
+                scale,
+                max_latency,
+                share_per_unit,
+            };
+            let mut sequence = self.totals.subgraphs;
+            let mut first_domain: u32 = 0;
+            for p in core::iter::once(first).chain(rest) {
+                let record = self.subgraph_record(p, &shares, sequence, first_domain);
+                first_domain = first_domain.saturating_add(record.domains);
+                sequence += 1;
+                sink.subgraph(&record);
+            }
+            sink.stage(&StageRecord {
+                stage,
+                subgraphs: u32::try_from(self.pending.len()).unwrap_or(u32::MAX),
+                duration_s: duration,
+                wake_s,
+                units_requested,
+                units_allocated: allocated_units,
+                domains_woken: woken_domains,
+                domains_powered_down: powered_down,
+                domains_gated: total_domains - powered_during,
+                states: ledger,
+                energy,
+                flags,
+            });
+        }
+
+        // Commit.
+        let subgraphs = u64::from(u32::try_from(self.pending.len()).unwrap_or(u32::MAX));
+        self.powered = plan.powered_after;
+        if self.policy == GatingPolicy::Oracle {
+            oracle::apply(&mut self.stairs, &plan.edit);
+            self.gated_since_s = plan.gated_since_s;
+        }
+        let t = &mut self.totals;
+        t.stages += 1;
+        t.subgraphs += subgraphs;
+        t.latency_s = latency_after;
+        t.states += ledger;
+        t.energy = energy_after;
+        t.peak_units_allocated = t.peak_units_allocated.max(allocated_units);
+        t.transitions += transitions;
+        t.flags = t.flags.union(flags);
+        self.unit_time = unit_time_after;
+        self.closed = Some(stage);
+        Ok(())
     }
 
     /// `Off`, `Always` and `BreakEven`: every decision is taken at the start
     /// of the stage, from the stage alone.
+    #[inline(always)]
     fn at_stage_start(&self, needed_domains: u32, max_latency: f64) -> oracle::StageGating {
         // Waking and the stage's duration.
         let woken = needed_domains.saturating_sub(self.powered);
         let wake_s = if woken > 0 {
-            self.hw.gating().wake_latency_s
+            self.rates.oracle.t_wake
         } else {
             0.0
         };
@@ -890,84 +987,104 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         }
     }
 
-    /// Adds a closed stage to the running totals.
-    fn accumulate(&mut self, o: &StageOutcome) {
-        let r = &o.record;
-        let t = &mut self.totals;
-        t.stages += 1;
-        t.subgraphs += u64::from(r.subgraphs);
-        t.latency_s += r.duration_s;
-        t.states += r.states;
-        t.energy = o.energy_after;
-        t.peak_units_allocated = t.peak_units_allocated.max(r.units_allocated);
-        t.transitions += u64::from(r.domains_woken) + u64::from(r.domains_powered_down);
-        t.flags = t.flags.union(r.flags);
-        self.unit_time += f64::from(r.units_allocated) * r.duration_s;
-    }
-
     /// Units accounted to a pending subgraph and the time they are active.
     ///
     /// An allocated subgraph's units are active for its latency. A legacy
     /// subgraph holds all `N` units and is active for `u·l` of them, where
     /// `u = min(1, threads / (N · threads_per_unit))`; expressed per unit,
     /// that is `N` units active for `u·l` seconds each.
+    #[inline(always)]
     fn accounted(&self, p: &Pending, scale: f64) -> (f64, f64) {
         match p.domains {
-            Some(d) => (
-                f64::from(d) * f64::from(self.hw.gating_domain()) * scale,
-                p.subgraph.latency_s,
-            ),
+            Some(d) => (f64::from(d) * f64::from(self.rates.g) * scale, p.latency_s),
             None => (
-                f64::from(self.hw.units()),
-                self.legacy_utilization(&p.subgraph) * p.subgraph.latency_s,
+                f64::from(self.rates.units),
+                self.legacy_utilization() * p.latency_s,
             ),
         }
     }
 
-    /// `min(1, threads / (N · threads_per_unit))`, or 1 without a thread count.
-    fn legacy_utilization(&self, sg: &Subgraph) -> f64 {
-        match sg.threads {
-            Some(t) => {
+    /// `min(1, threads / (N · threads_per_unit))` for the open legacy
+    /// stage's subgraph, or 1 without a thread count.
+    fn legacy_utilization(&self) -> f64 {
+        match self.open.legacy {
+            Some(Some(t)) => {
                 let capacity = f64::from(self.hw.units()) * f64::from(self.hw.threads_per_unit());
                 (t as f64 / capacity).min(1.0)
             }
-            None => 1.0,
+            _ => 1.0,
         }
     }
 
-    /// Hands each pending subgraph's record to the sink, in push order.
-    fn emit_subgraphs<S: Sink + ?Sized>(&self, o: &StageOutcome, sink: &mut S) {
-        let mut first_domain: u32 = 0;
-        for (sequence, p) in (self.totals.subgraphs..).zip(self.pending.iter()) {
-            let (units, active) = self.accounted(p, o.scale);
-            let active_us = units * active;
-            let idle_us = units * (o.max_latency - active);
-            let own_static = self.rates.p_unit * (active_us + idle_us);
-            let shared = o.share_per_unit * units;
-            let domains = p.domains.unwrap_or(self.rates.domains);
-            sink.subgraph(&SubgraphRecord {
-                id: p.subgraph.id,
-                sequence,
-                stage: p.subgraph.stage,
-                units,
-                first_domain,
-                domains,
-                latency_s: p.subgraph.latency_s,
-                active_unit_seconds: active_us,
-                idle_allocated_unit_seconds: idle_us,
-                legacy_utilization: p
-                    .domains
-                    .is_none()
-                    .then(|| self.legacy_utilization(&p.subgraph)),
-                compute_energy_j: p.compute_j,
-                memory_energy_j: p.memory_j,
-                own_static_energy_j: own_static,
-                shared_energy_j: shared,
-                total_energy_j: p.compute_j + p.memory_j + own_static + shared,
-            });
-            first_domain = first_domain.saturating_add(domains);
+    /// One pending subgraph's record.
+    #[inline(always)]
+    fn subgraph_record(
+        &self,
+        p: &Pending,
+        s: &StageShares,
+        sequence: u64,
+        first_domain: u32,
+    ) -> SubgraphRecord {
+        let (units, active) = self.accounted(p, s.scale);
+        let active_us = units * active;
+        let idle_us = units * (s.max_latency - active);
+        let own_static = self.rates.p_unit * (active_us + idle_us);
+        let shared = s.share_per_unit * units;
+        SubgraphRecord {
+            id: p.id,
+            sequence,
+            stage: s.stage,
+            units,
+            first_domain,
+            domains: p.domains.unwrap_or(self.rates.domains),
+            latency_s: p.latency_s,
+            active_unit_seconds: active_us,
+            idle_allocated_unit_seconds: idle_us,
+            legacy_utilization: p.domains.is_none().then(|| self.legacy_utilization()),
+            compute_energy_j: p.compute_j,
+            memory_energy_j: p.memory_j,
+            own_static_energy_j: own_static,
+            shared_energy_j: shared,
+            total_energy_j: p.compute_j + p.memory_j + own_static + shared,
         }
     }
+}
+
+/// Whether every value is a finite number ≥ 0 other than −0. As bit
+/// patterns those are exactly the ones below +∞'s (the sign bit puts every
+/// negative value, −0 included, above it, and NaNs lie above it too), so the
+/// test is one integer maximum per value. A value that fails it goes through
+/// [`check_fields`], which names the field, or accepts a −0.
+#[inline(always)]
+fn all_plain_non_negative<const K: usize>(xs: [f64; K]) -> bool {
+    xs.iter().fold(0u64, |m, x| m.max(x.to_bits())) < f64::INFINITY.to_bits()
+}
+
+/// Whether every value is finite, with one branch: `x·0` is ±0 for a finite
+/// `x` and NaN for an infinity or a NaN, and a NaN survives the sum, so the
+/// sum is 0 exactly when every value is finite.
+#[inline(always)]
+fn all_finite<const K: usize>(xs: [f64; K]) -> bool {
+    xs.iter().fold(0.0, |z, x| z + x * 0.0) == 0.0
+}
+
+/// The field-by-field check of a subgraph's numbers, in field order, for
+/// the error that names the first bad one: the slow path of
+/// [`Composer::check`], taken only when its quick test fails.
+#[cold]
+#[inline(never)]
+fn check_fields(sg: &Subgraph) -> Result<(), ComposeError> {
+    for (value, field) in [
+        (sg.flops, SubgraphField::Flops),
+        (sg.input_bytes, SubgraphField::InputBytes),
+        (sg.output_bytes, SubgraphField::OutputBytes),
+        (sg.weight_bytes, SubgraphField::WeightBytes),
+        (sg.latency_s, SubgraphField::Latency),
+    ] {
+        crate::float::non_negative(value)
+            .map_err(|e| ComposeError::from_float(e, sg.id, field))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
