@@ -36,6 +36,7 @@ mod error;
 mod oracle;
 mod records;
 mod sink;
+mod sums;
 
 pub use error::{CloseError, ComposeError, SetupError, SubgraphField};
 pub use oracle::DEFAULT_IDLE_STEPS;
@@ -43,7 +44,6 @@ pub use records::{EnergyBreakdown, Flags, ModelReport, StageRecord, SubgraphReco
 pub use sink::{FnSink, Record, Recorder, Sink, SinkFull};
 
 use crate::hardware::{HardwareError, HardwareModel, PRECISIONS, Precision};
-use crate::state::{PowerState, StateLedger, StateTotals};
 
 /// Largest number of compute units a hardware model may have.
 ///
@@ -178,59 +178,6 @@ struct Pending {
     memory_j: f64,
 }
 
-/// The open stage's sums over its pending subgraphs, kept as they are
-/// pushed (in push order, from zero, as a pass over them would add them),
-/// so that closing a stage does not walk its subgraphs for them.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct OpenStage {
-    /// `Σ ceil(a_i/g)` over the allocated subgraphs.
-    requested_domains: u64,
-    /// `max l_i`.
-    max_latency: f64,
-    /// `Σ` compute energy.
-    compute_j: f64,
-    /// `Σ` memory energy.
-    memory_j: f64,
-    /// `Some(threads)` when the stage is a legacy one: it then holds that
-    /// one subgraph alone, so its thread count is all the stage needs.
-    legacy: Option<Option<u64>>,
-}
-
-impl OpenStage {
-    /// No stage open.
-    const EMPTY: OpenStage = OpenStage {
-        requested_domains: 0,
-        max_latency: 0.0,
-        compute_j: 0.0,
-        memory_j: 0.0,
-        legacy: None,
-    };
-
-    /// A stage opened by `p` (whose subgraph launched `threads`).
-    fn of(p: &Pending, threads: Option<u64>) -> OpenStage {
-        // `0.0 + x` as the running sums would start (it turns −0 into +0).
-        OpenStage {
-            requested_domains: p.domains.map_or(0, u64::from),
-            max_latency: 0.0f64.max(p.latency_s),
-            compute_j: 0.0 + p.compute_j,
-            memory_j: 0.0 + p.memory_j,
-            legacy: if p.domains.is_none() {
-                Some(threads)
-            } else {
-                None
-            },
-        }
-    }
-
-    /// Adds an allocated subgraph joining the stage.
-    fn add(&mut self, p: &Pending) {
-        self.requested_domains += p.domains.map_or(0, u64::from);
-        self.max_latency = self.max_latency.max(p.latency_s);
-        self.compute_j += p.compute_j;
-        self.memory_j += p.memory_j;
-    }
-}
-
 /// What every subgraph record of a closing stage is computed from.
 #[derive(Debug, Clone, Copy)]
 struct StageShares {
@@ -278,6 +225,14 @@ struct Rates {
     /// Whether latencies are taken at the operating point's own clock, so
     /// that a push need not ask the model to rescale them.
     same_clock: bool,
+    /// Below this `Σ |sum|` over the model's running sums, every figure of
+    /// the report and of a stage's records is finite: each is a sum of a
+    /// few of them, or of a stage's parts (no larger than the sums they
+    /// went into, or than `N`·them for settled idle time), times a power
+    /// of at most `1 + P_static + P_uncore` watts, times at most `N ≤ 2^20`
+    /// units: far below `f64::MAX / 2^64` over that power. Closing tests
+    /// this one bound, and only sums above it are tested figure by figure.
+    limit: f64,
 }
 
 impl Rates {
@@ -311,6 +266,11 @@ impl Rates {
             g: hw.gating_domain(),
             inv_n: 1.0 / f64::from(hw.units()),
             same_clock: hw.spec().dvfs.latency_reference_mhz() == hw.spec().dvfs.frequency_mhz,
+            limit: {
+                let limit = f64::MAX / 18_446_744_073_709_551_616.0 / (1.0 + p_static + p_uncore);
+                // A model with infinite powers tests every stage exactly.
+                if limit.is_finite() { limit } else { 0.0 }
+            },
         }
     }
 
@@ -373,17 +333,17 @@ pub struct Composer<const WIDTH: usize = DEFAULT_WIDTH, const IDLE: usize = DEFA
     /// Domains powered now: always the prefix `0..powered`.
     powered: u32,
     pending: heapless::Vec<Pending, WIDTH>,
-    /// Sums over `pending`.
-    open: OpenStage,
+    /// Threads of the open stage's subgraph when it is a legacy one (it
+    /// then holds that one subgraph alone).
+    legacy_threads: Option<u64>,
     /// Stage of the pending subgraphs, or of the last closed stage when none are pending.
     stage: Option<u32>,
     /// The last closed stage: where `stage` goes back to when the pending
     /// subgraphs are discarded.
     closed: Option<u32>,
-    /// Allocation-weighted time, `Σ A·T`, for the average.
-    unit_time: f64,
-    /// Running sums; the fields derived from them are filled by [`Composer::report`].
-    totals: ModelReport,
+    /// Running sums over the closed stages; [`Composer::report`] derives
+    /// the model's figures from them.
+    sums: sums::Sums,
     /// `oracle`: the powered free domains' young idle periods.
     stairs: oracle::Staircase<IDLE>,
     /// `oracle`: latest start of a period gated so far.
@@ -420,22 +380,16 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
             return Err(SetupError::GatingUnsupported(policy));
         }
         let powered = hw.domains();
-        let report = ModelReport {
-            units: hw.units(),
-            policy,
-            ..ModelReport::default()
-        };
         Ok(Composer {
             rates: Rates::of(&hw),
             hw,
             policy,
             powered,
             pending: heapless::Vec::new(),
-            open: OpenStage::EMPTY,
+            legacy_threads: None,
             stage: None,
             closed: None,
-            unit_time: 0.0,
-            totals: report,
+            sums: sums::Sums::default(),
             stairs: fresh_stairs(),
             gated_since_s: f64::NEG_INFINITY,
         })
@@ -453,21 +407,11 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
 
     /// Totals over the stages closed so far (not the pending one).
     ///
-    /// The running sums are kept as stages close; the figures derived from
-    /// them (wasted energy, average allocation, utilisation) are computed
-    /// here, so closing a stage does not pay for them.
+    /// The running sums are kept as stages close; every figure is derived
+    /// from them here (see the `sums` module), so closing a stage does not
+    /// pay for them.
     pub fn report(&self) -> ModelReport {
-        let mut r = self.totals;
-        r.wasted_energy_j = r.states.wasted_energy_j();
-        if r.latency_s > 0.0 {
-            r.average_units_allocated = self.unit_time / r.latency_s;
-            r.utilization =
-                r.states.get(PowerState::Active).unit_seconds / (f64::from(r.units) * r.latency_s);
-        } else {
-            r.average_units_allocated = f64::from(r.peak_units_allocated);
-            r.utilization = 0.0;
-        }
-        r
+        self.sums.report(&self.rates, self.policy)
     }
 
     /// Subgraphs waiting in the open stage.
@@ -484,15 +428,10 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
     pub fn reset(&mut self) {
         self.powered = self.hw.domains();
         self.pending.clear();
-        self.open = OpenStage::EMPTY;
+        self.legacy_threads = None;
         self.stage = None;
         self.closed = None;
-        self.unit_time = 0.0;
-        self.totals = ModelReport {
-            units: self.hw.units(),
-            policy: self.policy,
-            ..ModelReport::default()
-        };
+        self.sums = sums::Sums::default();
         self.stairs = fresh_stairs();
         self.gated_since_s = f64::NEG_INFINITY;
     }
@@ -537,8 +476,9 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
                     });
                 }
                 // A legacy subgraph never shares its stage, so if one is
-                // pending it is the first and only one.
-                if self.open.legacy.is_some() || pending.domains.is_none() {
+                // pending it is the first and only one: no scan needed.
+                let legacy_here = self.pending.first().is_some_and(|p| p.domains.is_none());
+                if legacy_here || pending.domains.is_none() {
                     return Err(ComposeError::LegacySharesStage {
                         id: subgraph.id,
                         stage: subgraph.stage,
@@ -549,9 +489,7 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
                     .map_err(|_| ComposeError::StageFull {
                         id: subgraph.id,
                         capacity: WIDTH,
-                    })?;
-                self.open.add(&pending);
-                Ok(())
+                    })
             }
             _ => {
                 if WIDTH == 0 {
@@ -564,7 +502,7 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
                 self.pending.clear();
                 // WIDTH ≥ 1 and the buffer was just emptied, so this fits.
                 let _ = self.pending.push(pending);
-                self.open = OpenStage::of(&pending, subgraph.threads);
+                self.legacy_threads = subgraph.threads.filter(|_| pending.domains.is_none());
                 self.stage = Some(subgraph.stage);
                 Ok(())
             }
@@ -601,7 +539,6 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
     pub fn finish<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Result<ModelReport, CloseError> {
         self.close(sink, true)?;
         self.pending.clear();
-        self.open = OpenStage::EMPTY;
         Ok(self.report())
     }
 
@@ -631,7 +568,6 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
     pub fn discard_pending(&mut self) -> usize {
         let n = self.pending.len();
         self.pending.clear();
-        self.open = OpenStage::EMPTY;
         self.stage = self.closed;
         n
     }
@@ -698,12 +634,56 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
     /// then commits. Fails before changing anything.
     /// `last`: [`Composer::finish`] closes it, which ends every idle period.
     ///
-    /// Written as one straight pass over locals, with no pass over the
-    /// subgraphs when the stage holds one: at width 1 every push closes a
-    /// stage, and copies of an outcome struct and loops set up for `WIDTH`
-    /// entries were most of its cost.
+    /// Written as one straight pass over locals that adds a stage to the
+    /// model's running sums, with no pass over the subgraphs when the stage
+    /// holds one and records built only for a sink that takes them: at
+    /// width 1 every push closes a stage.
     #[inline]
     fn close<S: Sink + ?Sized>(&mut self, sink: &mut S, last: bool) -> Result<(), CloseError> {
+        if self.policy == GatingPolicy::Oracle {
+            self.close_oracle(sink, last)
+        } else {
+            self.close_with::<S, false, false>(sink, last)
+        }
+    }
+
+    /// [`Composer::close`] under the `oracle` policy, out of line: its plan
+    /// comes back through memory, which the other policies' close, decided
+    /// in registers, should not pay for.
+    #[inline(never)]
+    fn close_oracle<S: Sink + ?Sized>(
+        &mut self,
+        sink: &mut S,
+        last: bool,
+    ) -> Result<(), CloseError> {
+        self.close_with::<S, false, true>(sink, last)
+    }
+
+    /// [`Composer::close`] for sums above [`Rates::limit`]: the same
+    /// close, testing every figure for overflow. Kept out of line so that
+    /// the usual close keeps nothing in memory for it.
+    #[cold]
+    #[inline(never)]
+    fn close_exactly<S: Sink + ?Sized>(
+        &mut self,
+        sink: &mut S,
+        last: bool,
+    ) -> Result<(), CloseError> {
+        if self.policy == GatingPolicy::Oracle {
+            self.close_with::<S, true, true>(sink, last)
+        } else {
+            self.close_with::<S, true, false>(sink, last)
+        }
+    }
+
+    /// The close itself; `EXACT` tests every figure instead of the bound,
+    /// `ORACLE` is whether the policy is `oracle`.
+    #[inline(always)]
+    fn close_with<S: Sink + ?Sized, const EXACT: bool, const ORACLE: bool>(
+        &mut self,
+        sink: &mut S,
+        last: bool,
+    ) -> Result<(), CloseError> {
         let Some(stage) = self.stage else {
             return Ok(());
         };
@@ -711,25 +691,35 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
             return Ok(());
         };
         let Rates {
-            p_static,
-            p_unit,
-            p_uncore,
             domains: total_domains,
             units: n_units,
             g,
-            inv_n,
             ..
         } = self.rates;
-        let e_tr = self.rates.oracle.e_tr;
-        let n = f64::from(n_units);
-        let open = &self.open;
 
-        // Allocation, in domains.
-        let legacy = open.legacy.is_some();
-        let requested_domains = open.requested_domains;
+        // The stage's sums over its subgraphs: the one subgraph's own
+        // figures when it is alone, else a pass in push order from zero.
+        let (requested_domains, max_latency, compute_j, memory_j) = if rest.is_empty() {
+            (
+                first.domains.map_or(0, u64::from),
+                first.latency_s,
+                first.compute_j,
+                first.memory_j,
+            )
+        } else {
+            stage_sums(&self.pending)
+        };
+
+        // Allocation, in domains. Only a legacy stage holds a subgraph
+        // without allocation, and then that one alone.
+        let legacy = first.domains.is_none();
         let mut flags = Flags::NONE;
         let needed_domains: u32 = if legacy {
-            flags = flags.union(Flags::LEGACY_PATH);
+            flags = flags.union(if self.legacy_threads.is_none() {
+                Flags::LEGACY_PATH.union(Flags::LEGACY_NO_THREADS)
+            } else {
+                Flags::LEGACY_PATH
+            });
             total_domains
         } else if requested_domains > u64::from(total_domains) {
             flags = flags.union(Flags::OVERSUBSCRIBED);
@@ -746,21 +736,18 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         let allocated_units = needed_domains * g;
         let allocated = f64::from(allocated_units);
         let scale = if flags.contains(Flags::OVERSUBSCRIBED) {
-            n / (units_requested as f64)
+            f64::from(n_units) / (units_requested as f64)
         } else {
             1.0
         };
-        let max_latency = open.max_latency;
-        let compute_j = open.compute_j;
-        let memory_j = open.memory_j;
 
-        let plan = if self.policy == GatingPolicy::Oracle {
+        let plan = if ORACLE {
             oracle::plan(
                 &oracle::Before {
                     stairs: &self.stairs,
                     powered: self.powered,
                     gated_since_s: self.gated_since_s,
-                    clock_s: self.totals.latency_s,
+                    clock_s: self.sums.latency_s,
                 },
                 &self.rates.oracle,
                 needed_domains,
@@ -786,108 +773,64 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         if powered_down > 0 {
             flags = flags.union(Flags::GATED_DOMAINS);
         }
-        if open.legacy == Some(None) {
-            flags = flags.union(Flags::LEGACY_NO_THREADS);
-        }
         let duration = wake_s + max_latency;
-        let transitions = u64::from(woken_domains) + u64::from(powered_down);
 
         // Unit-seconds per state. The subgraphs' own units: the first one
-        // here, any others in the loop (none at width 1).
+        // alone at width 1, else a pass over all of them.
         let woken_units = f64::from(woken_domains * g);
         let gated_units = f64::from((total_domains - powered_during) * g);
         let idle_unallocated_units = f64::from((powered_during - needed_domains) * g);
-        let (a, active) = self.accounted(first, scale);
-        let mut active_us = 0.0 + a * active;
-        let mut idle_alloc_us = (allocated - woken_units) * wake_s + a * (max_latency - active);
-        for p in rest {
-            let (a, active) = self.accounted(p, scale);
-            active_us += a * active;
+        let mut idle_alloc_us = (allocated - woken_units) * wake_s;
+        let active_us = if rest.is_empty() {
+            let (a, active) = self.accounted(first, scale);
             idle_alloc_us += a * (max_latency - active);
-        }
+            a * active
+        } else {
+            let mut active_us = 0.0;
+            for p in &self.pending {
+                let (a, active) = self.accounted(p, scale);
+                active_us += a * active;
+                idle_alloc_us += a * (max_latency - active);
+            }
+            active_us
+        };
         let window_us = woken_units * wake_s;
         // Settlements of the oracle (zero otherwise): settled idle periods
         // move from powered to gated, wakes placed in idle time from gated
         // to transitioning.
-        let transitioning_us = window_us + prewake_us;
-        let idle_unalloc_us = idle_unallocated_units * duration - settled_us;
-        let gated_us = gated_units * duration + settled_us - prewake_us;
-
-        // Static energy of every powered unit. Written as `P·T·(N − G)/N`
-        // less the woken units' wake window so that, with nothing gated, it
-        // is exactly `P_static·T`: the original formula, bit for bit.
-        let powered_share = if gated_units == 0.0 {
-            1.0
-        } else {
-            (n - gated_units) * inv_n
-        };
-        let mut static_j = p_static * duration * powered_share - p_unit * window_us;
-        if settled_us != 0.0 {
-            static_j -= p_unit * settled_us;
-        }
-        let transition_j = transitions as f64 * e_tr;
-        let uncore_j = p_uncore * duration;
-        let ledger = StateLedger {
-            states: [
-                StateTotals {
-                    unit_seconds: active_us,
-                    energy_j: p_unit * active_us + compute_j + memory_j,
-                },
-                StateTotals {
-                    unit_seconds: idle_alloc_us,
-                    energy_j: p_unit * idle_alloc_us,
-                },
-                StateTotals {
-                    unit_seconds: idle_unalloc_us,
-                    energy_j: p_unit * idle_unalloc_us,
-                },
-                StateTotals {
-                    unit_seconds: gated_us,
-                    energy_j: 0.0,
-                },
-                StateTotals {
-                    unit_seconds: transitioning_us,
-                    energy_j: transition_j,
-                },
-            ],
-        };
-        let energy = EnergyBreakdown::new(
+        let closing = sums::Closing {
+            stage,
+            subgraphs: u32::try_from(self.pending.len()).unwrap_or(u32::MAX),
+            duration_s: duration,
+            wake_s,
+            units_requested,
+            allocated_units,
+            woken_domains,
+            powered_down,
+            gated_domains: total_domains - powered_during,
+            flags,
             compute_j,
             memory_j,
-            static_j,
-            uncore_j,
-            transition_j,
-            p_unit * gated_us,
-        );
+            active_us,
+            idle_allocated_us: idle_alloc_us,
+            idle_unallocated_us: idle_unallocated_units * duration - settled_us,
+            gated_us: gated_units * duration + settled_us - prewake_us,
+            transitioning_us: window_us + prewake_us,
+            window_us,
+            settled_us,
+            gated_units,
+            woken_units,
+        };
 
-        // Shared energy: everything not owned by a subgraph's units after the
-        // wake window, split by accounted allocation.
-        let shared = p_unit * (allocated - woken_units) * wake_s
-            + p_unit * idle_unalloc_us
-            + uncore_j
-            + transition_j;
-        let share_per_unit = shared / allocated;
-
-        // Would the model's running sums stay finite? They are computed here
-        // and only stored below, so a failed close changes nothing. The
-        // totals are finite (only finite sums are stored), so a sum is
-        // finite only if the stage's part is: the stage's parts need no
-        // test of their own, but for its total, added up from them.
-        let t = &self.totals;
-        let energy_after = t.energy.plus(&energy);
-        let latency_after = t.latency_s + duration;
-        let unit_time_after = self.unit_time + allocated * duration;
-        if !(energy_after.is_finite()
-            && all_finite([
-                energy.total_j,
-                share_per_unit,
-                latency_after,
-                t.states.unit_seconds() + ledger.unit_seconds(),
-                t.states.energy_j() + ledger.energy_j(),
-                unit_time_after,
-            ]))
-        {
-            return Err(CloseError::Overflow { stage });
+        // Would every figure stay finite? The sums are computed here and
+        // only stored below, so a failed close changes nothing.
+        let after = self.sums.plus(&closing, &self.rates);
+        if EXACT {
+            if !self.all_finite_exactly(&after, &closing) {
+                return Err(CloseError::Overflow { stage });
+            }
+        } else if !after.bounded(self.rates.limit) {
+            return self.close_exactly(sink, last);
         }
 
         sink.reserve(self.pending.len())
@@ -897,51 +840,49 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
                 stage,
                 scale,
                 max_latency,
-                share_per_unit,
+                share_per_unit: closing.share_per_unit(&self.rates),
             };
-            let mut sequence = self.totals.subgraphs;
+            let mut sequence = self.sums.subgraphs;
             let mut first_domain: u32 = 0;
-            for p in core::iter::once(first).chain(rest) {
+            for p in &self.pending {
                 let record = self.subgraph_record(p, &shares, sequence, first_domain);
                 first_domain = first_domain.saturating_add(record.domains);
                 sequence += 1;
                 sink.subgraph(&record);
             }
-            sink.stage(&StageRecord {
-                stage,
-                subgraphs: u32::try_from(self.pending.len()).unwrap_or(u32::MAX),
-                duration_s: duration,
-                wake_s,
-                units_requested,
-                units_allocated: allocated_units,
-                domains_woken: woken_domains,
-                domains_powered_down: powered_down,
-                domains_gated: total_domains - powered_during,
-                states: ledger,
-                energy,
-                flags,
-            });
+            sink.stage(&closing.record(&self.rates));
         }
 
         // Commit.
-        let subgraphs = u64::from(u32::try_from(self.pending.len()).unwrap_or(u32::MAX));
+        self.sums = after;
         self.powered = plan.powered_after;
-        if self.policy == GatingPolicy::Oracle {
+        if ORACLE {
             oracle::apply(&mut self.stairs, &plan.edit);
             self.gated_since_s = plan.gated_since_s;
         }
-        let t = &mut self.totals;
-        t.stages += 1;
-        t.subgraphs += subgraphs;
-        t.latency_s = latency_after;
-        t.states += ledger;
-        t.energy = energy_after;
-        t.peak_units_allocated = t.peak_units_allocated.max(allocated_units);
-        t.transitions += transitions;
-        t.flags = t.flags.union(flags);
-        self.unit_time = unit_time_after;
         self.closed = Some(stage);
         Ok(())
+    }
+
+    /// The exact test behind [`sums::Sums::bounded`], for sums above its
+    /// bound: every figure of the model's report with the stage added, and
+    /// of the stage's record, is finite (and so are the sums of the
+    /// ledgers' unit-seconds and joules, which readers add up).
+    fn all_finite_exactly(&self, after: &sums::Sums, closing: &sums::Closing) -> bool {
+        let r = after.report(&self.rates, self.policy);
+        let st = closing.record(&self.rates);
+        r.energy.is_finite()
+            && st.energy.is_finite()
+            && all_finite([
+                r.latency_s,
+                r.states.unit_seconds(),
+                r.states.energy_j(),
+                r.average_units_allocated,
+                st.duration_s,
+                st.states.unit_seconds(),
+                st.states.energy_j(),
+                closing.share_per_unit(&self.rates),
+            ])
     }
 
     /// `Off`, `Always` and `BreakEven`: every decision is taken at the start
@@ -1007,12 +948,12 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
     /// `min(1, threads / (N · threads_per_unit))` for the open legacy
     /// stage's subgraph, or 1 without a thread count.
     fn legacy_utilization(&self) -> f64 {
-        match self.open.legacy {
-            Some(Some(t)) => {
+        match self.legacy_threads {
+            Some(t) => {
                 let capacity = f64::from(self.hw.units()) * f64::from(self.hw.threads_per_unit());
                 (t as f64 / capacity).min(1.0)
             }
-            _ => 1.0,
+            None => 1.0,
         }
     }
 
@@ -1050,6 +991,22 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
     }
 }
 
+/// `(Σ ceil(a_i/g), max l_i, Σ compute, Σ memory)` over a stage's
+/// subgraphs, added in push order from zero.
+fn stage_sums(pending: &[Pending]) -> (u64, f64, f64, f64) {
+    let mut requested_domains: u64 = 0;
+    let mut max_latency: f64 = 0.0;
+    let mut compute_j = 0.0;
+    let mut memory_j = 0.0;
+    for p in pending {
+        requested_domains += p.domains.map_or(0, u64::from);
+        max_latency = max_latency.max(p.latency_s);
+        compute_j += p.compute_j;
+        memory_j += p.memory_j;
+    }
+    (requested_domains, max_latency, compute_j, memory_j)
+}
+
 /// Whether every value is a finite number ≥ 0 other than −0. As bit
 /// patterns those are exactly the ones below +∞'s (the sign bit puts every
 /// negative value, −0 included, above it, and NaNs lie above it too), so the
@@ -1081,8 +1038,7 @@ fn check_fields(sg: &Subgraph) -> Result<(), ComposeError> {
         (sg.weight_bytes, SubgraphField::WeightBytes),
         (sg.latency_s, SubgraphField::Latency),
     ] {
-        crate::float::non_negative(value)
-            .map_err(|e| ComposeError::from_float(e, sg.id, field))?;
+        crate::float::non_negative(value).map_err(|e| ComposeError::from_float(e, sg.id, field))?;
     }
     Ok(())
 }
