@@ -782,7 +782,12 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         let idle_unallocated_units = f64::from((powered_during - needed_domains) * g);
         let mut idle_alloc_us = (allocated - woken_units) * wake_s;
         let active_us = if rest.is_empty() {
-            let (a, active) = self.accounted(first, scale);
+            let (a, active) = if legacy || flags.contains(Flags::OVERSUBSCRIBED) {
+                self.accounted(first, scale)
+            } else {
+                // `ceil(a/g)·g·1`: the stage's whole allocation.
+                (allocated, first.latency_s)
+            };
             idle_alloc_us += a * (max_latency - active);
             a * active
         } else {
@@ -829,7 +834,7 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
             if !self.all_finite_exactly(&after, &closing) {
                 return Err(CloseError::Overflow { stage });
             }
-        } else if !after.bounded(self.rates.limit) {
+        } else if !after.bounded::<ORACLE>(self.rates.limit) {
             return self.close_exactly(sink, last);
         }
 
@@ -842,12 +847,14 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
                 max_latency,
                 share_per_unit: closing.share_per_unit(&self.rates),
             };
-            let mut sequence = self.sums.subgraphs;
-            let mut first_domain: u32 = 0;
-            for p in &self.pending {
+            let sequence = self.sums.subgraphs;
+            let record = self.subgraph_record(first, &shares, sequence, 0);
+            sink.subgraph(&record);
+            // The others, if any, placed after the first one's domains.
+            let mut first_domain = record.domains;
+            for (sequence, p) in (sequence + 1..).zip(rest) {
                 let record = self.subgraph_record(p, &shares, sequence, first_domain);
                 first_domain = first_domain.saturating_add(record.domains);
-                sequence += 1;
                 sink.subgraph(&record);
             }
             sink.stage(&closing.record(&self.rates));

@@ -201,8 +201,12 @@ impl Sums {
     /// infinities fail it too. With [`Rates::limit`] it means every figure
     /// of the report and of the stage's records is finite, by a wide margin
     /// (see there); a sum that fails it is tested exactly, figure by figure.
+    ///
+    /// `SIGNED`: whether a sum may be negative. Only the oracle's
+    /// settlements take anything away; under the other policies every part
+    /// a stage adds is `≥ 0` (or NaN), so the sums need no absolute value.
     #[inline(always)]
-    pub(super) fn bounded(&self, limit: f64) -> bool {
+    pub(super) fn bounded<const SIGNED: bool>(&self, limit: f64) -> bool {
         let [a, b, c, d, e, f, g, h, i, j, k] = [
             self.latency_s,
             self.static_base_j,
@@ -216,7 +220,7 @@ impl Sums {
             self.transition_j,
             self.unit_time,
         ]
-        .map(f64::abs);
+        .map(|x| if SIGNED { x.abs() } else { x });
         // A tree of independent additions rather than one chain of eleven.
         (((a + b) + (c + d)) + ((e + f) + (g + h))) + ((i + j) + k) <= limit
     }
