@@ -641,48 +641,38 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
     #[inline]
     fn close<S: Sink + ?Sized>(&mut self, sink: &mut S, last: bool) -> Result<(), CloseError> {
         if self.policy == GatingPolicy::Oracle {
-            self.close_oracle(sink, last)
+            self.close_out_of_line(sink, last, false)
         } else {
-            self.close_with::<S, false, false>(sink, last)
+            self.close_with(sink, last, false, false)
         }
     }
 
-    /// [`Composer::close`] under the `oracle` policy, out of line: its plan
+    /// [`Composer::close`] out of line, for the `oracle` policy (its plan
     /// comes back through memory, which the other policies' close, decided
-    /// in registers, should not pay for.
+    /// in registers, should not pay for) and, with `exact`, for sums above
+    /// [`Rates::limit`]: the same close, testing every figure for overflow.
+    /// One copy serves both, to keep the code small.
     #[inline(never)]
-    fn close_oracle<S: Sink + ?Sized>(
+    fn close_out_of_line<S: Sink + ?Sized>(
         &mut self,
         sink: &mut S,
         last: bool,
+        exact: bool,
     ) -> Result<(), CloseError> {
-        self.close_with::<S, false, true>(sink, last)
+        let oracle = self.policy == GatingPolicy::Oracle;
+        self.close_with(sink, last, oracle, exact)
     }
 
-    /// [`Composer::close`] for sums above [`Rates::limit`]: the same
-    /// close, testing every figure for overflow. Kept out of line so that
-    /// the usual close keeps nothing in memory for it.
-    #[cold]
-    #[inline(never)]
-    fn close_exactly<S: Sink + ?Sized>(
-        &mut self,
-        sink: &mut S,
-        last: bool,
-    ) -> Result<(), CloseError> {
-        if self.policy == GatingPolicy::Oracle {
-            self.close_with::<S, true, true>(sink, last)
-        } else {
-            self.close_with::<S, true, false>(sink, last)
-        }
-    }
-
-    /// The close itself; `EXACT` tests every figure instead of the bound,
-    /// `ORACLE` is whether the policy is `oracle`.
+    /// The close itself. `oracle`: whether the policy is `oracle`; `exact`:
+    /// test every figure instead of the bound. Both are constants where it
+    /// is inlined, so that each caller keeps only its own path.
     #[inline(always)]
-    fn close_with<S: Sink + ?Sized, const EXACT: bool, const ORACLE: bool>(
+    fn close_with<S: Sink + ?Sized>(
         &mut self,
         sink: &mut S,
         last: bool,
+        oracle: bool,
+        exact: bool,
     ) -> Result<(), CloseError> {
         let Some(stage) = self.stage else {
             return Ok(());
@@ -741,7 +731,7 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
             1.0
         };
 
-        let plan = if ORACLE {
+        let plan = if oracle {
             oracle::plan(
                 &oracle::Before {
                     stairs: &self.stairs,
@@ -830,12 +820,16 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         // Would every figure stay finite? The sums are computed here and
         // only stored below, so a failed close changes nothing.
         let after = self.sums.plus(&closing, &self.rates);
-        if EXACT {
+        if exact {
             if !self.all_finite_exactly(&after, &closing) {
                 return Err(CloseError::Overflow { stage });
             }
-        } else if !after.bounded::<ORACLE>(self.rates.limit) {
-            return self.close_exactly(sink, last);
+        } else if !(if oracle {
+            after.bounded::<true>(self.rates.limit)
+        } else {
+            after.bounded::<false>(self.rates.limit)
+        }) {
+            return self.close_out_of_line(sink, last, true);
         }
 
         sink.reserve(self.pending.len())
@@ -863,7 +857,7 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         // Commit.
         self.sums = after;
         self.powered = plan.powered_after;
-        if ORACLE {
+        if oracle {
             oracle::apply(&mut self.stairs, &plan.edit);
             self.gated_since_s = plan.gated_since_s;
         }
