@@ -14,7 +14,8 @@
 //!
 //! Closing a stage produces one [`StageRecord`] and one [`SubgraphRecord`] per
 //! subgraph. They are handed to a caller-supplied [`Sink`] as the stage
-//! closes; nothing is kept. Pass `&mut ()` to discard them, a [`Recorder`] to
+//! closes; nothing is kept. Pass `&mut ()` to discard them (the composer then
+//! does not even build them), a [`Recorder`] to
 //! keep them in fixed-capacity buffers, or a [`FnSink`] to route them to a
 //! closure. A sink is asked to [`Sink::reserve`] room before anything is
 //! handed to it, so a full buffer is an error that leaves the composer as it
