@@ -23,10 +23,10 @@ use wattledger::{
     wl_hardware_from_preset_id, wl_meter, wl_meter_config, wl_meter_config_init, wl_meter_free,
     wl_meter_ingest, wl_meter_new, wl_sample, wl_subgraph,
 };
-use wattledger_benches::{SampleKind, compose_stream, h100, samples};
+use wattledger_benches::{SampleKind, c_sample, compose_stream, h100, samples};
 use wattledger_core::compose::{Composer, GatingPolicy, Subgraph};
 use wattledger_core::hardware::Precision;
-use wattledger_core::meter::{Meter, MeterConfig, MigContext, Sample};
+use wattledger_core::meter::{Meter, MeterConfig, MigContext};
 
 const N: usize = 10_000;
 
@@ -51,19 +51,6 @@ fn c_subgraph(s: &Subgraph) -> wl_subgraph {
         has_threads: u32::from(s.threads.is_some()),
         reserved: 0,
         threads: s.threads.unwrap_or(0),
-    }
-}
-
-fn c_sample(s: &Sample) -> wl_sample {
-    wl_sample {
-        struct_size: size_of::<wl_sample>() as u32,
-        has_energy: u32::from(s.energy_mj.is_some()),
-        t_ns: s.t_ns,
-        energy_mj: s.energy_mj.unwrap_or(0),
-        has_power: u32::from(s.power_mw.is_some()),
-        power_mw: s.power_mw.unwrap_or(0),
-        has_gated_units: u32::from(s.gated_units.is_some()),
-        gated_units: s.gated_units.unwrap_or(0),
     }
 }
 

@@ -8,10 +8,10 @@
 use std::hint::black_box;
 
 use wattledger_benches::{
-    SampleKind, compose_stream, h100, meter_config, samples, timeline_stream,
+    SampleKind, c_sample, compose_stream, h100, meter_config, samples, timeline_stream,
 };
 use wattledger_core::compose::{Composer, FnSink, GatingPolicy, Record};
-use wattledger_core::meter::{Meter, MigContext};
+use wattledger_core::meter::{Meter, MigContext, Sample};
 use wattledger_core::timeline::{KernelRecord, Timeline, TimelinePolicy};
 
 /// The measured region: callgrind's `--toggle-collect` names this symbol,
@@ -26,16 +26,23 @@ const WORKLOADS: &[&str] = &[
     "compose-w1-off",
     "compose-w1-always",
     "compose-w1-break-even",
+    "compose-w1-oracle",
     "compose-w8-off",
     "compose-w8-always",
     "compose-w8-break-even",
+    "compose-w8-oracle",
     "compose-w64-off",
     "compose-w64-always",
     "compose-w64-break-even",
+    "compose-w64-oracle",
     "compose-all-w1-off",
     "meter-counter",
     "meter-power",
+    "meter-mixed",
+    "meter-gated",
+    "ffi-ingest",
     "timeline-s1-off",
+    "timeline-s4-off",
     "timeline-s16-off",
     "timeline-s16-oracle",
     "ffi-query",
@@ -64,6 +71,33 @@ fn compose(width: usize, policy: GatingPolicy, n: usize, slice: bool) {
     black_box(charged);
 }
 
+/// `wl_meter_ingest` on a heap meter, as the `ffi_ingest` criterion group.
+fn ffi_ingest(input: &[Sample]) {
+    use wattledger::{
+        WL_OK, wl_meter, wl_meter_config, wl_meter_config_init, wl_meter_free, wl_meter_new,
+        wl_sample,
+    };
+    let c_input: Vec<wl_sample> = input.iter().map(c_sample).collect();
+    let mut config = std::mem::MaybeUninit::<wl_meter_config>::uninit();
+    let mut m: *mut wl_meter = std::ptr::null_mut();
+    // SAFETY: writable out-pointers; `config` is read only once initialised.
+    unsafe {
+        assert_eq!(wl_meter_config_init(config.as_mut_ptr()), WL_OK);
+        assert_eq!(wl_meter_new(config.as_ptr(), &mut m), WL_OK);
+    }
+    wl_icount_measure(&mut || {
+        for s in &c_input {
+            // SAFETY: a live handle and a full-size sample struct.
+            assert_eq!(
+                unsafe { wattledger::wl_meter_ingest(m, black_box(s)) },
+                WL_OK
+            );
+        }
+    });
+    // SAFETY: a live heap handle, freed once.
+    assert_eq!(unsafe { wl_meter_free(m) }, WL_OK);
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let workload = args.get(1).map_or("list", String::as_str);
@@ -80,14 +114,28 @@ fn main() {
         return;
     }
     match workload {
-        "meter-counter" | "meter-power" => {
-            let kind = if workload == "meter-counter" {
-                SampleKind::CounterAndPower
-            } else {
+        "meter-counter" | "meter-power" | "meter-mixed" | "meter-gated" => {
+            let kind = if workload == "meter-power" || workload == "meter-gated" {
                 SampleKind::PowerOnly
+            } else {
+                SampleKind::CounterAndPower
             };
-            let input = samples(n, kind);
-            let mut m: Meter = Meter::new(meter_config(), MigContext::default());
+            let mut input = samples(n, kind);
+            let mut config = meter_config();
+            for (i, s) in input.iter_mut().enumerate() {
+                match workload {
+                    // Every other sample without its counter reading: no two
+                    // consecutive samples alike, the meter's general path.
+                    "meter-mixed" if i % 2 == 1 => s.energy_mj = None,
+                    // A Jetson with its TPC mask: gated units counted.
+                    "meter-gated" => s.gated_units = Some((i % 3) as u32),
+                    _ => {}
+                }
+            }
+            if workload == "meter-gated" {
+                config.total_units = Some(4);
+            }
+            let mut m: Meter = Meter::new(config, MigContext::default());
             wl_icount_measure(&mut || {
                 m.begin("job").expect("room");
                 for s in black_box(&input) {
@@ -96,8 +144,14 @@ fn main() {
                 black_box(m.end("job").expect("open"));
             });
         }
-        "timeline-s1-off" | "timeline-s16-off" | "timeline-s16-oracle" => {
-            let streams = if workload.contains("s16") { 16 } else { 1 };
+        "timeline-s1-off" | "timeline-s4-off" | "timeline-s16-off" | "timeline-s16-oracle" => {
+            let streams = if workload.contains("s16") {
+                16
+            } else if workload.contains("s4") {
+                4
+            } else {
+                1
+            };
             let policy = if workload.ends_with("oracle") {
                 TimelinePolicy::Oracle
             } else {
@@ -115,6 +169,7 @@ fn main() {
             });
             black_box(charged);
         }
+        "ffi-ingest" => ffi_ingest(&samples(n, SampleKind::CounterAndPower)),
         "ffi-query" | "rust-query" => {
             use wattledger::{
                 WL_OK, WL_POLICY_OFF, WL_PRESET_H100_SXM5, wl_composer, wl_composer_free,

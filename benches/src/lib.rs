@@ -120,6 +120,20 @@ pub fn meter_config() -> MeterConfig {
     }
 }
 
+/// A sample as the C ABI takes it (`wl_sample`, full size).
+pub fn c_sample(s: &Sample) -> wattledger::wl_sample {
+    wattledger::wl_sample {
+        struct_size: size_of::<wattledger::wl_sample>() as u32,
+        has_energy: u32::from(s.energy_mj.is_some()),
+        t_ns: s.t_ns,
+        energy_mj: s.energy_mj.unwrap_or(0),
+        has_power: u32::from(s.power_mw.is_some()),
+        power_mw: s.power_mw.unwrap_or(0),
+        has_gated_units: u32::from(s.gated_units.is_some()),
+        gated_units: s.gated_units.unwrap_or(0),
+    }
+}
+
 /// `n` samples 20 ms apart, power 150–250 W.
 pub fn samples(n: usize, kind: SampleKind) -> Vec<Sample> {
     let mut rng = Lcg::new(0x5eed_0002);

@@ -32,11 +32,37 @@
 //! precise boundary ingests a fresh sample first.
 //!
 //! Totals are kept in integers (mJ, mW·ns, unit·ns) so that nothing drifts
-//! and the meter can be compared with `==`; energy sums saturate rather than
-//! wrap, and time sums never exceed the span of the samples, a `u64`.
+//! and the meter can be compared with `==`. No sum can wrap: time sums add
+//! up disjoint intervals between the first and the latest sample, so each
+//! is at most that span, a `u64`; power and unit sums are below `2^33 ×`
+//! that span, under `2^97`, in `u128`; the counter sum adds one rise below
+//! `2^64` per counter segment (a reset starts the next), so its `u128`
+//! cannot fill before `2^64` segments, more than any stream of samples has
+//! (it would saturate, not wrap, beyond).
+//!
+//! # The fast path
+//!
+//! Most streams repeat one kind of sample: counter and power, power alone,
+//! or counter alone, each later than the last, within the maximum gap,
+//! the counter not going down. The meter keeps such a *run* of like
+//! intervals open instead of adding every interval into every total: the
+//! run's counter energy is the counter's rise since the run began, its
+//! covered time the time since the run began (both telescope, so nothing is
+//! added per sample), and only the trapezoid sum grows by one exact
+//! `u128` addition per sample. A sample that does not continue the run
+//! (another kind of sample, one with gated units, an interval with power
+//! longer than the maximum gap or than 2^31 ns, a counter reset, the first
+//! sample after a device loss) goes the general way: the run is folded into
+//! the totals, the interval is counted by the rules above, and the sample
+//! begins the next run. Samples to refuse go there too and are refused
+//! before anything changes. Windows see the totals with the open run folded
+//! in, so their reports are exactly what counting each interval on its own
+//! gives.
 
 mod context;
 mod report;
+#[cfg(test)]
+mod tests;
 
 pub use context::{MigContext, MigField, PROFILE_CAPACITY, UUID_CAPACITY};
 pub use report::{
@@ -178,7 +204,7 @@ impl core::error::Error for MeterError {}
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 struct Totals {
     /// Energy from counter deltas, mJ.
-    counter_mj: u64,
+    counter_mj: u128,
     /// Time covered by counter deltas, ns.
     counter_ns: u64,
     /// Energy from power used where the counter was not (Σ (pa + pb)·dt, mW·ns × 2).
@@ -205,6 +231,30 @@ struct Totals {
 }
 
 impl Totals {
+    /// Adds a run of intervals of one kind, lasting `span_ns` in all, over
+    /// which the counter rose by `rise_mj` and the trapezoids add up to `x2`:
+    /// what counting each of its intervals by the rules adds.
+    fn add_run(&mut self, run: Run, span_ns: u64, rise_mj: u64, x2: u128) {
+        let (counter, power) = match run {
+            Run::None => return,
+            Run::CounterPower => (true, true),
+            Run::Power => (false, true),
+            Run::Counter => (true, false),
+        };
+        if counter {
+            self.counter_mj = self.counter_mj.saturating_add(u128::from(rise_mj));
+            self.counter_ns = self.counter_ns.wrapping_add(span_ns);
+        } else {
+            // Power alone: the trapezoids are the energy too (rule 3).
+            self.power_x2 = self.power_x2.wrapping_add(x2);
+            self.power_ns = self.power_ns.wrapping_add(span_ns);
+        }
+        if power {
+            self.est_x2 = self.est_x2.wrapping_add(x2);
+            self.est_ns = self.est_ns.wrapping_add(span_ns);
+        }
+    }
+
     fn since(&self, start: &Totals) -> Totals {
         Totals {
             counter_mj: self.counter_mj.saturating_sub(start.counter_mj),
@@ -260,36 +310,126 @@ struct OpenWindow {
 /// assert!(m.end("forward").is_err());
 /// # Ok::<(), wattledger_core::meter::MeterError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Meter<const W: usize = DEFAULT_WINDOW_CAPACITY> {
     config: MeterConfig,
     mig: MigContext,
     /// Timestamp of the first accepted sample; `None` until one is accepted.
     first_ns: Option<u64>,
-    /// The latest accepted sample, kept as plain fields rather than an
-    /// `Option<Sample>` rewritten whole: ingesting then stores only what a
-    /// sample carries. Meaningful only once `first_ns` is `Some`; before
-    /// that `last_t_ns` is 0, so the time check needs no branch of its own.
+    /// The latest accepted sample, kept as plain fields: the fast path
+    /// stores only the readings its run carries, and reads them without
+    /// testing an `Option` (the run says which are there). Meaningful only
+    /// once `first_ns` is `Some`; before that `last_t_ns` is 0, so the time
+    /// check needs no branch of its own.
     last_t_ns: u64,
-    last_energy_mj: Option<u64>,
-    last_power: Option<u32>,
+    /// The latest counter reading; meaningful when `last_has_energy`.
+    last_energy_mj: u64,
+    /// The latest power reading; meaningful when `last_has_power`.
+    last_power: u32,
+    last_has_energy: bool,
+    last_has_power: bool,
     last_gated: Option<u32>,
-    /// The most recent power reading, whichever sample carried it.
-    last_power_mw: Option<u32>,
+    /// The most recent power reading of the samples before the latest one
+    /// (for the power × duration fallback when the latest has none).
+    earlier_power_mw: Option<u32>,
     lost_now: bool,
+    /// Totals up to the start of the open run (see the module docs).
     totals: Totals,
+    /// The open run: which kind of interval the fast path counts now.
+    run: Run,
+    /// Longest interval the open run takes: the maximum gap for runs with
+    /// power, capped at [`FAST_GAP_LIMIT_NS`]; no limit for a counter run.
+    run_gap_ns: u64,
+    /// Timestamp and counter reading of the sample the run began at.
+    run_t0: u64,
+    run_e0: u64,
+    /// Σ (pa + pb)·dt over the run's intervals, mW·ns × 2 (below `2^97`:
+    /// see [`trapezoid_x2`]).
+    run_x2: u128,
     windows: heapless::Vec<OpenWindow, W>,
+}
+
+/// The kind of interval a run holds; each is counted by one rule of the
+/// module docs, the same for every interval of the run.
+///
+/// Each kind's value is [`readings`] of the samples it takes, so that the
+/// fast path tells whether a sample continues the run with one comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Run {
+    /// Counter alone on both ends, whatever the gap: rule 1.
+    Counter = ENERGY,
+    /// Power alone on both ends, no longer than the maximum gap: rule 3.
+    Power = POWER,
+    /// Counter and power on both ends, no longer than the maximum gap:
+    /// rule 1 for the energy and time, the trapezoid for the estimate.
+    CounterPower = ENERGY | POWER,
+    /// No run: every sample takes the general path (before the first
+    /// sample, after a device loss, or after a sample no run starts from).
+    /// Matches no sample's readings.
+    None = 0x80,
+}
+
+/// [`readings`] bit: the sample has a counter reading.
+const ENERGY: u8 = 1;
+/// [`readings`] bit: the sample has a power reading.
+const POWER: u8 = 2;
+/// [`readings`] bit: the sample has gated units.
+const GATED: u8 = 4;
+
+/// Which readings a sample carries, as [`ENERGY`], [`POWER`] and [`GATED`] bits.
+fn readings(energy: bool, power: bool, gated: bool) -> u8 {
+    (u8::from(energy) * ENERGY) | (u8::from(power) * POWER) | (u8::from(gated) * GATED)
+}
+
+/// Longest interval a run with power takes: with `dt` below `2^31` and
+/// `pa + pb < 2^33`, the trapezoid `(pa + pb)·dt` fits a `u64`, so the fast
+/// path multiplies in 64 bits. Longer intervals (up to the maximum gap)
+/// take the general path, which multiplies in 128.
+const FAST_GAP_LIMIT_NS: u64 = (1 << 31) - 1;
+
+impl Run {
+    /// The run a sample begins (a sample with gated units begins none: the
+    /// fast path does not keep them; where the meter counts them their sums
+    /// grow by the gated count of each interval, and the sources that report
+    /// them poll at tens of hertz) and the longest interval that run takes.
+    fn starting_at(s: &Sample, max_gap_ns: u64) -> (Run, u64) {
+        let power_gap = max_gap_ns.min(FAST_GAP_LIMIT_NS);
+        match (s.energy_mj.is_some(), s.power_mw.is_some(), s.gated_units) {
+            (true, true, None) => (Run::CounterPower, power_gap),
+            (false, true, None) => (Run::Power, power_gap),
+            (true, false, None) => (Run::Counter, u64::MAX),
+            _ => (Run::None, 0),
+        }
+    }
 }
 
 /// `(pa + pb) × dt` in mW·ns: twice the trapezoid's energy in picojoules.
 ///
 /// `pa + pb < 2^33` and `dt < 2^64`, so the product is below `2^97` and one
 /// widening 64 × 64 → 128-bit multiplication is exact: no overflow check is
-/// needed (a saturating `u128 × u128` multiplication cost a third of the
-/// meter's time per sample). The sums it feeds stay `u128`, so a run would
-/// need about 2^31 intervals of the longest possible length to saturate.
+/// needed. The sums it feeds add intervals that do not overlap, so their
+/// `dt` add up to at most the span of the samples (below `2^64`) and the
+/// sums stay below `2^97`: plain `u128` additions never wrap.
 fn trapezoid_x2(pa: u32, pb: u32, dt: u64) -> u128 {
     u128::from(u64::from(pa) + u64::from(pb)) * u128::from(dt)
+}
+
+impl<const W: usize> PartialEq for Meter<W> {
+    /// Equal when every future input gets the same answer from both: the
+    /// configuration, the latest readings, the totals (with the open run
+    /// folded in: how a meter splits them between the two is bookkeeping)
+    /// and the open windows.
+    fn eq(&self, other: &Self) -> bool {
+        self.config == other.config
+            && self.mig == other.mig
+            && self.first_ns == other.first_ns
+            && self.last_sample() == other.last_sample()
+            && self.last_power_reading() == other.last_power_reading()
+            && self.lost_now == other.lost_now
+            && self.totals_now() == other.totals_now()
+            && self.windows == other.windows
+    }
 }
 
 impl<const W: usize> Meter<W> {
@@ -303,12 +443,19 @@ impl<const W: usize> Meter<W> {
             mig,
             first_ns: None,
             last_t_ns: 0,
-            last_energy_mj: None,
-            last_power: None,
+            last_energy_mj: 0,
+            last_power: 0,
+            last_has_energy: false,
+            last_has_power: false,
             last_gated: None,
-            last_power_mw: None,
+            earlier_power_mw: None,
             lost_now: false,
             totals: Totals::default(),
+            run: Run::None,
+            run_gap_ns: 0,
+            run_t0: 0,
+            run_e0: 0,
+            run_x2: 0,
             windows: heapless::Vec::new(),
         }
     }
@@ -327,8 +474,8 @@ impl<const W: usize> Meter<W> {
     pub fn last_sample(&self) -> Option<Sample> {
         self.first_ns.map(|_| Sample {
             t_ns: self.last_t_ns,
-            energy_mj: self.last_energy_mj,
-            power_mw: self.last_power,
+            energy_mj: self.last_has_energy.then_some(self.last_energy_mj),
+            power_mw: self.last_has_power.then_some(self.last_power),
             gated_units: self.last_gated,
         })
     }
@@ -336,6 +483,56 @@ impl<const W: usize> Meter<W> {
     /// Timestamp of the latest sample, if any.
     fn last_t(&self) -> Option<u64> {
         self.first_ns.map(|_| self.last_t_ns)
+    }
+
+    /// The most recent power reading, whichever sample carried it.
+    fn last_power_reading(&self) -> Option<u32> {
+        if self.last_has_power {
+            Some(self.last_power)
+        } else {
+            self.earlier_power_mw
+        }
+    }
+
+    /// The running totals as of the latest sample: those up to the open
+    /// run's start plus what the run holds.
+    fn totals_now(&self) -> Totals {
+        let mut t = self.totals;
+        t.add_run(
+            self.run,
+            self.run_span_ns(),
+            self.run_rise_mj(),
+            self.run_x2,
+        );
+        t
+    }
+
+    /// Time from the open run's first sample to the latest. Within a run
+    /// time only goes forward, so this cannot borrow.
+    fn run_span_ns(&self) -> u64 {
+        self.last_t_ns.wrapping_sub(self.run_t0)
+    }
+
+    /// The counter's rise over the open run (0 in a power run, where both
+    /// readings are 0). In a counter run the counter only goes up, so this
+    /// cannot borrow.
+    fn run_rise_mj(&self) -> u64 {
+        self.last_energy_mj.wrapping_sub(self.run_e0)
+    }
+
+    /// Folds the open run into the totals; a new, empty run of the same
+    /// kind begins at the latest sample.
+    fn fold_run(&mut self) {
+        let (span, rise) = (self.run_span_ns(), self.run_rise_mj());
+        // A run no sample continued holds nothing (its trapezoid sum is 0
+        // too): streams that change kind at every sample skip the additions.
+        if span == 0 && rise == 0 {
+            return;
+        }
+        self.totals.add_run(self.run, span, rise, self.run_x2);
+        self.run_t0 = self.last_t_ns;
+        self.run_e0 = self.last_energy_mj;
+        self.run_x2 = 0;
     }
 
     /// Number of windows open now.
@@ -377,7 +574,63 @@ impl<const W: usize> Meter<W> {
     ///   a configured [`MeterConfig::total_units`].
     ///
     /// On error the meter is unchanged.
+    #[inline]
     pub fn ingest(&mut self, s: Sample) -> Result<(), MeterError> {
+        // The fast path: a sample that continues the open run. It cannot be
+        // refused (its time is not earlier and it has no gated units), so it
+        // checks nothing else. Everything else, refusals included, goes the
+        // general way. The sample travels there as scalars: passed whole, it
+        // would be copied to the stack before the fast path could start.
+        let Sample {
+            t_ns,
+            energy_mj,
+            power_mw,
+            gated_units,
+        } = s;
+        let kind = readings(
+            energy_mj.is_some(),
+            power_mw.is_some(),
+            gated_units.is_some(),
+        );
+        if let Some(dt) = t_ns.checked_sub(self.last_t_ns) {
+            // In a counter run the power readings are 0 on both ends, and in
+            // a power run the counter readings, so one sequence of steps
+            // serves every kind: a zero trapezoid, a zero counter rise.
+            let e = energy_mj.unwrap_or(0);
+            let p = power_mw.unwrap_or(0);
+            if kind == self.run as u8 && dt <= self.run_gap_ns && e >= self.last_energy_mj {
+                // Below 2^64: the sum of two u32 is below 2^33 and `dt`
+                // below 2^31 in a run with power (FAST_GAP_LIMIT_NS); in a
+                // counter run both powers are 0.
+                let x2 = (u64::from(self.last_power) + u64::from(p)).wrapping_mul(dt);
+                self.run_x2 = self.run_x2.wrapping_add(u128::from(x2));
+                self.last_t_ns = t_ns;
+                self.last_energy_mj = e;
+                self.last_power = p;
+                return Ok(());
+            }
+        }
+        self.ingest_general(t_ns, energy_mj, power_mw, gated_units)
+    }
+
+    /// [`Meter::ingest`] for a sample that does not continue the open run:
+    /// checks it, folds the run into the totals, counts the interval by the
+    /// rules of the module docs and begins the next run at this sample.
+    /// Out of line, so that the fast path stays small where it is inlined.
+    #[inline(never)]
+    fn ingest_general(
+        &mut self,
+        t_ns: u64,
+        energy_mj: Option<u64>,
+        power_mw: Option<u32>,
+        gated_units: Option<u32>,
+    ) -> Result<(), MeterError> {
+        let s = Sample {
+            t_ns,
+            energy_mj,
+            power_mw,
+            gated_units,
+        };
         // Before the first sample `last_t_ns` is 0, which no time is below.
         if s.t_ns < self.last_t_ns {
             return Err(MeterError::TimeWentBack {
@@ -391,43 +644,52 @@ impl<const W: usize> Meter<W> {
             }
         }
         // Validated: from here on nothing fails.
+        self.fold_run();
         if self.first_ns.is_some() {
             self.account_interval(&s);
+            if self.last_has_power {
+                self.earlier_power_mw = Some(self.last_power);
+            }
         } else {
             self.first_ns = Some(s.t_ns);
         }
-        if s.power_mw.is_some() {
-            self.last_power_mw = s.power_mw;
-        }
         self.last_t_ns = s.t_ns;
-        self.last_energy_mj = s.energy_mj;
-        self.last_power = s.power_mw;
+        self.last_has_energy = s.energy_mj.is_some();
+        self.last_energy_mj = s.energy_mj.unwrap_or(0);
+        self.last_has_power = s.power_mw.is_some();
+        self.last_power = s.power_mw.unwrap_or(0);
         self.last_gated = s.gated_units;
         self.lost_now = false;
+        (self.run, self.run_gap_ns) = Run::starting_at(&s, self.config.max_gap_ns);
+        self.run_t0 = s.t_ns;
+        self.run_e0 = self.last_energy_mj;
         Ok(())
     }
 
-    /// Counts the interval from the latest sample to `b`.
+    /// Counts the interval from the latest sample to `b` into the totals
+    /// (the open run folded in already).
     ///
     /// The time sums (`*_ns`) add up lengths of intervals that do not
     /// overlap and lie between the first and the latest sample, so each is
     /// at most `t_last − t_first < 2^64`: a plain add is exact and cannot
-    /// wrap, and skipping the saturation check is part of keeping ingest
-    /// within its few nanoseconds. The energy sums may grow without such a
-    /// bound (counter resets restart the counter) and keep saturating.
+    /// wrap. The power and unit sums are below `2^33` (resp. `2^32`) times
+    /// that, in `u128`: they cannot wrap either. The counter sum adds one
+    /// counter segment's rise per reset and keeps saturating.
     fn account_interval(&mut self, b: &Sample) {
+        let last_energy = self.last_has_energy.then_some(self.last_energy_mj);
+        let last_power = self.last_has_power.then_some(self.last_power);
         let t = &mut self.totals;
         let dt = b.t_ns.saturating_sub(self.last_t_ns);
         let within = dt <= self.config.max_gap_ns;
-        let trap = match (self.last_power, b.power_mw) {
+        let trap = match (last_power, b.power_mw) {
             (Some(pa), Some(pb)) if within => Some(trapezoid_x2(pa, pb, dt)),
             _ => None,
         };
         if let Some(x2) = trap {
-            t.est_x2 = t.est_x2.saturating_add(x2);
+            t.est_x2 = t.est_x2.wrapping_add(x2);
             t.est_ns = t.est_ns.wrapping_add(dt);
         }
-        let counter_delta = match (self.last_energy_mj, b.energy_mj) {
+        let counter_delta = match (last_energy, b.energy_mj) {
             (Some(ea), Some(eb)) if eb >= ea => Some(eb - ea),
             (Some(_), Some(_)) => {
                 t.resets = t.resets.saturating_add(1);
@@ -436,10 +698,10 @@ impl<const W: usize> Meter<W> {
             _ => None,
         };
         if let Some(delta) = counter_delta {
-            t.counter_mj = t.counter_mj.saturating_add(delta);
+            t.counter_mj = t.counter_mj.saturating_add(u128::from(delta));
             t.counter_ns = t.counter_ns.wrapping_add(dt);
         } else if let Some(x2) = trap {
-            t.power_x2 = t.power_x2.saturating_add(x2);
+            t.power_x2 = t.power_x2.wrapping_add(x2);
             t.power_ns = t.power_ns.wrapping_add(dt);
         } else if dt > 0 {
             t.gaps = t.gaps.saturating_add(1);
@@ -449,10 +711,10 @@ impl<const W: usize> Meter<W> {
                 let gated = gated.min(total);
                 // u32 × u64: below 2^96, exact without an overflow check.
                 let dt128 = u128::from(dt);
-                t.gated_unit_ns = t.gated_unit_ns.saturating_add(u128::from(gated) * dt128);
+                t.gated_unit_ns = t.gated_unit_ns.wrapping_add(u128::from(gated) * dt128);
                 t.powered_unit_ns = t
                     .powered_unit_ns
-                    .saturating_add(u128::from(total - gated) * dt128);
+                    .wrapping_add(u128::from(total - gated) * dt128);
                 t.unit_known_ns = t.unit_known_ns.wrapping_add(dt);
             }
         }
@@ -464,6 +726,9 @@ impl<const W: usize> Meter<W> {
     /// accepted sample, is flagged [`WindowFlags::DEVICE_LOST`]. The meter
     /// keeps accepting samples should the device come back. Never fails.
     pub fn mark_device_lost(&mut self) {
+        // The next sample must take the general path, which clears the mark.
+        self.fold_run();
+        self.run = Run::None;
         self.totals.lost = self.totals.lost.saturating_add(1);
         self.lost_now = true;
     }
@@ -496,7 +761,7 @@ impl<const W: usize> Meter<W> {
         let window = OpenWindow {
             key: owned,
             start_ns: self.last_t(),
-            start: self.totals,
+            start: self.totals_now(),
             lost_at_begin: self.lost_now,
         };
         self.windows
@@ -535,7 +800,7 @@ impl<const W: usize> Meter<W> {
     }
 
     fn report(&self, window: OpenWindow) -> WindowReport {
-        let d = self.totals.since(&window.start);
+        let d = self.totals_now().since(&window.start);
         let end_ns = self.last_t().unwrap_or(0);
         let mut flags = WindowFlags::NONE;
         let start_ns = match window.start_ns {
@@ -581,7 +846,7 @@ impl<const W: usize> Meter<W> {
             let mean_mw = d.est_x2 as f64 / (2.0 * d.est_ns as f64);
             Some(mean_mw * duration_ns as f64 * 1e-12)
         } else {
-            self.last_power_mw
+            self.last_power_reading()
                 .map(|p| f64::from(p) * duration_ns as f64 * 1e-12)
         };
         let split = self.config.idle_baseline_mw.map(|base| {

@@ -2,8 +2,6 @@
 
 use core::cmp::Ordering;
 
-use heapless::binary_heap::{BinaryHeap, Min};
-
 use super::{
     DEFAULT_CAPACITY, DEFAULT_IDLE_GROUPS, Engine, Interval, IntervalField, KernelRecord,
     TimelineError, TimelinePolicy, TimelineReport, TimelineSink,
@@ -32,6 +30,20 @@ struct Rates {
     t_wake_s: f64,
     /// `g`, as a float.
     g: f64,
+    /// `g`.
+    g_units: u32,
+    /// `log₂ g` when `g` is a power of two (the usual case), so that a
+    /// kernel's domains are a shift rather than a division.
+    g_shift: Option<u32>,
+    /// `p_unit · g`: static power of one domain.
+    p_domain: f64,
+    /// `p_domain · 10⁻⁹`: static joules of one domain-nanosecond.
+    p_domain_ns: f64,
+    /// A bound on every energy of a timeline but the kernels' compute and
+    /// memory energy (static, uncore, active, transitions over at most 2⁶⁴
+    /// ns), finite by the checks of [`Timeline::new`]: with the dynamic sum
+    /// plus this finite, no sum of the timeline can overflow.
+    headroom_j: f64,
     domains: u32,
     /// `t_be` rounded up to a whole ns; `LONG` when gating never pays.
     t_be_ns: u64,
@@ -41,6 +53,24 @@ struct Rates {
     /// The policy as run: `timeout` and `oracle` never gate where units draw
     /// no static power (nothing to save), so they run as `off` there.
     mode: TimelinePolicy,
+}
+
+/// `x` as a float: one signed conversion in the usual case, where the top
+/// bit is clear (x86-64 has no unsigned one).
+#[inline(always)]
+fn to_f64(x: u64) -> f64 {
+    match i64::try_from(x) {
+        Ok(v) => v as f64,
+        Err(_) => to_f64_top_bit(x),
+    }
+}
+
+/// [`to_f64`] for `x ≥ 2⁶³`, out of line so that the compiler does not fold
+/// the two conversions back into the long unsigned one.
+#[cold]
+#[inline(never)]
+fn to_f64_top_bit(x: u64) -> f64 {
+    x as f64
 }
 
 /// Whole nanoseconds at or above `s` seconds, `LONG` when out of range.
@@ -55,6 +85,16 @@ fn ceil_ns(s: f64) -> u64 {
 }
 
 impl Rates {
+    /// `ceil(units / g)`.
+    #[inline(always)]
+    fn domains_for(&self, units: u32) -> u32 {
+        match self.g_shift {
+            // units + g − 1 may not fit a u32: round up from the quotient.
+            Some(k) => (units >> k) + u32::from(units & (self.g_units - 1) != 0),
+            None => units.div_ceil(self.g_units),
+        }
+    }
+
     fn of(hw: &HardwareModel, policy: TimelinePolicy) -> Rates {
         let p_unit = hw.unit_static_power_w();
         let g = f64::from(hw.gating_domain());
@@ -88,6 +128,15 @@ impl Rates {
             e_tr: gating.transition_energy_j,
             t_wake_s: gating.wake_latency_s,
             g,
+            g_units: hw.gating_domain(),
+            g_shift: hw
+                .gating_domain()
+                .is_power_of_two()
+                .then(|| hw.gating_domain().trailing_zeros()),
+            p_domain,
+            p_domain_ns: p_domain * NS,
+            headroom_j: (hw.static_power_w() + hw.uncore_power_w() + hw.active_power_w()) * 1e11
+                + gating.transition_energy_j * 1e26,
             domains: hw.domains(),
             t_be_ns,
             horizon_ns,
@@ -96,36 +145,100 @@ impl Rates {
     }
 }
 
-/// A kernel or copy in flight, ordered by end time then push order.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct InFlight {
+/// A kernel or copy in flight as the heap sees it: its end, push order and
+/// the slot holding the rest. Small, so that sifting moves 24 bytes, not the
+/// whole kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Key {
     end_ns: u64,
     sequence: u64,
+    slot: u32,
+}
+
+impl Key {
+    /// `(end, sequence)` as one number, so that the heap compares with one
+    /// 128-bit comparison rather than a tuple's two steps.
+    #[inline(always)]
+    fn rank(&self) -> u128 {
+        (u128::from(self.end_ns) << 64) | u128::from(self.sequence)
+    }
+}
+
+impl Ord for Key {
+    #[inline(always)]
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.rank().cmp(&other.rank())
+    }
+}
+
+impl PartialOrd for Key {
+    #[inline(always)]
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+    #[inline(always)]
+    fn lt(&self, other: &Self) -> bool {
+        self.rank() < other.rank()
+    }
+    #[inline(always)]
+    fn le(&self, other: &Self) -> bool {
+        self.rank() <= other.rank()
+    }
+    #[inline(always)]
+    fn gt(&self, other: &Self) -> bool {
+        self.rank() > other.rank()
+    }
+    #[inline(always)]
+    fn ge(&self, other: &Self) -> bool {
+        self.rank() >= other.rank()
+    }
+}
+
+/// What the sweep keeps of a kernel or copy in flight, in a fixed slot that
+/// does not move while it runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Slot {
     id: u64,
-    stream: u32,
     start_ns: u64,
+    stream: u32,
     /// Domains asked for; 0 for a copy.
     domains: u32,
     copy: bool,
     has_work: bool,
     compute_j: f64,
     memory_j: f64,
-    /// The accumulators when it started.
-    at_start: Accumulators,
+    /// `per_copy_j` (a copy) or `per_domain_j` (a kernel) when it started.
+    shared_at: f64,
+    /// `scaled_s` when it started.
+    scaled_at: f64,
+    /// `oversubscribed` when it started.
+    oversubscribed_at: u64,
 }
 
-impl Eq for InFlight {}
-
-impl Ord for InFlight {
-    fn cmp(&self, other: &Self) -> Ordering {
-        (self.end_ns, self.sequence).cmp(&(other.end_ns, other.sequence))
-    }
+impl Slot {
+    const EMPTY: Slot = Slot {
+        id: 0,
+        start_ns: 0,
+        stream: 0,
+        domains: 0,
+        copy: false,
+        has_work: false,
+        compute_j: 0.0,
+        memory_j: 0.0,
+        shared_at: 0.0,
+        scaled_at: 0.0,
+        oversubscribed_at: 0,
+    };
 }
 
-impl PartialOrd for InFlight {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
+/// An interval's own figures, once checked.
+#[derive(Debug, Clone, Copy)]
+struct Checked {
+    domains: u32,
+    copy: bool,
+    has_work: bool,
+    compute_j: f64,
+    memory_j: f64,
 }
 
 /// Running integrals from which a kernel's charges follow at its end as the
@@ -141,6 +254,63 @@ struct Accumulators {
     scaled_s: f64,
     /// Oversubscribed intervals so far.
     oversubscribed: u64,
+}
+
+impl Accumulators {
+    const ZERO: Accumulators = Accumulators {
+        per_domain_j: 0.0,
+        per_copy_j: 0.0,
+        scaled_s: 0.0,
+        oversubscribed: 0,
+    };
+}
+
+/// A 128-bit sum kept as two words, so that the composer stays 8-byte
+/// aligned (a `u128` field would make it 16, which C callers' storage need
+/// not be).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Wide {
+    lo: u64,
+    hi: u64,
+}
+
+impl Wide {
+    #[inline(always)]
+    fn add(&mut self, x: u128) {
+        let v = ((u128::from(self.hi) << 64) | u128::from(self.lo)).wrapping_add(x);
+        // Truncations on purpose: the two halves.
+        self.lo = v as u64;
+        self.hi = (v >> 64) as u64;
+    }
+
+    fn to_f64(self) -> f64 {
+        ((u128::from(self.hi) << 64) | u128::from(self.lo)) as f64
+    }
+}
+
+/// What the per-state totals need beyond the kernels' own accumulators,
+/// kept so that an interval costs as little as possible and turned into
+/// unit-seconds and joules once, in [`Timeline::report`].
+///
+/// Active unit-seconds and the active energy of kernels without FLOPs are
+/// not integrated per interval at all: they are the sums of what each
+/// kernel is charged (`units · Δscaled_s`, which adds up to `Σ in_use · dt`),
+/// over the kernels ended plus those in flight up to the cursor. Under `Off`
+/// the free domains are all powered, so their time is `N · span` less the
+/// active time; under the other policies the free list's integrals below
+/// are exact integers, in domain-nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+struct Integrals {
+    /// Σ free powered domains · dt (not under `Off`).
+    powered: Wide,
+    /// Σ free gated domains · dt.
+    gated: Wide,
+    /// Nanoseconds with nothing running.
+    idle_ns: u64,
+    /// Active unit-seconds of the kernels ended.
+    ended_active_us: f64,
+    /// `active_power_w / N` energy of the kernels ended.
+    ended_active_j: f64,
 }
 
 /// Domains freed at one instant and still free.
@@ -162,13 +332,62 @@ struct Free<const GROUPS: usize> {
     settled: u32,
 }
 
-/// The heap, with equality on its contents (heapless's has none).
-#[derive(Debug, Clone)]
-struct Heap<const CAP: usize>(BinaryHeap<InFlight, Min, CAP>);
+/// The kernels in flight as keys sorted by end, latest first, so that the
+/// next to end is the last: popping it moves nothing, and counting those
+/// that end by a time walks back from the end. A new kernel usually ends
+/// after most of those running, so it goes in near the front and the keys
+/// after it move up by one, 24 bytes each, in one block move with no
+/// data-dependent branch (a binary heap's sift steps mispredict about half
+/// the time at 16 streams).
+#[derive(Debug, Clone, PartialEq)]
+struct Queue<const CAP: usize> {
+    keys: heapless::Vec<Key, CAP>,
+}
 
-impl<const CAP: usize> PartialEq for Heap<CAP> {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.len() == other.0.len() && self.0.iter().zip(other.0.iter()).all(|(a, b)| a == b)
+impl<const CAP: usize> Queue<CAP> {
+    fn new() -> Self {
+        Queue {
+            keys: heapless::Vec::new(),
+        }
+    }
+
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// The keys in flight, latest end first.
+    #[inline(always)]
+    fn as_slice(&self) -> &[Key] {
+        &self.keys
+    }
+
+    /// The next to end.
+    #[inline(always)]
+    fn peek(&self) -> Option<&Key> {
+        self.keys.last()
+    }
+
+    #[inline(always)]
+    fn pop(&mut self) -> Option<Key> {
+        self.keys.pop()
+    }
+
+    /// Inserts in order; `false` when full.
+    #[inline(always)]
+    fn push(&mut self, key: Key) -> bool {
+        let rank = key.rank();
+        // Those ending before it stay after it.
+        let len = self.keys.len();
+        let at = len
+            - self
+                .keys
+                .iter()
+                .rev()
+                .take_while(|k| k.rank() < rank)
+                .count();
+        // `at ≤ len` by construction; the `min` lets the compiler see it.
+        self.keys.insert(at.min(len), key).is_ok()
     }
 }
 
@@ -198,17 +417,23 @@ pub struct Timeline<const CAP: usize = DEFAULT_CAPACITY, const GROUPS: usize = D
     latest_start_ns: u64,
     /// Latest end seen.
     latest_end_ns: u64,
-    in_flight: Heap<CAP>,
+    in_flight: Queue<CAP>,
+    /// The kernels in flight, at the slots their keys name.
+    slots: [Slot; CAP],
+    /// Free slots: the first `CAP − in flight` entries.
+    free_slots: [u32; CAP],
     sequence: u64,
     /// Σ domains asked for by running kernels.
     asked: u64,
-    /// Σ domains of running kernels without FLOPs.
-    asked_without_work: u64,
     copies: u32,
     /// `min(asked, domains)`.
     in_use: u32,
     free: Free<GROUPS>,
     acc: Accumulators,
+    /// Per-state totals of the intervals charged so far.
+    integrals: Integrals,
+    /// Most domains in use at once.
+    peak_in_use: u32,
     /// Booked, not yet shared: goes to the next interval of non-zero length.
     carry_j: f64,
     finished: bool,
@@ -266,10 +491,12 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
             cursor_ns: origin_ns,
             latest_start_ns: origin_ns,
             latest_end_ns: origin_ns,
-            in_flight: Heap(BinaryHeap::new()),
+            in_flight: Queue::new(),
+            slots: [Slot::EMPTY; CAP],
+            // Slot indices fit a u32: no composer has 2³² slots of ~90 bytes.
+            free_slots: core::array::from_fn(|i| u32::try_from(i).unwrap_or(u32::MAX)),
             sequence: 0,
             asked: 0,
-            asked_without_work: 0,
             copies: 0,
             in_use: 0,
             free: Free {
@@ -278,7 +505,9 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
                 uncrossed_domains: 0,
                 settled: 0,
             },
-            acc: Accumulators::default(),
+            acc: Accumulators::ZERO,
+            integrals: Integrals::default(),
+            peak_in_use: 0,
             carry_j: 0.0,
             finished: false,
         };
@@ -301,7 +530,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
 
     /// Kernels and copies in flight.
     pub fn in_flight(&self) -> usize {
-        self.in_flight.0.len()
+        self.in_flight.len()
     }
 
     /// The break-even idle time `t_be`, in ns (`u64::MAX` when gating never pays).
@@ -324,7 +553,48 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
     /// records, and idle periods not yet ended are not costed.
     pub fn report(&self) -> TimelineReport {
         let mut r = self.totals;
-        r.span_s = (self.cursor_ns - self.origin_ns) as f64 * NS;
+        let rates = &self.rates;
+        let i = &self.integrals;
+        // Domain-ns to unit-seconds. The integrals are below 2⁸⁴, exact as
+        // integers; each is rounded once here.
+        let us = rates.g * NS;
+        let mut active_us = i.ended_active_us;
+        let mut active_j = i.ended_active_j;
+        for key in self.in_flight.as_slice().iter() {
+            if let Some(k) = self.slots.get(key.slot as usize)
+                && !k.copy
+            {
+                let a = f64::from(k.domains) * rates.g * (self.acc.scaled_s - k.scaled_at);
+                active_us += a;
+                if !k.has_work {
+                    active_j += rates.p_active_unit * a;
+                }
+            }
+        }
+        let span_ns = self.cursor_ns - self.origin_ns;
+        let powered_us = if rates.mode == TimelinePolicy::Off {
+            (f64::from(r.units) * span_ns as f64 * NS - active_us).max(0.0)
+        } else {
+            i.powered.to_f64() * us
+        };
+        let gated_us = i.gated.to_f64() * us;
+        let active_static_j = rates.p_unit * active_us;
+        let idle_static_j = rates.p_unit * powered_us;
+        let l = &mut r.states;
+        let dynamic_j = r.compute_energy_j + r.memory_energy_j;
+        l.charge(
+            PowerState::Active,
+            active_us,
+            active_static_j + active_j + dynamic_j,
+        );
+        l.charge(PowerState::IdleUnallocated, powered_us, idle_static_j);
+        l.charge(PowerState::Gated, gated_us, 0.0);
+        r.active_energy_j += active_j;
+        r.peak_units_allocated = self.peak_in_use.saturating_mul(rates.g_units);
+        r.static_energy_j += active_static_j + idle_static_j;
+        r.span_s = span_ns as f64 * NS;
+        r.uncore_energy_j = rates.p_uncore * r.span_s;
+        r.idle.seconds = i.idle_ns as f64 * NS;
         r.busy_s = (r.span_s - r.idle.seconds).max(0.0);
         r.total_energy_j = r.compute_energy_j
             + r.memory_energy_j
@@ -359,7 +629,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         let k = self.check(interval)?;
         let start = interval.start_ns;
         let ending = self.ending_by(start);
-        if self.in_flight.0.len() - ending >= CAP {
+        if self.in_flight.len() - ending >= CAP {
             return Err(TimelineError::TooManyInFlight {
                 id: interval.id,
                 capacity: CAP,
@@ -374,7 +644,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         // From here on nothing fails.
         self.end_through(start, sink);
         self.advance(start);
-        self.start(k);
+        self.start(interval, k);
         Ok(())
     }
 
@@ -442,7 +712,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
                 latest_ns: latest,
             });
         }
-        sink.reserve(self.in_flight.0.len())
+        sink.reserve(self.in_flight.len())
             .map_err(|_| TimelineError::SinkFull)?;
         self.end_through(end, sink);
         self.advance(end);
@@ -453,45 +723,20 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         Ok(self.report())
     }
 
-    /// How many in flight end at or before `t`.
-    ///
-    /// The heap is a min-heap on the end time stored in the usual array
-    /// layout (children of `i` at `2i + 1` and `2i + 2`), so a kernel that
-    /// ends by `t` has every ancestor ending by `t` too: a walk from the root
-    /// that stops at later ends visits only the kernels counted and their
-    /// direct children, O(ending) instead of a scan of everything in flight
-    /// on every push. Should the walk's fixed stack fill up, it counts by
-    /// scanning instead.
+    /// How many in flight end at or before `t`: a walk back from the next
+    /// to end, as far as the first that ends later.
+    #[inline(always)]
     fn ending_by(&self, t: u64) -> usize {
-        let heap = self.in_flight.0.iter().as_slice();
-        let mut stack = [0usize; 32];
-        let mut depth = 0usize;
-        let mut count = 0usize;
-        // The stack starts holding the root, 0.
-        if heap.first().is_some_and(|k| k.end_ns <= t) {
-            depth = 1;
-        }
-        while depth > 0 {
-            depth -= 1;
-            let i = stack.get(depth).copied().unwrap_or(0);
-            count += 1;
-            for child in [2 * i + 1, 2 * i + 2] {
-                if heap.get(child).is_some_and(|k| k.end_ns <= t) {
-                    match stack.get_mut(depth) {
-                        Some(slot) => {
-                            *slot = child;
-                            depth += 1;
-                        }
-                        None => return heap.iter().filter(|k| k.end_ns <= t).count(),
-                    }
-                }
-            }
-        }
-        count
+        self.in_flight
+            .as_slice()
+            .iter()
+            .rev()
+            .take_while(|k| k.end_ns <= t)
+            .count()
     }
 
     /// Checks an interval and computes its own dynamic energies.
-    fn check(&self, iv: &Interval) -> Result<InFlight, TimelineError> {
+    fn check(&self, iv: &Interval) -> Result<Checked, TimelineError> {
         let id = iv.id;
         if iv.start_ns < self.latest_start_ns {
             return Err(TimelineError::TimeWentBackwards {
@@ -503,25 +748,13 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         if iv.end_ns < iv.start_ns {
             return Err(TimelineError::EndBeforeStart { id });
         }
-        let flops = iv.work.map(|w| w.flops);
-        for (value, field) in [
-            (flops, IntervalField::Flops),
-            (Some(iv.bytes), IntervalField::Bytes),
-        ] {
-            let Some(v) = value else { continue };
-            if v.is_nan() {
-                return Err(TimelineError::NotANumber { id, field });
-            }
-            if v.is_infinite() {
-                return Err(TimelineError::Infinite { id, field });
-            }
-            if v < 0.0 {
-                return Err(TimelineError::Negative { id, field });
-            }
+        if let Some(w) = iv.work {
+            Self::field(id, w.flops, IntervalField::Flops)?;
         }
+        let bytes = Self::field(id, iv.bytes, IntervalField::Bytes)?;
         let (domains, copy) = match iv.engine {
             Engine::Compute { units: 0 } => return Err(TimelineError::ZeroAllocation { id }),
-            Engine::Compute { units } => (units.div_ceil(self.hw.gating_domain()), false),
+            Engine::Compute { units } => (self.rates.domains_for(units), false),
             Engine::Copy => {
                 if iv.work.is_some() {
                     return Err(TimelineError::CopyWithWork { id });
@@ -529,6 +762,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
                 (0, true)
             }
         };
+        let memory_j = bytes * self.rates.e_byte;
         let compute_j = match iv.work {
             Some(w) => {
                 let e = self
@@ -545,87 +779,123 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
             }
             None => 0.0,
         };
-        let memory_j = iv.bytes * self.rates.e_byte;
+        // Both are ≥ 0, so one test of the whole sum covers each of them,
+        // the running compute and memory sums, and every sum the report
+        // adds them to (see `headroom_j`).
         let t = &self.totals;
-        if ![
-            compute_j,
-            memory_j,
-            t.compute_energy_j + compute_j,
-            t.memory_energy_j + memory_j,
-            t.states.energy_j() + compute_j + memory_j,
-        ]
-        .iter()
-        .all(|x| x.is_finite())
-        {
+        let dynamic_j = t.compute_energy_j + t.memory_energy_j;
+        if !(dynamic_j + compute_j + memory_j + self.rates.headroom_j).is_finite() {
             return Err(TimelineError::Overflow { id });
         }
-        Ok(InFlight {
-            end_ns: iv.end_ns,
-            sequence: self.sequence,
-            id,
-            stream: iv.stream,
-            start_ns: iv.start_ns,
+        Ok(Checked {
             domains,
             copy,
             has_work: iv.work.is_some(),
             compute_j,
             memory_j,
-            at_start: Accumulators::default(),
+        })
+    }
+
+    /// A field that must be finite and ≥ 0, or why not.
+    #[inline(always)]
+    fn field(id: u64, v: f64, field: IntervalField) -> Result<f64, TimelineError> {
+        // One comparison for the common case: the bits of +0 up to the
+        // largest finite value lie below those of +∞; NaNs and negatives
+        // (sign bit set) above. Adding +0 turns −0 (which is ≥ 0 too) into
+        // +0 and changes nothing else.
+        if (v + 0.0).to_bits() < f64::INFINITY.to_bits() {
+            return Ok(v);
+        }
+        Err(if v.is_nan() {
+            TimelineError::NotANumber { id, field }
+        } else if v.is_infinite() {
+            TimelineError::Infinite { id, field }
+        } else {
+            TimelineError::Negative { id, field }
         })
     }
 
     /// Ends, in end order, everything in flight that ends at or before `t`.
+    #[inline(always)]
     fn end_through<S: TimelineSink + ?Sized>(&mut self, t: u64, sink: &mut S) {
-        while let Some(first) = self.in_flight.0.peek() {
+        while let Some(first) = self.in_flight.peek() {
             if first.end_ns > t {
                 break;
             }
-            let Some(k) = self.in_flight.0.pop() else {
+            let Some(k) = self.in_flight.pop() else {
                 break;
             };
             self.advance(k.end_ns);
-            self.end(&k, sink);
+            self.end(k, sink);
         }
     }
 
     /// Starts a checked interval at the cursor.
-    fn start(&mut self, mut k: InFlight) {
+    fn start(&mut self, iv: &Interval, k: Checked) {
+        let sequence = self.sequence;
         self.sequence += 1;
-        self.latest_start_ns = k.start_ns;
-        self.latest_end_ns = self.latest_end_ns.max(k.end_ns);
+        self.latest_start_ns = iv.start_ns;
+        self.latest_end_ns = self.latest_end_ns.max(iv.end_ns);
         self.totals.compute_energy_j += k.compute_j;
         self.totals.memory_energy_j += k.memory_j;
-        self.totals
-            .states
-            .charge(PowerState::Active, 0.0, k.compute_j + k.memory_j);
         if k.copy {
             self.copies += 1;
         } else {
             self.asked += u64::from(k.domains);
-            if !k.has_work {
-                self.asked_without_work += u64::from(k.domains);
-            }
             let now_in_use = self.asked.min(u64::from(self.rates.domains));
             // ≤ domains, a u32.
             let now_in_use = u32::try_from(now_in_use).unwrap_or(self.rates.domains);
             let taken = now_in_use - self.in_use;
             self.in_use = now_in_use;
-            self.take(taken, k.start_ns);
-            let units = now_in_use.saturating_mul(self.hw.gating_domain());
-            self.totals.peak_units_allocated = self.totals.peak_units_allocated.max(units);
+            if self.rates.mode != TimelinePolicy::Off {
+                self.take(taken, iv.start_ns);
+            }
+            self.peak_in_use = self.peak_in_use.max(now_in_use);
         }
-        k.at_start = self.acc;
-        // Capacity was checked in `push`.
-        let _ = self.in_flight.0.push(k);
+        // Capacity was checked in `push`: a free slot exists.
+        let free = CAP - self.in_flight.len();
+        let Some(&slot) = free.checked_sub(1).and_then(|i| self.free_slots.get(i)) else {
+            return;
+        };
+        let Some(s) = self.slots.get_mut(slot as usize) else {
+            return;
+        };
+        let a = &self.acc;
+        *s = Slot {
+            id: iv.id,
+            start_ns: iv.start_ns,
+            stream: iv.stream,
+            domains: k.domains,
+            copy: k.copy,
+            has_work: k.has_work,
+            compute_j: k.compute_j,
+            memory_j: k.memory_j,
+            shared_at: if k.copy { a.per_copy_j } else { a.per_domain_j },
+            scaled_at: a.scaled_s,
+            oversubscribed_at: a.oversubscribed,
+        };
+        let _ = self.in_flight.push(Key {
+            end_ns: iv.end_ns,
+            sequence,
+            slot,
+        });
     }
 
-    /// Ends one interval at the cursor and hands over its record.
-    fn end<S: TimelineSink + ?Sized>(&mut self, k: &InFlight, sink: &mut S) {
+    /// Ends one interval, just popped from the heap, at the cursor and hands
+    /// over its record.
+    fn end<S: TimelineSink + ?Sized>(&mut self, key: Key, sink: &mut S) {
+        // The popped key's slot goes back on the free list.
+        let free = CAP - self.in_flight.len();
+        if let Some(f) = free.checked_sub(1).and_then(|i| self.free_slots.get_mut(i)) {
+            *f = key.slot;
+        }
+        let Some(k) = self.slots.get(key.slot as usize) else {
+            return;
+        };
         let r = &self.rates;
         let a = &self.acc;
-        let s = &k.at_start;
         let units = f64::from(k.domains) * r.g;
-        let active_us = units * (a.scaled_s - s.scaled_s);
+        let active_us = units * (a.scaled_s - k.scaled_at);
         let own_static = r.p_unit * active_us;
         let active_j = if k.has_work || k.copy {
             0.0
@@ -633,23 +903,23 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
             r.p_active_unit * active_us
         };
         let shared = if k.copy {
-            a.per_copy_j - s.per_copy_j
+            a.per_copy_j - k.shared_at
         } else {
-            f64::from(k.domains) * (a.per_domain_j - s.per_domain_j)
+            f64::from(k.domains) * (a.per_domain_j - k.shared_at)
         };
-        let flags = if a.oversubscribed != s.oversubscribed {
+        let flags = if a.oversubscribed != k.oversubscribed_at {
             Flags::OVERSUBSCRIBED
         } else {
             Flags::NONE
         };
         sink.kernel(&KernelRecord {
             id: k.id,
-            sequence: k.sequence,
+            sequence: key.sequence,
             stream: k.stream,
             start_ns: k.start_ns,
-            end_ns: k.end_ns,
+            end_ns: key.end_ns,
             copy: k.copy,
-            units: k.domains.saturating_mul(self.hw.gating_domain()),
+            units: k.domains.saturating_mul(r.g_units),
             active_unit_seconds: active_us,
             compute_energy_j: k.compute_j,
             memory_energy_j: k.memory_j,
@@ -659,121 +929,111 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
             total_energy_j: k.compute_j + k.memory_j + active_j + own_static + shared,
             flags,
         });
+        self.integrals.ended_active_us += active_us;
+        self.integrals.ended_active_j += active_j;
         if k.copy {
             self.copies -= 1;
             self.totals.copies += 1;
             return;
         }
+        let domains = k.domains;
         self.totals.kernels += 1;
-        self.asked -= u64::from(k.domains);
-        if !k.has_work {
-            self.asked_without_work -= u64::from(k.domains);
-        }
+        self.asked -= u64::from(domains);
         let now_in_use = self.asked.min(u64::from(self.rates.domains));
         let now_in_use = u32::try_from(now_in_use).unwrap_or(self.rates.domains);
         let freed = self.in_use - now_in_use;
         self.in_use = now_in_use;
-        self.free_push(k.end_ns, freed);
+        self.free_push(key.end_ns, freed);
     }
 
     /// Charges the interval from the cursor to `t` with the running set fixed.
+    ///
+    /// The per-state totals go into exact integrals (see [`Integrals`]); what
+    /// is computed in floating point here is only what the kernels running
+    /// need for their shares: the interval's pool (uncore, static power of
+    /// powered free domains, what the policy booked) over the domains asked
+    /// for, and the time scaled by oversubscription.
+    #[inline(always)]
     fn advance(&mut self, t: u64) {
         if t <= self.cursor_ns {
             return;
         }
         let c = self.cursor_ns;
         let dt_ns = t - c;
-        let dt = dt_ns as f64 * NS;
-        let r = self.rates;
-        let g = r.g;
+        let wide_dt = u128::from(dt_ns);
+        let dt = to_f64(dt_ns) * NS;
+        let domains = self.rates.domains;
+        let free_total = domains - self.in_use;
 
         // Free domains: powered, gated, or (oracle, young) not yet known.
-        let free_total = r.domains - self.in_use;
-        let (powered_us, gated_us) = self.free_unit_seconds(c, t, free_total);
-
-        let active_us = f64::from(self.in_use) * g * dt;
-        let oversubscribed = self.asked > u64::from(r.domains);
-        let scale = if oversubscribed {
-            f64::from(r.domains) / self.asked as f64
-        } else {
-            1.0
-        };
-        let active_j = r.p_active_unit * self.asked_without_work as f64 * g * scale * dt;
-        let uncore_j = r.p_uncore * dt;
-        let idle_static_j = r.p_unit * powered_us;
-        let active_static_j = r.p_unit * active_us;
-        let n = f64::from(self.hw.units());
-        // With every unit powered the static energy is exactly `P·dt`.
-        let static_j = if powered_us + active_us == n * dt {
-            r.p_static * dt
-        } else {
-            idle_static_j + active_static_j
+        let powered_ds = match self.rates.mode {
+            TimelinePolicy::Off => f64::from(free_total) * dt,
+            TimelinePolicy::Always => {
+                self.integrals.gated.add(u128::from(free_total) * wide_dt);
+                0.0
+            }
+            TimelinePolicy::Timeout | TimelinePolicy::Oracle => {
+                self.free_domain_ns(c, t, free_total)
+            }
         };
 
-        let l = &mut self.totals.states;
-        l.charge(PowerState::Active, active_us, active_static_j + active_j);
-        l.charge(PowerState::IdleUnallocated, powered_us, idle_static_j);
-        l.charge(PowerState::Gated, gated_us, 0.0);
-        let t_ = &mut self.totals;
-        t_.active_energy_j += active_j;
-        t_.static_energy_j += static_j;
-        t_.uncore_energy_j += uncore_j;
-
-        let pool = uncore_j + idle_static_j + self.carry_j;
+        let pool = self.rates.p_uncore * dt + self.rates.p_domain * powered_ds + self.carry_j;
         self.carry_j = 0.0;
         if self.asked > 0 {
-            self.acc.per_domain_j += pool / self.asked as f64;
+            let asked = to_f64(self.asked);
+            // Without branches (oversubscription comes and goes at random
+            // with many streams): the scale is `in_use / asked`, exactly 1
+            // unless oversubscribed, `N_d / asked` then.
+            let over = self.asked > u64::from(domains);
+            let scale = f64::from(self.in_use) / asked;
             self.acc.scaled_s += scale * dt;
-            if oversubscribed {
-                self.acc.oversubscribed += 1;
-                t_.flags = t_.flags.union(Flags::OVERSUBSCRIBED);
-            }
+            self.acc.oversubscribed += u64::from(over);
+            self.totals.flags.0 |= u32::from(over) * Flags::OVERSUBSCRIBED.0;
+            self.acc.per_domain_j += pool / asked;
         } else if self.copies > 0 {
             self.acc.per_copy_j += pool / f64::from(self.copies);
         } else {
-            t_.idle.seconds += dt;
-            t_.idle.energy_j += pool;
+            self.integrals.idle_ns += dt_ns;
+            self.totals.idle.energy_j += pool;
         }
         self.cursor_ns = t;
-        self.settle(t);
+        if self.rates.mode != TimelinePolicy::Off {
+            self.settle(t);
+        }
     }
 
-    /// Unit-seconds of the free domains over `[c, t)` that are powered and
-    /// gated; under the oracle, young domains are neither yet (their first
-    /// `t_be` is costed when their period ends).
-    fn free_unit_seconds(&mut self, c: u64, t: u64, free_total: u32) -> (f64, f64) {
-        let g = self.rates.g;
-        let dt = (t - c) as f64 * NS;
-        match self.rates.mode {
-            TimelinePolicy::Off => (f64::from(free_total) * g * dt, 0.0),
-            TimelinePolicy::Always => (0.0, f64::from(free_total) * g * dt),
-            TimelinePolicy::Timeout | TimelinePolicy::Oracle => {
-                let timeout = self.rates.mode == TimelinePolicy::Timeout;
-                let old = free_total - self.free.uncrossed_domains;
-                let mut powered = 0.0;
-                let mut gated = f64::from(old) * g * dt;
-                let t_be = self.rates.t_be_ns;
-                // Groups that pass t_be within [c, t).
-                while let Some(grp) = self.free.groups.get(self.free.crossed).copied() {
-                    let cross = grp.since_ns.saturating_add(t_be);
-                    if cross >= t {
-                        break;
-                    }
-                    let k = f64::from(grp.count) * g;
-                    let cross = cross.max(c);
-                    if timeout {
-                        powered += k * (cross - c) as f64 * NS;
-                    }
-                    gated += k * (t - cross) as f64 * NS;
-                    self.free.crossed += 1;
-                    self.free.uncrossed_domains -= grp.count;
-                }
-                if timeout {
-                    powered += f64::from(self.free.uncrossed_domains) * g * dt;
-                }
-                (powered, gated)
+    /// Adds the free domains' domain-ns over `[c, t)` that are powered and
+    /// gated to the integrals, under `timeout` and `oracle`, and returns the
+    /// powered ones in domain-seconds; under the oracle, young domains are
+    /// neither yet (their first `t_be` is costed when their period ends).
+    fn free_domain_ns(&mut self, c: u64, t: u64, free_total: u32) -> f64 {
+        let timeout = self.rates.mode == TimelinePolicy::Timeout;
+        let wide_dt = u128::from(t - c);
+        let old = free_total - self.free.uncrossed_domains;
+        let mut powered: u128 = 0;
+        let mut gated = u128::from(old) * wide_dt;
+        let t_be = self.rates.t_be_ns;
+        // Groups that pass t_be within [c, t).
+        while let Some(grp) = self.free.groups.get(self.free.crossed).copied() {
+            let cross = grp.since_ns.saturating_add(t_be);
+            if cross >= t {
+                break;
             }
+            let k = u128::from(grp.count);
+            let cross = cross.max(c);
+            if timeout {
+                powered += k * u128::from(cross - c);
+            }
+            gated += k * u128::from(t - cross);
+            self.free.crossed += 1;
+            self.free.uncrossed_domains -= grp.count;
         }
+        if timeout {
+            powered += u128::from(self.free.uncrossed_domains) * wide_dt;
+        }
+        self.integrals.powered.add(powered);
+        self.integrals.gated.add(gated);
+        powered as f64 * NS
     }
 
     /// Folds groups older than the horizon into the settled count.
@@ -796,8 +1056,8 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         if count == 0 {
             return;
         }
+        // Under `Off` no idle period costs anything: no list to keep.
         if self.rates.mode == TimelinePolicy::Off {
-            self.free.settled += count;
             return;
         }
         let uncrossed = matches!(
@@ -986,12 +1246,12 @@ mod tests {
     use super::*;
     use crate::presets::Preset;
 
-    /// The pruned walk counts exactly what a scan of the heap counts, at
-    /// every time around every end, with up to 64 kernels in flight (deep
-    /// enough for the walk to cover several levels), and with a stack too
-    /// small for it (more than 32 ending at once: the scan fallback).
+    /// The queue of kernels in flight stays sorted, latest end first (ties
+    /// by push order, the later first), whatever order the ends come in, and
+    /// the walk back from its end counts exactly what a scan of it counts,
+    /// at every time around every end, with up to 64 (its capacity) in flight.
     #[test]
-    fn ending_by_walk_equals_scan() {
+    fn queue_sorted_and_ending_by_equals_scan() {
         for n in [1u64, 5, 40, 64] {
             let mut t: Timeline<64> =
                 Timeline::new(Preset::SeedH100.model(), TimelinePolicy::Off, 0)
@@ -1002,10 +1262,53 @@ mod tests {
                 t.push(&Interval::kernel(i, 0, end, 1), &mut ())
                     .unwrap_or_else(|e| panic!("{e}"));
             }
+            let keys = t.in_flight.as_slice();
+            assert_eq!(keys.len() as u64, n);
+            assert!(keys.windows(2).all(|w| w[0].rank() > w[1].rank()));
             for q in 0..=(n * 7 + 1) {
-                let scan = t.in_flight.0.iter().filter(|k| k.end_ns <= q).count();
+                let scan = t
+                    .in_flight
+                    .as_slice()
+                    .iter()
+                    .filter(|k| k.end_ns <= q)
+                    .count();
                 assert_eq!(t.ending_by(q), scan, "n = {n}, t = {q}");
             }
         }
+    }
+
+    /// The one-comparison field check accepts exactly what the three tests
+    /// it replaced accept (−0 included) and names the same error otherwise.
+    #[test]
+    fn field_check_matches_the_three_tests() {
+        let f = IntervalField::Bytes;
+        for v in [0.0, -0.0, 1e-300, 1.0, f64::MAX, f64::MIN_POSITIVE / 2.0] {
+            assert_eq!(
+                Timeline::<1>::field(7, v, f).map(f64::to_bits),
+                Ok(v.to_bits())
+            );
+        }
+        let e = |v| Timeline::<1>::field(7, v, f);
+        assert_eq!(
+            e(f64::NAN),
+            Err(TimelineError::NotANumber { id: 7, field: f })
+        );
+        assert_eq!(
+            e(-f64::NAN),
+            Err(TimelineError::NotANumber { id: 7, field: f })
+        );
+        assert_eq!(
+            e(f64::INFINITY),
+            Err(TimelineError::Infinite { id: 7, field: f })
+        );
+        assert_eq!(
+            e(f64::NEG_INFINITY),
+            Err(TimelineError::Infinite { id: 7, field: f })
+        );
+        assert_eq!(e(-1e-300), Err(TimelineError::Negative { id: 7, field: f }));
+        assert_eq!(
+            e(-f64::MAX),
+            Err(TimelineError::Negative { id: 7, field: f })
+        );
     }
 }
