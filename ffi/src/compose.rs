@@ -307,6 +307,10 @@ struct CSink {
 }
 
 impl Sink for CSink {
+    /// Without a callback nobody reads the records: the composer skips them.
+    fn wants_records(&self) -> bool {
+        self.callback.is_some()
+    }
     fn subgraph(&mut self, r: &SubgraphRecord) {
         if let Some(cb) = self.callback {
             let c = subgraph_record(r);

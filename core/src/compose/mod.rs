@@ -14,7 +14,8 @@
 //!
 //! Closing a stage produces one [`StageRecord`] and one [`SubgraphRecord`] per
 //! subgraph. They are handed to a caller-supplied [`Sink`] as the stage
-//! closes; nothing is kept. Pass `&mut ()` to discard them, a [`Recorder`] to
+//! closes; nothing is kept. Pass `&mut ()` to discard them (the composer then
+//! does not even build them), a [`Recorder`] to
 //! keep them in fixed-capacity buffers, or a [`FnSink`] to route them to a
 //! closure. A sink is asked to [`Sink::reserve`] room before anything is
 //! handed to it, so a full buffer is an error that leaves the composer as it
@@ -36,6 +37,7 @@ mod error;
 mod oracle;
 mod records;
 mod sink;
+mod sums;
 
 pub use error::{CloseError, ComposeError, SetupError, SubgraphField};
 pub use oracle::DEFAULT_IDLE_STEPS;
@@ -43,7 +45,6 @@ pub use records::{EnergyBreakdown, Flags, ModelReport, StageRecord, SubgraphReco
 pub use sink::{FnSink, Record, Recorder, Sink, SinkFull};
 
 use crate::hardware::{HardwareError, HardwareModel, PRECISIONS, Precision};
-use crate::state::{PowerState, StateLedger};
 
 /// Largest number of compute units a hardware model may have.
 ///
@@ -163,31 +164,31 @@ impl Subgraph {
     }
 }
 
-/// A subgraph that passed its checks, with what pushing it already computed.
+/// A subgraph that passed its checks, with what pushing it already computed:
+/// only what closing its stage reads (40 bytes rather than the whole
+/// subgraph), since every push copies one into the stage buffer.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Pending {
-    subgraph: Subgraph,
-    compute_j: f64,
-    memory_j: f64,
+    /// The caller's id.
+    id: u32,
     /// Domains it asks for: `ceil(a/g)`; `None` on the legacy path.
     domains: Option<u32>,
+    /// Latency at the operating point's clock.
+    latency_s: f64,
+    compute_j: f64,
+    memory_j: f64,
 }
 
-/// Everything closing a stage changes, computed before anything is changed.
+/// What every subgraph record of a closing stage is computed from.
 #[derive(Debug, Clone, Copy)]
-struct StageOutcome {
-    record: StageRecord,
-    /// The model's energy with this stage added (checked for overflow).
-    energy_after: EnergyBreakdown,
-    powered_after: u32,
-    /// The pool shared by allocation, per accounted unit.
-    share_per_unit: f64,
+struct StageShares {
+    stage: u32,
     /// `N/A` when oversubscribed, else 1.
     scale: f64,
     /// Max latency of the stage.
     max_latency: f64,
-    /// What the gating policy did.
-    gating: oracle::StageGating,
+    /// The pool shared by allocation, per accounted unit.
+    share_per_unit: f64,
 }
 
 /// Figures derived from the hardware model once, at construction: a model
@@ -216,6 +217,23 @@ struct Rates {
     domain_shift: Option<u32>,
     /// `N / g`, the model's domain count (a division in `HardwareModel::domains`).
     domains: u32,
+    /// `N`.
+    units: u32,
+    /// `g`.
+    g: u32,
+    /// `1/N`: the powered share of a stage is a multiplication by it.
+    inv_n: f64,
+    /// Whether latencies are taken at the operating point's own clock, so
+    /// that a push need not ask the model to rescale them.
+    same_clock: bool,
+    /// Below this `Σ |sum|` over the model's running sums, every figure of
+    /// the report and of a stage's records is finite: each is a sum of a
+    /// few of them, or of a stage's parts (no larger than the sums they
+    /// went into, or than `N`·them for settled idle time), times a power
+    /// of at most `1 + P_static + P_uncore` watts, times at most `N ≤ 2^20`
+    /// units: far below `f64::MAX / 2^64` over that power. Closing tests
+    /// this one bound, and only sums above it are tested figure by figure.
+    limit: f64,
 }
 
 impl Rates {
@@ -245,10 +263,20 @@ impl Rates {
                 .is_power_of_two()
                 .then(|| hw.gating_domain().trailing_zeros()),
             domains: hw.domains(),
+            units: hw.units(),
+            g: hw.gating_domain(),
+            inv_n: 1.0 / f64::from(hw.units()),
+            same_clock: hw.spec().dvfs.latency_reference_mhz() == hw.spec().dvfs.frequency_mhz,
+            limit: {
+                let limit = f64::MAX / 18_446_744_073_709_551_616.0 / (1.0 + p_static + p_uncore);
+                // A model with infinite powers tests every stage exactly.
+                if limit.is_finite() { limit } else { 0.0 }
+            },
         }
     }
 
     /// `ceil(a/g)`: the domains an allocation of `a` units asks for.
+    #[inline]
     fn domains_for(&self, a: u32, g: u32) -> u32 {
         match self.domain_shift {
             // `a + g − 1` in u64 cannot overflow; shifted back it fits a u32
@@ -306,15 +334,17 @@ pub struct Composer<const WIDTH: usize = DEFAULT_WIDTH, const IDLE: usize = DEFA
     /// Domains powered now: always the prefix `0..powered`.
     powered: u32,
     pending: heapless::Vec<Pending, WIDTH>,
+    /// Threads of the open stage's subgraph when it is a legacy one (it
+    /// then holds that one subgraph alone).
+    legacy_threads: Option<u64>,
     /// Stage of the pending subgraphs, or of the last closed stage when none are pending.
     stage: Option<u32>,
     /// The last closed stage: where `stage` goes back to when the pending
     /// subgraphs are discarded.
     closed: Option<u32>,
-    /// Allocation-weighted time, `Σ A·T`, for the average.
-    unit_time: f64,
-    /// Running sums; the fields derived from them are filled by [`Composer::report`].
-    totals: ModelReport,
+    /// Running sums over the closed stages; [`Composer::report`] derives
+    /// the model's figures from them.
+    sums: sums::Sums,
     /// `oracle`: the powered free domains' young idle periods.
     stairs: oracle::Staircase<IDLE>,
     /// `oracle`: latest start of a period gated so far.
@@ -351,21 +381,16 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
             return Err(SetupError::GatingUnsupported(policy));
         }
         let powered = hw.domains();
-        let report = ModelReport {
-            units: hw.units(),
-            policy,
-            ..ModelReport::default()
-        };
         Ok(Composer {
             rates: Rates::of(&hw),
             hw,
             policy,
             powered,
             pending: heapless::Vec::new(),
+            legacy_threads: None,
             stage: None,
             closed: None,
-            unit_time: 0.0,
-            totals: report,
+            sums: sums::Sums::default(),
             stairs: fresh_stairs(),
             gated_since_s: f64::NEG_INFINITY,
         })
@@ -383,21 +408,11 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
 
     /// Totals over the stages closed so far (not the pending one).
     ///
-    /// The running sums are kept as stages close; the figures derived from
-    /// them (wasted energy, average allocation, utilisation) are computed
-    /// here, so closing a stage does not pay for them.
+    /// The running sums are kept as stages close; every figure is derived
+    /// from them here (see the `sums` module), so closing a stage does not
+    /// pay for them.
     pub fn report(&self) -> ModelReport {
-        let mut r = self.totals;
-        r.wasted_energy_j = r.states.wasted_energy_j();
-        if r.latency_s > 0.0 {
-            r.average_units_allocated = self.unit_time / r.latency_s;
-            r.utilization =
-                r.states.get(PowerState::Active).unit_seconds / (f64::from(r.units) * r.latency_s);
-        } else {
-            r.average_units_allocated = f64::from(r.peak_units_allocated);
-            r.utilization = 0.0;
-        }
-        r
+        self.sums.report(&self.rates, self.policy)
     }
 
     /// Subgraphs waiting in the open stage.
@@ -414,14 +429,10 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
     pub fn reset(&mut self) {
         self.powered = self.hw.domains();
         self.pending.clear();
+        self.legacy_threads = None;
         self.stage = None;
         self.closed = None;
-        self.unit_time = 0.0;
-        self.totals = ModelReport {
-            units: self.hw.units(),
-            policy: self.policy,
-            ..ModelReport::default()
-        };
+        self.sums = sums::Sums::default();
         self.stairs = fresh_stairs();
         self.gated_since_s = f64::NEG_INFINITY;
     }
@@ -492,6 +503,7 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
                 self.pending.clear();
                 // WIDTH ≥ 1 and the buffer was just emptied, so this fits.
                 let _ = self.pending.push(pending);
+                self.legacy_threads = subgraph.threads.filter(|_| pending.domains.is_none());
                 self.stage = Some(subgraph.stage);
                 Ok(())
             }
@@ -562,17 +574,17 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
     }
 
     /// Checks one subgraph and computes its dynamic energy.
+    #[inline]
     fn check(&self, sg: &Subgraph) -> Result<Pending, ComposeError> {
         let id = sg.id;
-        for (value, field) in [
-            (sg.flops, SubgraphField::Flops),
-            (sg.input_bytes, SubgraphField::InputBytes),
-            (sg.output_bytes, SubgraphField::OutputBytes),
-            (sg.weight_bytes, SubgraphField::WeightBytes),
-            (sg.latency_s, SubgraphField::Latency),
-        ] {
-            crate::float::non_negative(value)
-                .map_err(|e| ComposeError::from_float(e, id, field))?;
+        if !all_plain_non_negative([
+            sg.flops,
+            sg.input_bytes,
+            sg.output_bytes,
+            sg.weight_bytes,
+            sg.latency_s,
+        ]) {
+            check_fields(sg)?;
         }
         if sg.units_allocated == Some(0) {
             return Err(ComposeError::ZeroAllocation { id });
@@ -590,85 +602,115 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
             })?;
         let compute_j = sg.flops * e_op;
         let memory_j = sg.bytes() * self.rates.e_byte;
-        if !compute_j.is_finite() || !memory_j.is_finite() {
+        if !all_finite([compute_j, memory_j]) {
             return Err(ComposeError::Overflow { stage: sg.stage });
         }
-        let g = self.hw.gating_domain();
-        let domains = sg.units_allocated.map(|a| self.rates.domains_for(a, g));
-        // The latency at the operating point's clock (unchanged unless the
-        // model was moved off the clock its latencies were taken at).
-        let latency_s = self
-            .hw
-            .latency_s(sg.latency_s, sg.flops, sg.precision, sg.bytes());
-        if !latency_s.is_finite() {
-            return Err(ComposeError::Overflow { stage: sg.stage });
-        }
+        let domains = sg
+            .units_allocated
+            .map(|a| self.rates.domains_for(a, self.rates.g));
+        // The latency at the operating point's clock: the one checked above
+        // unless the model was moved off the clock its latencies were taken at.
+        let latency_s = if self.rates.same_clock {
+            sg.latency_s
+        } else {
+            let l = self
+                .hw
+                .latency_s(sg.latency_s, sg.flops, sg.precision, sg.bytes());
+            if !l.is_finite() {
+                return Err(ComposeError::Overflow { stage: sg.stage });
+            }
+            l
+        };
         Ok(Pending {
-            subgraph: Subgraph { latency_s, ..*sg },
+            id,
+            domains,
+            latency_s,
             compute_j,
             memory_j,
-            domains,
         })
     }
 
-    /// Closes the open stage, if any: computes everything, asks the sink for
-    /// room, hands over the records, then commits. Fails before changing anything.
+    /// Closes the open stage, if any: computes everything (the arithmetic
+    /// of DESIGN.md §3), asks the sink for room, hands over the records,
+    /// then commits. Fails before changing anything.
     /// `last`: [`Composer::finish`] closes it, which ends every idle period.
+    ///
+    /// Written as one straight pass over locals that adds a stage to the
+    /// model's running sums, with no pass over the subgraphs when the stage
+    /// holds one and records built only for a sink that takes them: at
+    /// width 1 every push closes a stage.
+    #[inline]
     fn close<S: Sink + ?Sized>(&mut self, sink: &mut S, last: bool) -> Result<(), CloseError> {
+        if self.policy == GatingPolicy::Oracle {
+            self.close_out_of_line(sink, last, false)
+        } else {
+            self.close_with(sink, last, false, false)
+        }
+    }
+
+    /// [`Composer::close`] out of line, for the `oracle` policy (its plan
+    /// comes back through memory, which the other policies' close, decided
+    /// in registers, should not pay for) and, with `exact`, for sums above
+    /// [`Rates::limit`]: the same close, testing every figure for overflow.
+    /// One copy serves both, to keep the code small.
+    #[inline(never)]
+    fn close_out_of_line<S: Sink + ?Sized>(
+        &mut self,
+        sink: &mut S,
+        last: bool,
+        exact: bool,
+    ) -> Result<(), CloseError> {
+        let oracle = self.policy == GatingPolicy::Oracle;
+        self.close_with(sink, last, oracle, exact)
+    }
+
+    /// The close itself. `oracle`: whether the policy is `oracle`; `exact`:
+    /// test every figure instead of the bound. Both are constants where it
+    /// is inlined, so that each caller keeps only its own path.
+    #[inline(always)]
+    fn close_with<S: Sink + ?Sized>(
+        &mut self,
+        sink: &mut S,
+        last: bool,
+        oracle: bool,
+        exact: bool,
+    ) -> Result<(), CloseError> {
         let Some(stage) = self.stage else {
             return Ok(());
         };
-        if self.pending.is_empty() {
+        let Some((first, rest)) = self.pending.split_first() else {
             return Ok(());
-        }
-        let outcome = self.evaluate(stage, last)?;
-        sink.reserve(self.pending.len())
-            .map_err(|_| CloseError::SinkFull { stage })?;
-        self.emit_subgraphs(&outcome, sink);
-        sink.stage(&outcome.record);
-        self.powered = outcome.powered_after;
-        if self.policy == GatingPolicy::Oracle {
-            oracle::apply(&mut self.stairs, &outcome.gating.edit);
-            self.gated_since_s = outcome.gating.gated_since_s;
-        }
-        self.accumulate(&outcome);
-        self.closed = Some(stage);
-        Ok(())
-    }
-
-    /// The arithmetic of DESIGN.md §3 for the open stage, without side effects.
-    fn evaluate(&self, stage: u32, last: bool) -> Result<StageOutcome, CloseError> {
-        let hw = &self.hw;
-        let n_units = hw.units();
-        let n = f64::from(n_units);
-        let g = hw.gating_domain();
+        };
         let Rates {
-            p_static,
-            p_unit,
-            p_uncore,
             domains: total_domains,
+            units: n_units,
+            g,
             ..
         } = self.rates;
-        let gating = hw.gating();
 
-        // Allocation, in domains, and the longest latency.
-        let mut requested_domains: u64 = 0;
-        let mut legacy = false;
-        let mut max_latency: f64 = 0.0;
-        let mut compute_j = 0.0;
-        let mut memory_j = 0.0;
-        for p in &self.pending {
-            match p.domains {
-                Some(d) => requested_domains += u64::from(d),
-                None => legacy = true,
-            }
-            max_latency = max_latency.max(p.subgraph.latency_s);
-            compute_j += p.compute_j;
-            memory_j += p.memory_j;
-        }
+        // The stage's sums over its subgraphs: the one subgraph's own
+        // figures when it is alone, else a pass in push order from zero.
+        let (requested_domains, max_latency, compute_j, memory_j) = if rest.is_empty() {
+            (
+                first.domains.map_or(0, u64::from),
+                first.latency_s,
+                first.compute_j,
+                first.memory_j,
+            )
+        } else {
+            stage_sums(&self.pending)
+        };
+
+        // Allocation, in domains. Only a legacy stage holds a subgraph
+        // without allocation, and then that one alone.
+        let legacy = first.domains.is_none();
         let mut flags = Flags::NONE;
         let needed_domains: u32 = if legacy {
-            flags = flags.union(Flags::LEGACY_PATH);
+            flags = flags.union(if self.legacy_threads.is_none() {
+                Flags::LEGACY_PATH.union(Flags::LEGACY_NO_THREADS)
+            } else {
+                Flags::LEGACY_PATH
+            });
             total_domains
         } else if requested_domains > u64::from(total_domains) {
             flags = flags.union(Flags::OVERSUBSCRIBED);
@@ -685,18 +727,18 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         let allocated_units = needed_domains * g;
         let allocated = f64::from(allocated_units);
         let scale = if flags.contains(Flags::OVERSUBSCRIBED) {
-            n / (units_requested as f64)
+            f64::from(n_units) / (units_requested as f64)
         } else {
             1.0
         };
 
-        let plan = if self.policy == GatingPolicy::Oracle {
+        let plan = if oracle {
             oracle::plan(
                 &oracle::Before {
                     stairs: &self.stairs,
                     powered: self.powered,
                     gated_since_s: self.gated_since_s,
-                    clock_s: self.totals.latency_s,
+                    clock_s: self.sums.latency_s,
                 },
                 &self.rates.oracle,
                 needed_domains,
@@ -712,7 +754,6 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
             wake_s,
             powered_during,
             powered_down,
-            powered_after,
             settled_us,
             prewake_us,
             ..
@@ -724,137 +765,136 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
             flags = flags.union(Flags::GATED_DOMAINS);
         }
         let duration = wake_s + max_latency;
-        let transitions = u64::from(woken_domains) + u64::from(powered_down);
 
-        // Unit-seconds per state.
+        // Unit-seconds per state. The subgraphs' own units: the first one
+        // alone at width 1, else a pass over all of them.
         let woken_units = f64::from(woken_domains * g);
         let gated_units = f64::from((total_domains - powered_during) * g);
         let idle_unallocated_units = f64::from((powered_during - needed_domains) * g);
-        let mut ledger = StateLedger::ZERO;
-        let mut active_us = 0.0;
         let mut idle_alloc_us = (allocated - woken_units) * wake_s;
-        for p in &self.pending {
-            let (a, active) = self.accounted(p, scale);
-            active_us += a * active;
+        let active_us = if rest.is_empty() {
+            let (a, active) = if legacy || flags.contains(Flags::OVERSUBSCRIBED) {
+                self.accounted(first, scale)
+            } else {
+                // `ceil(a/g)·g·1`: the stage's whole allocation.
+                (allocated, first.latency_s)
+            };
             idle_alloc_us += a * (max_latency - active);
-        }
+            a * active
+        } else {
+            let mut active_us = 0.0;
+            for p in &self.pending {
+                let (a, active) = self.accounted(p, scale);
+                active_us += a * active;
+                idle_alloc_us += a * (max_latency - active);
+            }
+            active_us
+        };
         let window_us = woken_units * wake_s;
         // Settlements of the oracle (zero otherwise): settled idle periods
         // move from powered to gated, wakes placed in idle time from gated
         // to transitioning.
-        let transitioning_us = window_us + prewake_us;
-        let idle_unalloc_us = idle_unallocated_units * duration - settled_us;
-        let gated_us = gated_units * duration + settled_us - prewake_us;
-
-        // Static energy of every powered unit. Written as `P·T·(N − G)/N`
-        // less the woken units' wake window so that, with nothing gated, it
-        // is exactly `P_static·T`: the original formula, bit for bit.
-        let powered_share = if gated_units == 0.0 {
-            1.0
-        } else {
-            (n - gated_units) / n
-        };
-        let mut static_j = p_static * duration * powered_share - p_unit * window_us;
-        if settled_us != 0.0 {
-            static_j -= p_unit * settled_us;
-        }
-        let transition_j = transitions as f64 * gating.transition_energy_j;
-        let uncore_j = p_uncore * duration;
-        ledger.charge(
-            PowerState::Active,
-            active_us,
-            p_unit * active_us + compute_j + memory_j,
-        );
-        ledger.charge(
-            PowerState::IdleAllocated,
-            idle_alloc_us,
-            p_unit * idle_alloc_us,
-        );
-        ledger.charge(
-            PowerState::IdleUnallocated,
-            idle_unalloc_us,
-            p_unit * idle_unalloc_us,
-        );
-        ledger.charge(PowerState::Gated, gated_us, 0.0);
-        ledger.charge(PowerState::Transitioning, transitioning_us, transition_j);
-        let energy = EnergyBreakdown::new(
-            compute_j,
-            memory_j,
-            static_j,
-            uncore_j,
-            transition_j,
-            p_unit * gated_us,
-        );
-
-        // Shared energy: everything not owned by a subgraph's units after the
-        // wake window, split by accounted allocation.
-        let shared = p_unit * (allocated - woken_units) * wake_s
-            + p_unit * idle_unalloc_us
-            + uncore_j
-            + transition_j;
-        let share_per_unit = shared / allocated;
-
-        let record = StageRecord {
+        let closing = sums::Closing {
             stage,
             subgraphs: u32::try_from(self.pending.len()).unwrap_or(u32::MAX),
             duration_s: duration,
             wake_s,
             units_requested,
-            units_allocated: allocated_units,
-            domains_woken: woken_domains,
-            domains_powered_down: powered_down,
-            domains_gated: total_domains - powered_during,
-            states: ledger,
-            energy,
-            // Only a legacy stage can hold a subgraph without allocation.
-            flags: if legacy
-                && self
-                    .pending
-                    .iter()
-                    .any(|p| p.domains.is_none() && p.subgraph.threads.is_none())
-            {
-                flags.union(Flags::LEGACY_NO_THREADS)
-            } else {
-                flags
-            },
+            allocated_units,
+            woken_domains,
+            powered_down,
+            gated_domains: total_domains - powered_during,
+            flags,
+            compute_j,
+            memory_j,
+            active_us,
+            idle_allocated_us: idle_alloc_us,
+            idle_unallocated_us: idle_unallocated_units * duration - settled_us,
+            gated_us: gated_units * duration + settled_us - prewake_us,
+            transitioning_us: window_us + prewake_us,
+            window_us,
+            settled_us,
+            gated_units,
+            woken_units,
         };
 
-        // Would the model's running sums stay finite? They are computed here
-        // and only stored by `accumulate`, so a failed close changes nothing.
-        let t = &self.totals;
-        let overflow = CloseError::Overflow { stage };
-        let energy_after = t.energy.checked_add(&energy).ok_or(overflow)?;
-        let finite = [
-            duration,
-            share_per_unit,
-            t.latency_s + duration,
-            t.states.unit_seconds() + ledger.unit_seconds(),
-            t.states.energy_j() + ledger.energy_j(),
-            self.unit_time + allocated * duration,
-        ]
-        .iter()
-        .all(|x| x.is_finite());
-        if !finite || !energy.is_finite() {
-            return Err(overflow);
+        // Would every figure stay finite? The sums are computed here and
+        // only stored below, so a failed close changes nothing.
+        let after = self.sums.plus(&closing, &self.rates);
+        if exact {
+            if !self.all_finite_exactly(&after, &closing) {
+                return Err(CloseError::Overflow { stage });
+            }
+        } else if !(if oracle {
+            after.bounded::<true>(self.rates.limit)
+        } else {
+            after.bounded::<false>(self.rates.limit)
+        }) {
+            return self.close_out_of_line(sink, last, true);
         }
-        Ok(StageOutcome {
-            record,
-            energy_after,
-            powered_after,
-            share_per_unit,
-            scale,
-            max_latency,
-            gating: plan,
-        })
+
+        sink.reserve(self.pending.len())
+            .map_err(|_| CloseError::SinkFull { stage })?;
+        if sink.wants_records() {
+            let shares = StageShares {
+                stage,
+                scale,
+                max_latency,
+                share_per_unit: closing.share_per_unit(&self.rates),
+            };
+            let sequence = self.sums.subgraphs;
+            let record = self.subgraph_record(first, &shares, sequence, 0);
+            sink.subgraph(&record);
+            // The others, if any, placed after the first one's domains.
+            let mut first_domain = record.domains;
+            for (sequence, p) in (sequence + 1..).zip(rest) {
+                let record = self.subgraph_record(p, &shares, sequence, first_domain);
+                first_domain = first_domain.saturating_add(record.domains);
+                sink.subgraph(&record);
+            }
+            sink.stage(&closing.record(&self.rates));
+        }
+
+        // Commit.
+        self.sums = after;
+        self.powered = plan.powered_after;
+        if oracle {
+            oracle::apply(&mut self.stairs, &plan.edit);
+            self.gated_since_s = plan.gated_since_s;
+        }
+        self.closed = Some(stage);
+        Ok(())
+    }
+
+    /// The exact test behind [`sums::Sums::bounded`], for sums above its
+    /// bound: every figure of the model's report with the stage added, and
+    /// of the stage's record, is finite (and so are the sums of the
+    /// ledgers' unit-seconds and joules, which readers add up).
+    fn all_finite_exactly(&self, after: &sums::Sums, closing: &sums::Closing) -> bool {
+        let r = after.report(&self.rates, self.policy);
+        let st = closing.record(&self.rates);
+        r.energy.is_finite()
+            && st.energy.is_finite()
+            && all_finite([
+                r.latency_s,
+                r.states.unit_seconds(),
+                r.states.energy_j(),
+                r.average_units_allocated,
+                st.duration_s,
+                st.states.unit_seconds(),
+                st.states.energy_j(),
+                closing.share_per_unit(&self.rates),
+            ])
     }
 
     /// `Off`, `Always` and `BreakEven`: every decision is taken at the start
     /// of the stage, from the stage alone.
+    #[inline(always)]
     fn at_stage_start(&self, needed_domains: u32, max_latency: f64) -> oracle::StageGating {
         // Waking and the stage's duration.
         let woken = needed_domains.saturating_sub(self.powered);
         let wake_s = if woken > 0 {
-            self.hw.gating().wake_latency_s
+            self.rates.oracle.t_wake
         } else {
             0.0
         };
@@ -890,43 +930,27 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         }
     }
 
-    /// Adds a closed stage to the running totals.
-    fn accumulate(&mut self, o: &StageOutcome) {
-        let r = &o.record;
-        let t = &mut self.totals;
-        t.stages += 1;
-        t.subgraphs += u64::from(r.subgraphs);
-        t.latency_s += r.duration_s;
-        t.states += r.states;
-        t.energy = o.energy_after;
-        t.peak_units_allocated = t.peak_units_allocated.max(r.units_allocated);
-        t.transitions += u64::from(r.domains_woken) + u64::from(r.domains_powered_down);
-        t.flags = t.flags.union(r.flags);
-        self.unit_time += f64::from(r.units_allocated) * r.duration_s;
-    }
-
     /// Units accounted to a pending subgraph and the time they are active.
     ///
     /// An allocated subgraph's units are active for its latency. A legacy
     /// subgraph holds all `N` units and is active for `u·l` of them, where
     /// `u = min(1, threads / (N · threads_per_unit))`; expressed per unit,
     /// that is `N` units active for `u·l` seconds each.
+    #[inline(always)]
     fn accounted(&self, p: &Pending, scale: f64) -> (f64, f64) {
         match p.domains {
-            Some(d) => (
-                f64::from(d) * f64::from(self.hw.gating_domain()) * scale,
-                p.subgraph.latency_s,
-            ),
+            Some(d) => (f64::from(d) * f64::from(self.rates.g) * scale, p.latency_s),
             None => (
-                f64::from(self.hw.units()),
-                self.legacy_utilization(&p.subgraph) * p.subgraph.latency_s,
+                f64::from(self.rates.units),
+                self.legacy_utilization() * p.latency_s,
             ),
         }
     }
 
-    /// `min(1, threads / (N · threads_per_unit))`, or 1 without a thread count.
-    fn legacy_utilization(&self, sg: &Subgraph) -> f64 {
-        match sg.threads {
+    /// `min(1, threads / (N · threads_per_unit))` for the open legacy
+    /// stage's subgraph, or 1 without a thread count.
+    fn legacy_utilization(&self) -> f64 {
+        match self.legacy_threads {
             Some(t) => {
                 let capacity = f64::from(self.hw.units()) * f64::from(self.hw.threads_per_unit());
                 (t as f64 / capacity).min(1.0)
@@ -935,39 +959,90 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         }
     }
 
-    /// Hands each pending subgraph's record to the sink, in push order.
-    fn emit_subgraphs<S: Sink + ?Sized>(&self, o: &StageOutcome, sink: &mut S) {
-        let mut first_domain: u32 = 0;
-        for (sequence, p) in (self.totals.subgraphs..).zip(self.pending.iter()) {
-            let (units, active) = self.accounted(p, o.scale);
-            let active_us = units * active;
-            let idle_us = units * (o.max_latency - active);
-            let own_static = self.rates.p_unit * (active_us + idle_us);
-            let shared = o.share_per_unit * units;
-            let domains = p.domains.unwrap_or(self.rates.domains);
-            sink.subgraph(&SubgraphRecord {
-                id: p.subgraph.id,
-                sequence,
-                stage: p.subgraph.stage,
-                units,
-                first_domain,
-                domains,
-                latency_s: p.subgraph.latency_s,
-                active_unit_seconds: active_us,
-                idle_allocated_unit_seconds: idle_us,
-                legacy_utilization: p
-                    .domains
-                    .is_none()
-                    .then(|| self.legacy_utilization(&p.subgraph)),
-                compute_energy_j: p.compute_j,
-                memory_energy_j: p.memory_j,
-                own_static_energy_j: own_static,
-                shared_energy_j: shared,
-                total_energy_j: p.compute_j + p.memory_j + own_static + shared,
-            });
-            first_domain = first_domain.saturating_add(domains);
+    /// One pending subgraph's record.
+    #[inline(always)]
+    fn subgraph_record(
+        &self,
+        p: &Pending,
+        s: &StageShares,
+        sequence: u64,
+        first_domain: u32,
+    ) -> SubgraphRecord {
+        let (units, active) = self.accounted(p, s.scale);
+        let active_us = units * active;
+        let idle_us = units * (s.max_latency - active);
+        let own_static = self.rates.p_unit * (active_us + idle_us);
+        let shared = s.share_per_unit * units;
+        SubgraphRecord {
+            id: p.id,
+            sequence,
+            stage: s.stage,
+            units,
+            first_domain,
+            domains: p.domains.unwrap_or(self.rates.domains),
+            latency_s: p.latency_s,
+            active_unit_seconds: active_us,
+            idle_allocated_unit_seconds: idle_us,
+            legacy_utilization: p.domains.is_none().then(|| self.legacy_utilization()),
+            compute_energy_j: p.compute_j,
+            memory_energy_j: p.memory_j,
+            own_static_energy_j: own_static,
+            shared_energy_j: shared,
+            total_energy_j: p.compute_j + p.memory_j + own_static + shared,
         }
     }
+}
+
+/// `(Σ ceil(a_i/g), max l_i, Σ compute, Σ memory)` over a stage's
+/// subgraphs, added in push order from zero.
+fn stage_sums(pending: &[Pending]) -> (u64, f64, f64, f64) {
+    let mut requested_domains: u64 = 0;
+    let mut max_latency: f64 = 0.0;
+    let mut compute_j = 0.0;
+    let mut memory_j = 0.0;
+    for p in pending {
+        requested_domains += p.domains.map_or(0, u64::from);
+        max_latency = max_latency.max(p.latency_s);
+        compute_j += p.compute_j;
+        memory_j += p.memory_j;
+    }
+    (requested_domains, max_latency, compute_j, memory_j)
+}
+
+/// Whether every value is a finite number ≥ 0 other than −0. As bit
+/// patterns those are exactly the ones below +∞'s (the sign bit puts every
+/// negative value, −0 included, above it, and NaNs lie above it too), so the
+/// test is one integer maximum per value. A value that fails it goes through
+/// [`check_fields`], which names the field, or accepts a −0.
+#[inline(always)]
+fn all_plain_non_negative<const K: usize>(xs: [f64; K]) -> bool {
+    xs.iter().fold(0u64, |m, x| m.max(x.to_bits())) < f64::INFINITY.to_bits()
+}
+
+/// Whether every value is finite, with one branch: `x·0` is ±0 for a finite
+/// `x` and NaN for an infinity or a NaN, and a NaN survives the sum, so the
+/// sum is 0 exactly when every value is finite.
+#[inline(always)]
+fn all_finite<const K: usize>(xs: [f64; K]) -> bool {
+    xs.iter().fold(0.0, |z, x| z + x * 0.0) == 0.0
+}
+
+/// The field-by-field check of a subgraph's numbers, in field order, for
+/// the error that names the first bad one: the slow path of
+/// [`Composer::check`], taken only when its quick test fails.
+#[cold]
+#[inline(never)]
+fn check_fields(sg: &Subgraph) -> Result<(), ComposeError> {
+    for (value, field) in [
+        (sg.flops, SubgraphField::Flops),
+        (sg.input_bytes, SubgraphField::InputBytes),
+        (sg.output_bytes, SubgraphField::OutputBytes),
+        (sg.weight_bytes, SubgraphField::WeightBytes),
+        (sg.latency_s, SubgraphField::Latency),
+    ] {
+        crate::float::non_negative(value).map_err(|e| ComposeError::from_float(e, sg.id, field))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

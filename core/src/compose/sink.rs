@@ -9,8 +9,15 @@ pub use crate::SinkFull;
 /// asked to [`Sink::reserve`] room for one stage and its subgraphs; if it
 /// refuses, the composer returns [`CloseError::SinkFull`](super::CloseError::SinkFull) and changes
 /// nothing. After a successful reserve every record of the stage is handed
-/// over: the subgraphs in push order, then the stage.
+/// over: the subgraphs in push order, then the stage, unless the sink says
+/// by [`Sink::wants_records`] that it takes none.
 pub trait Sink {
+    /// Whether the sink takes records at all. When it does not (`()`), the
+    /// composer does not build them: the totals alone cost less per stage.
+    /// [`Sink::reserve`] is asked either way.
+    fn wants_records(&self) -> bool {
+        true
+    }
     /// Makes room for one stage record and `subgraphs` subgraph records.
     ///
     /// # Errors
@@ -29,10 +36,17 @@ pub trait Sink {
     }
 }
 
-/// Discards every record.
-impl Sink for () {}
+/// Discards every record, so the composer builds none.
+impl Sink for () {
+    fn wants_records(&self) -> bool {
+        false
+    }
+}
 
 impl<S: Sink + ?Sized> Sink for &mut S {
+    fn wants_records(&self) -> bool {
+        (**self).wants_records()
+    }
     fn reserve(&mut self, subgraphs: usize) -> Result<(), SinkFull> {
         (**self).reserve(subgraphs)
     }
