@@ -1033,6 +1033,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
     /// gated to the integrals, under `timeout` and `oracle`, and returns the
     /// powered ones in domain-seconds; under the oracle, young domains are
     /// neither yet (their first `t_be` is costed when their period ends).
+    #[inline(always)]
     fn free_domain_ns(&mut self, c: u64, t: u64, free_total: u32) -> f64 {
         let timeout = self.rates.mode == TimelinePolicy::Timeout;
         let wide_dt = u128::from(t - c);
@@ -1157,7 +1158,13 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
                 // Cannot happen: the free list holds `domains − in_use`.
                 break;
             }
-            let b = self.cost_period(n, idle_ns, true);
+            // The oracle's usual case inline, without the general costing's
+            // call (which also says that a period of length 0 costs nothing).
+            let b = if self.rates.mode == TimelinePolicy::Oracle && idle_ns != 0 {
+                self.cost_oracle_wake(n, idle_ns)
+            } else {
+                self.cost_period(n, idle_ns, true)
+            };
             self.carry_j += b.energy_j;
             count -= n;
         }
