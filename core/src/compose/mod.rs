@@ -200,16 +200,22 @@ struct Rates {
     p_static: f64,
     /// `p = P_static / N`.
     p_unit: f64,
-    /// `p · g`.
-    p_domain: f64,
+    /// The gating rule of `Off`, `Always` and `BreakEven` as one test,
+    /// `gate_per_s · T > gate_cost`, chosen once per model so that closing a
+    /// stage does not branch on the policy: `BreakEven` is
+    /// `p_domain · T > 2·e_tr + (P_static + P_uncore)·t_wake` itself;
+    /// `Always` is `1 · T > −∞`, true for every duration; `Off` (and
+    /// `Oracle`, which takes its decisions elsewhere) is `0 · T > +∞`,
+    /// false for every one.
+    gate_per_s: f64,
+    /// Right-hand side of the gating rule (see `gate_per_s`).
+    gate_cost: f64,
     /// `P_uncore`.
     p_uncore: f64,
     /// Dynamic energy per operation at the operating point, per precision.
     e_op: [Option<f64>; PRECISIONS],
     /// Energy per byte.
     e_byte: f64,
-    /// Right-hand side of the break-even rule: `2·e_tr + (P_static + P_uncore)·t_wake`.
-    break_even_cost: f64,
     /// What the oracle's rule reads.
     oracle: oracle::OracleRates,
     /// `log2 g` when the gating domain `g` is a power of two (every preset):
@@ -237,22 +243,30 @@ struct Rates {
 }
 
 impl Rates {
-    fn of(hw: &HardwareModel) -> Rates {
+    fn of(hw: &HardwareModel, policy: GatingPolicy) -> Rates {
         let p_static = hw.static_power_w();
         let p_unit = hw.unit_static_power_w();
         let p_uncore = hw.uncore_power_w();
         let gating = hw.gating();
+        let p_domain = p_unit * f64::from(hw.gating_domain());
+        let (gate_per_s, gate_cost) = match policy {
+            GatingPolicy::Off | GatingPolicy::Oracle => (0.0, f64::INFINITY),
+            GatingPolicy::Always => (1.0, f64::NEG_INFINITY),
+            GatingPolicy::BreakEven => (
+                p_domain,
+                2.0 * gating.transition_energy_j + (p_static + p_uncore) * gating.wake_latency_s,
+            ),
+        };
         Rates {
             p_static,
             p_unit,
-            p_domain: p_unit * f64::from(hw.gating_domain()),
+            gate_per_s,
+            gate_cost,
             p_uncore,
             e_op: Precision::ALL.map(|p| hw.energy_per_op_j(p)),
             e_byte: hw.energy_per_byte_j(),
-            break_even_cost: 2.0 * gating.transition_energy_j
-                + (p_static + p_uncore) * gating.wake_latency_s,
             oracle: oracle::OracleRates {
-                p_domain: p_unit * f64::from(hw.gating_domain()),
+                p_domain,
                 p_uncore,
                 e_tr: gating.transition_energy_j,
                 t_wake: gating.wake_latency_s,
@@ -382,7 +396,7 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         }
         let powered = hw.domains();
         Ok(Composer {
-            rates: Rates::of(&hw),
+            rates: Rates::of(&hw, policy),
             hw,
             policy,
             powered,
@@ -905,16 +919,11 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         // that woke domains has allocated every powered one, so `free` is 0
         // whenever `wake_s > 0` and the rule below only ever sees `T = max l`.
         let free = powered_now - needed_domains;
-        let powered_down = match self.policy {
-            GatingPolicy::Off | GatingPolicy::Oracle => 0,
-            GatingPolicy::Always => free,
-            GatingPolicy::BreakEven => {
-                if self.rates.p_domain * duration > self.rates.break_even_cost {
-                    free
-                } else {
-                    0
-                }
-            }
+        // The policy's rule, selected at construction (see `Rates::gate_per_s`).
+        let powered_down = if self.rates.gate_per_s * duration > self.rates.gate_cost {
+            free
+        } else {
+            0
         };
         let powered_after = powered_now - powered_down;
         oracle::StageGating {
@@ -1058,7 +1067,7 @@ mod tests {
             let g = 1u32 << shift;
             let rates = Rates {
                 domain_shift: Some(shift),
-                ..Rates::of(&Preset::SeedH100.model())
+                ..Rates::of(&Preset::SeedH100.model(), GatingPolicy::Off)
             };
             for a in (1..=300u32).chain([g - 1, g, g + 1, u32::MAX - 1, u32::MAX]) {
                 if a == 0 {
@@ -1074,7 +1083,7 @@ mod tests {
     #[test]
     fn energy_table_follows_precision_index() {
         let hw = Preset::SeedH100.model();
-        let rates = Rates::of(&hw);
+        let rates = Rates::of(&hw, GatingPolicy::Off);
         for p in Precision::ALL {
             assert_eq!(
                 rates.e_op.get(p.index()).copied().flatten(),
