@@ -849,6 +849,18 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
 
         sink.reserve(self.pending.len())
             .map_err(|_| CloseError::SinkFull { stage })?;
+
+        // Commit, then hand over the records: nothing can fail any more
+        // (a sink that reserved room takes every record), and the new sums
+        // need not stay live while the records are built.
+        let sequence = self.sums.subgraphs;
+        self.sums = after;
+        self.powered = plan.powered_after;
+        if oracle {
+            oracle::apply(&mut self.stairs, &plan.edit);
+            self.gated_since_s = plan.gated_since_s;
+        }
+        self.closed = Some(stage);
         if sink.wants_records() {
             let shares = StageShares {
                 stage,
@@ -856,7 +868,6 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
                 max_latency,
                 share_per_unit: closing.share_per_unit(&self.rates),
             };
-            let sequence = self.sums.subgraphs;
             let record = self.subgraph_record(first, &shares, sequence, 0);
             sink.subgraph(&record);
             // The others, if any, placed after the first one's domains.
@@ -868,15 +879,6 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
             }
             sink.stage(&closing.record(&self.rates));
         }
-
-        // Commit.
-        self.sums = after;
-        self.powered = plan.powered_after;
-        if oracle {
-            oracle::apply(&mut self.stairs, &plan.edit);
-            self.gated_since_s = plan.gated_since_s;
-        }
-        self.closed = Some(stage);
         Ok(())
     }
 
