@@ -240,6 +240,10 @@ struct Rates {
     /// units: far below `f64::MAX / 2^64` over that power. Closing tests
     /// this one bound, and only sums above it are tested figure by figure.
     limit: f64,
+    /// `1 + P_static + 8·N`: under every policy but `oracle`, `Σ T` times
+    /// this, plus the dynamic and transition energies, is at least the sum
+    /// of the running sums (see [`sums::Sums::bounded_by_clock`]).
+    per_clock: f64,
 }
 
 impl Rates {
@@ -286,6 +290,7 @@ impl Rates {
                 // A model with infinite powers tests every stage exactly.
                 if limit.is_finite() { limit } else { 0.0 }
             },
+            per_clock: 1.0 + p_static + 8.0 * f64::from(hw.units()),
         }
     }
 
@@ -293,11 +298,10 @@ impl Rates {
     #[inline]
     fn domains_for(&self, a: u32, g: u32) -> u32 {
         match self.domain_shift {
-            // `a + g − 1` in u64 cannot overflow; shifted back it fits a u32
-            // because the quotient is at most `a`.
-            Some(shift) => {
-                u32::try_from((u64::from(a) + u64::from(g) - 1) >> shift).unwrap_or(u32::MAX)
-            }
+            // `g = 2^shift ≥ 1`: the quotient rounded down, plus one for a
+            // remainder. No overflow: with `shift ≥ 1` the quotient is below
+            // `2^31`, and with `shift = 0` the remainder is 0.
+            Some(shift) => (a >> shift) + u32::from(a & (g - 1) != 0),
             None => a.div_ceil(g),
         }
     }
@@ -840,9 +844,9 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
                 return Err(CloseError::Overflow { stage });
             }
         } else if !(if oracle {
-            after.bounded::<true>(self.rates.limit)
+            after.bounded(self.rates.limit)
         } else {
-            after.bounded::<false>(self.rates.limit)
+            after.bounded_by_clock(&self.rates)
         }) {
             return self.close_out_of_line(sink, last, true);
         }
