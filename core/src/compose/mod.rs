@@ -183,8 +183,6 @@ struct Pending {
 #[derive(Debug, Clone, Copy)]
 struct StageShares {
     stage: u32,
-    /// `N/A` when oversubscribed, else 1.
-    scale: f64,
     /// Max latency of the stage.
     max_latency: f64,
     /// The pool shared by allocation, per accounted unit.
@@ -790,13 +788,16 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         let gated_units = f64::from((total_domains - powered_during) * g);
         let idle_unallocated_units = f64::from((powered_during - needed_domains) * g);
         let mut idle_alloc_us = (allocated - woken_units) * wake_s;
-        let active_us = if rest.is_empty() {
-            let (a, active) = if legacy || flags.contains(Flags::OVERSUBSCRIBED) {
-                self.accounted(first, scale)
-            } else {
+        // The first subgraph's units and active time, which its record reuses.
+        let first_accounted =
+            if rest.is_empty() && !legacy && !flags.contains(Flags::OVERSUBSCRIBED) {
                 // `ceil(a/g)·g·1`: the stage's whole allocation.
                 (allocated, first.latency_s)
+            } else {
+                self.accounted(first, scale)
             };
+        let active_us = if rest.is_empty() {
+            let (a, active) = first_accounted;
             idle_alloc_us += a * (max_latency - active);
             a * active
         } else {
@@ -868,16 +869,16 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         if sink.wants_records() {
             let shares = StageShares {
                 stage,
-                scale,
                 max_latency,
                 share_per_unit: closing.share_per_unit(&self.rates),
             };
-            let record = self.subgraph_record(first, &shares, sequence, 0);
+            let record = self.subgraph_record(first, first_accounted, &shares, sequence, 0);
             sink.subgraph(&record);
             // The others, if any, placed after the first one's domains.
             let mut first_domain = record.domains;
             for (sequence, p) in (sequence + 1..).zip(rest) {
-                let record = self.subgraph_record(p, &shares, sequence, first_domain);
+                let accounted = self.accounted(p, scale);
+                let record = self.subgraph_record(p, accounted, &shares, sequence, first_domain);
                 first_domain = first_domain.saturating_add(record.domains);
                 sink.subgraph(&record);
             }
@@ -974,16 +975,17 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         }
     }
 
-    /// One pending subgraph's record.
+    /// One pending subgraph's record, from its [`Composer::accounted`] units
+    /// and active time.
     #[inline(always)]
     fn subgraph_record(
         &self,
         p: &Pending,
+        (units, active): (f64, f64),
         s: &StageShares,
         sequence: u64,
         first_domain: u32,
     ) -> SubgraphRecord {
-        let (units, active) = self.accounted(p, s.scale);
         let active_us = units * active;
         let idle_us = units * (s.max_latency - active);
         let own_static = self.rates.p_unit * (active_us + idle_us);
