@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 
 use wattledger_core::hardware::HardwareModel;
 use wattledger_core::timeline::TimelinePolicy;
+use wattledger_core::timeline::TimelineReport;
 use wattledger_std::exporters::{TraceEstimate, plot};
-use wattledger_std::profiles::compose::{ComposeOptions, catalog_preset, compose_device};
+use wattledger_std::profiles::compose::{ComposeError, ComposeOptions, catalog_preset, map_device};
 use wattledger_std::profiles::{DeviceTimeline, Profile, read_profile};
 
 use wattledger_core::compose::GatingPolicy;
@@ -174,14 +175,21 @@ fn plot_path(path: &Path, device: u32, several: bool) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// One device composed under the policy asked for, with every policy's totals.
+/// One device composed under each of `policies` (the one asked for, or all
+/// of them with `--compare-gating`), each report with every policy's totals.
+///
+/// The launches are mapped once for all policies; only the reports shown
+/// keep a charge per record, the other policies' totals are composed
+/// without (and taken from a shown report where it is the same
+/// composition). With `--compare-gating`, a policy the hardware cannot
+/// gate with is left out.
 fn compose_trace_device<'a>(
     args: &Args,
     trace: &Path,
     profile: &'a Profile,
     timeline: &'a DeviceTimeline,
-    policy: TimelinePolicy,
-) -> CliResult<TraceEstimate<'a>> {
+    policies: &[TimelinePolicy],
+) -> CliResult<Vec<TraceEstimate<'a>>> {
     let (hw, source) = match &args.hardware {
         Some(h) => {
             let (hw, source, _) = hardware_from_arg(h)?;
@@ -194,44 +202,68 @@ fn compose_trace_device<'a>(
         }
     };
     let hw = at_operating_point(args, &hw)?;
-    let at = |e: wattledger_std::profiles::compose::ComposeError| {
-        CliError::input(format!("{}: {e}", trace.display()))
-    };
-    let options = ComposeOptions {
-        policy,
-        series_bins: if args.plot.is_some() { plot::BINS } else { 0 },
-        ..ComposeOptions::default()
-    };
-    let estimate = compose_device(timeline, &hw, &options, &profile.names).map_err(at)?;
-    // Every policy's totals, for what each would save; a policy the
-    // hardware cannot gate with is left out.
-    let mut policies = Vec::with_capacity(TimelinePolicy::ALL.len());
-    for p in TimelinePolicy::ALL {
-        if p == policy {
-            policies.push((p, estimate.report));
-            continue;
-        }
-        let o = ComposeOptions {
-            policy: p,
+    let at = |e: ComposeError| CliError::input(format!("{}: {e}", trace.display()));
+    let mapped = map_device(timeline, &hw, &profile.names).map_err(at)?;
+    let series_bins = if args.plot.is_some() { plot::BINS } else { 0 };
+    // Each policy's totals without a series, composed once when needed.
+    let mut totals: Vec<(TimelinePolicy, Result<TimelineReport, ComposeError>)> = Vec::new();
+    let mut reports = Vec::with_capacity(policies.len());
+    'policy: for &policy in policies {
+        let options = ComposeOptions {
+            policy,
+            series_bins,
             ..ComposeOptions::default()
         };
-        match compose_device(timeline, &hw, &o, &profile.names) {
-            Ok(e) => policies.push((p, e.report)),
-            Err(_) if p != TimelinePolicy::Off => {}
+        let estimate = match mapped.compose(&options) {
+            Ok(e) => e,
+            Err(_) if args.compare_gating && policy != TimelinePolicy::Off => continue,
             Err(e) => return Err(at(e)),
+        };
+        if series_bins == 0 {
+            totals.push((policy, Ok(estimate.report)));
         }
+        // Every policy's totals, for what each would save; a policy the
+        // hardware cannot gate with is left out.
+        let mut all = Vec::with_capacity(TimelinePolicy::ALL.len());
+        for p in TimelinePolicy::ALL {
+            if p == policy {
+                all.push((p, estimate.report));
+                continue;
+            }
+            let known = totals.iter().position(|(q, _)| *q == p);
+            let index = known.unwrap_or_else(|| {
+                let o = ComposeOptions {
+                    policy: p,
+                    ..ComposeOptions::default()
+                };
+                totals.push((p, mapped.totals(&o)));
+                totals.len() - 1
+            });
+            match totals.get(index).map(|(_, r)| r) {
+                Some(Ok(report)) => all.push((p, *report)),
+                Some(Err(_)) if p != TimelinePolicy::Off => {}
+                // Off composes whenever another policy does; if it does not,
+                // this policy's report is not made.
+                Some(Err(_)) if args.compare_gating && policy != TimelinePolicy::Off => {
+                    continue 'policy;
+                }
+                Some(Err(e)) => return Err(at(e.clone())),
+                None => {}
+            }
+        }
+        let spec = hw.spec();
+        reports.push(TraceEstimate {
+            trace: trace.display().to_string(),
+            hardware_source: source.clone(),
+            timeline,
+            names: &profile.names,
+            estimate,
+            policies: all,
+            hardware_name: spec.name.to_string(),
+            unit_name: spec.unit_name.to_string(),
+        });
     }
-    let spec = hw.spec();
-    Ok(TraceEstimate {
-        trace: trace.display().to_string(),
-        hardware_source: source,
-        timeline,
-        names: &profile.names,
-        estimate,
-        policies,
-        hardware_name: spec.name.to_string(),
-        unit_name: spec.unit_name.to_string(),
-    })
+    Ok(reports)
 }
 
 /// `estimate --trace FILE`.
@@ -272,14 +304,7 @@ fn run_trace(args: &Args, trace: &Path) -> CliResult {
     };
     let mut reports = Vec::new();
     for t in &timelines {
-        for &p in &policies {
-            match compose_trace_device(args, trace, &profile, t, p) {
-                Ok(r) => reports.push(r),
-                // A policy the hardware cannot gate with, in a comparison: left out.
-                Err(_) if args.compare_gating && p != TimelinePolicy::Off => {}
-                Err(e) => return Err(e),
-            }
-        }
+        reports.extend(compose_trace_device(args, trace, &profile, t, &policies)?);
     }
     if let Some(path) = &args.plot {
         for r in reports

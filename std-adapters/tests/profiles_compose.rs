@@ -216,3 +216,27 @@ fn a_series_leaves_the_totals_alone_and_adds_up_to_them() {
 fn close_enough(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-9)
 }
+
+/// A timeline mapped once composes under every policy as `compose_device`
+/// does, and `totals` (no per-record charges) reports exactly the totals
+/// of `compose`, with and without a series.
+#[test]
+fn one_mapping_serves_every_policy_and_totals_match_charges() {
+    let p = alexnet();
+    let d = &p.devices[0];
+    let hw = catalog_preset(d).unwrap().model();
+    let mapped = wattledger_std::profiles::compose::map_device(d, &hw, &p.names).unwrap();
+    for policy in TimelinePolicy::ALL {
+        for series_bins in [0, 7] {
+            let o = ComposeOptions {
+                policy,
+                series_bins,
+                ..ComposeOptions::default()
+            };
+            let full = mapped.compose(&o).unwrap();
+            assert_eq!(full, compose_device(d, &hw, &o, &p.names).unwrap());
+            assert_eq!(full.charges.len(), d.records.len());
+            assert_eq!(mapped.totals(&o).unwrap(), full.report, "{policy:?}");
+        }
+    }
+}

@@ -235,11 +235,11 @@ impl Sampler {
     }
 
     /// Advances the composer through every edge up to `t_ns`, sampling each.
-    fn through(
+    fn through<S: TimelineSink>(
         &mut self,
         t_ns: u64,
         composer: &mut TraceTimeline,
-        sink: &mut Collect<'_>,
+        sink: &mut S,
     ) -> Result<(), TimelineError> {
         while let Some(edge) = self.due(t_ns) {
             composer.advance_to(edge, sink)?;
@@ -538,23 +538,271 @@ pub fn launch_of(r: &KernelRecord) -> Launch {
     }
 }
 
-/// Collects the composer's records by their id (the record index).
-struct Collect<'a> {
-    slots: &'a mut [Option<timeline::KernelRecord>],
+/// Writes the composer's records into the charges, by their id (the record
+/// index).
+struct Fill<'a> {
+    charges: &'a mut [Charge],
 }
 
-impl TimelineSink for Collect<'_> {
+impl TimelineSink for Fill<'_> {
     fn kernel(&mut self, record: &timeline::KernelRecord) {
-        if let Some(slot) = usize::try_from(record.id)
+        if let Some(charge) = usize::try_from(record.id)
             .ok()
-            .and_then(|i| self.slots.get_mut(i))
+            .and_then(|i| self.charges.get_mut(i))
         {
-            *slot = Some(*record);
+            charge.energy = *record;
         }
     }
 }
 
-/// Composes one device's timeline on `hw`.
+/// A device's timeline with each kernel's launch mapped onto the hardware:
+/// what the composer needs under any gating policy.
+///
+/// The occupancy calculation does not depend on the policy, so a caller
+/// that composes one timeline under several policies (a report with every
+/// policy's savings) maps it once here, then calls
+/// [`MappedTimeline::compose`] for the policy whose per-record charges it
+/// shows and [`MappedTimeline::totals`] for the others, which keeps no
+/// per-record charges at all.
+#[derive(Debug, Clone)]
+pub struct MappedTimeline<'a> {
+    timeline: &'a DeviceTimeline,
+    hw: &'a HardwareModel,
+    names: &'a NameTable,
+    limits: DeviceLimits,
+    limits_source: LimitsSource,
+    /// Per record, an index into `occupancies` (a trace repeats a few
+    /// launch configurations a million times: each is mapped once).
+    /// Records from the first refused launch on are absent.
+    launch_of_record: Vec<u32>,
+    /// The distinct launches' mappings; `None` for copies.
+    occupancies: Vec<Option<Occupancy>>,
+    /// The first launch the device cannot run; composing stops there, as
+    /// it would have had the mapping been done record by record.
+    refused: Option<(usize, LaunchError)>,
+}
+
+/// Maps every launch of `timeline` onto `hw` (see [`MappedTimeline`]).
+///
+/// `names` is the profile's name table, for error messages.
+///
+/// # Errors
+/// [`ComposeError::NoKernels`], [`ComposeError::NoLimits`]. A launch the
+/// device cannot run is reported when the timeline is composed, in record
+/// order with the composer's own refusals.
+pub fn map_device<'a>(
+    timeline: &'a DeviceTimeline,
+    hw: &'a HardwareModel,
+    names: &'a NameTable,
+) -> Result<MappedTimeline<'a>, ComposeError> {
+    if timeline.kernels().next().is_none() {
+        return Err(ComposeError::NoKernels {
+            device: timeline.device,
+        });
+    }
+    let (limits, limits_source) = limits_for(timeline, hw)?;
+    // Copies hold no units: index 0 for all of them.
+    let mut occupancies: Vec<Option<Occupancy>> = vec![None];
+    let mut seen: std::collections::HashMap<Launch, u32> = std::collections::HashMap::new();
+    let mut launch_of_record = Vec::with_capacity(timeline.records.len());
+    let mut refused = None;
+    for (i, r) in timeline.records.iter().enumerate() {
+        let index = match r.kind {
+            RecordKind::Kernel => {
+                let launch = launch_of(r);
+                match seen.get(&launch) {
+                    Some(&index) => index,
+                    None => match launch::occupancy(&limits, &launch) {
+                        Ok(o) => {
+                            // Fewer distinct launches than records, and
+                            // records are counted in `usize`.
+                            let index = occupancies.len() as u32;
+                            occupancies.push(Some(o));
+                            seen.insert(launch, index);
+                            index
+                        }
+                        Err(error) => {
+                            refused = Some((i, error));
+                            break;
+                        }
+                    },
+                }
+            }
+            RecordKind::Memcpy | RecordKind::Memset => 0,
+        };
+        launch_of_record.push(index);
+    }
+    Ok(MappedTimeline {
+        timeline,
+        hw,
+        names,
+        limits,
+        limits_source,
+        launch_of_record,
+        occupancies,
+        refused,
+    })
+}
+
+impl MappedTimeline<'_> {
+    /// The occupancy of record `i` (`None` for a copy or past a refusal).
+    fn occupancy(&self, i: usize) -> Option<Occupancy> {
+        let index = *self.launch_of_record.get(i)?;
+        self.occupancies.get(index as usize).copied().flatten()
+    }
+
+    /// Composes the timeline under `options`, with one [`Charge`] per
+    /// record.
+    ///
+    /// # Errors
+    /// [`ComposeError::Launch`] for a launch the device cannot run,
+    /// [`ComposeError::Timeline`] for a record or hardware model the
+    /// composer refuses (more than [`IN_FLIGHT`] in flight, a policy the
+    /// hardware cannot gate with).
+    pub fn compose(&self, options: &ComposeOptions) -> Result<DeviceEstimate, ComposeError> {
+        let mut charges: Vec<Charge> = (0..self.launch_of_record.len())
+            .map(|record| Charge {
+                record,
+                launch: self.occupancy(record),
+                // Every record pushed ends by `finish`, so every charge is
+                // filled.
+                energy: timeline::KernelRecord::default(),
+            })
+            .collect();
+        let (report, series) = self.run(
+            options,
+            &mut Fill {
+                charges: &mut charges,
+            },
+        )?;
+        Ok(self.estimate(options, charges, report, series))
+    }
+
+    /// The totals [`MappedTimeline::compose`] reports under `options`,
+    /// exactly, without keeping a charge per record.
+    ///
+    /// # Errors
+    /// As [`MappedTimeline::compose`].
+    pub fn totals(&self, options: &ComposeOptions) -> Result<TimelineReport, ComposeError> {
+        self.run(options, &mut ()).map(|(report, _)| report)
+    }
+
+    /// Pushes every record through the composer under `options`.
+    fn run<S: TimelineSink>(
+        &self,
+        options: &ComposeOptions,
+        sink: &mut S,
+    ) -> Result<(TimelineReport, Option<Series>), ComposeError> {
+        let timeline = self.timeline;
+        let names = self.names;
+        let origin_ns = timeline.records.first().map_or(0, |r| r.start_ns);
+        let whole = |error| ComposeError::Timeline {
+            record: None,
+            name: String::new(),
+            error,
+        };
+        let mut composer: Box<TraceTimeline> =
+            Box::new(TraceTimeline::new(self.hw.clone(), options.policy, 0).map_err(whole)?);
+        let last_end = timeline.records.iter().map(|r| r.end_ns).max();
+        let span_ns =
+            u64::try_from(last_end.unwrap_or(origin_ns).saturating_sub(origin_ns)).unwrap_or(0);
+        let mut sampler =
+            (options.series_bins > 0).then(|| Sampler::new(span_ns, options.series_bins));
+        for (i, r) in timeline.records.iter().enumerate() {
+            let refused = |error| ComposeError::Timeline {
+                record: Some(i),
+                name: names.get(r.name).unwrap_or("").to_string(),
+                error,
+            };
+            // Records are sorted and never end before they start (the
+            // readers check), so these differences are ≥ 0.
+            let rel = |t: i64| u64::try_from(t.saturating_sub(origin_ns)).unwrap_or(0);
+            let (engine, work, bytes) = match r.kind {
+                RecordKind::Kernel => {
+                    if let Some((_, error)) = self.refused.filter(|&(at, _)| at == i) {
+                        return Err(ComposeError::Launch {
+                            record: i,
+                            name: names.get(r.name).unwrap_or("").to_string(),
+                            error,
+                        });
+                    }
+                    // Every kernel before a refusal is mapped.
+                    let units = self.occupancy(i).map_or(0, |o| o.units_allocated);
+                    let work = options.flops_precision.and_then(|precision| {
+                        r.flops().map(|f| Work {
+                            flops: f as f64,
+                            precision,
+                        })
+                    });
+                    (Engine::Compute { units }, work, 0.0)
+                }
+                RecordKind::Memcpy | RecordKind::Memset => {
+                    (Engine::Copy, None, r.bytes().unwrap_or(0) as f64)
+                }
+            };
+            let interval = Interval {
+                id: i as u64,
+                stream: r.stream,
+                start_ns: rel(r.start_ns),
+                end_ns: rel(r.end_ns),
+                engine,
+                work,
+                bytes,
+            };
+            if let Some(s) = sampler.as_mut() {
+                s.through(interval.start_ns, &mut composer, sink)
+                    .map_err(refused)?;
+            }
+            composer.push(&interval, sink).map_err(refused)?;
+        }
+        if let Some(s) = sampler.as_mut() {
+            s.through(span_ns, &mut composer, sink).map_err(whole)?;
+        }
+        let report = composer.finish(None, sink).map_err(whole)?;
+        let series = sampler.map(|s| s.finish(&report));
+        Ok((report, series))
+    }
+
+    fn estimate(
+        &self,
+        options: &ComposeOptions,
+        charges: Vec<Charge>,
+        report: TimelineReport,
+        series: Option<Series>,
+    ) -> DeviceEstimate {
+        let timeline = self.timeline;
+        let hw = self.hw;
+        let mut notes = Vec::new();
+        let recorded_sms = timeline.properties.as_ref().and_then(|p| p.sm_count);
+        if let Some(sms) = recorded_sms.filter(|&s| s != hw.units()) {
+            notes.push(format!(
+                "the trace's device has {sms} SMs and the hardware model {} units: launches are mapped onto the model's {}",
+                hw.units(),
+                hw.units()
+            ));
+        }
+        if options.flops_precision.is_none() && timeline.kernels().any(|k| k.flops().is_some()) {
+            notes.push(
+                "the trace records FLOPs but not their precision: kernels are charged active power by time"
+                    .to_string(),
+            );
+        }
+        DeviceEstimate {
+            device: timeline.device,
+            device_name: device_name(timeline),
+            origin_ns: timeline.records.first().map_or(0, |r| r.start_ns),
+            limits: self.limits,
+            limits_source: self.limits_source,
+            charges,
+            report,
+            notes,
+            series,
+        }
+    }
+}
+
+/// Composes one device's timeline on `hw`: [`map_device`], then
+/// [`MappedTimeline::compose`].
 ///
 /// `names` is the profile's name table, for error messages.
 ///
@@ -570,120 +818,5 @@ pub fn compose_device(
     options: &ComposeOptions,
     names: &NameTable,
 ) -> Result<DeviceEstimate, ComposeError> {
-    if timeline.kernels().next().is_none() {
-        return Err(ComposeError::NoKernels {
-            device: timeline.device,
-        });
-    }
-    let (limits, limits_source) = limits_for(timeline, hw)?;
-    let origin_ns = timeline.records.first().map_or(0, |r| r.start_ns);
-    let whole = |error| ComposeError::Timeline {
-        record: None,
-        name: String::new(),
-        error,
-    };
-    let mut composer: Box<TraceTimeline> =
-        Box::new(TraceTimeline::new(hw.clone(), options.policy, 0).map_err(whole)?);
-    let mut slots: Vec<Option<timeline::KernelRecord>> = vec![None; timeline.records.len()];
-    let mut launches: Vec<Option<Occupancy>> = Vec::with_capacity(timeline.records.len());
-    let last_end = timeline.records.iter().map(|r| r.end_ns).max();
-    let span_ns =
-        u64::try_from(last_end.unwrap_or(origin_ns).saturating_sub(origin_ns)).unwrap_or(0);
-    let mut sampler = (options.series_bins > 0).then(|| Sampler::new(span_ns, options.series_bins));
-    {
-        let mut sink = Collect { slots: &mut slots };
-        for (i, r) in timeline.records.iter().enumerate() {
-            let refused = |error| ComposeError::Timeline {
-                record: Some(i),
-                name: names.get(r.name).unwrap_or("").to_string(),
-                error,
-            };
-            // Records are sorted and never end before they start (the
-            // readers check), so these differences are ≥ 0.
-            let rel = |t: i64| u64::try_from(t.saturating_sub(origin_ns)).unwrap_or(0);
-            let (engine, work, bytes, occupancy) = match r.kind {
-                RecordKind::Kernel => {
-                    let o = launch::occupancy(&limits, &launch_of(r)).map_err(|error| {
-                        ComposeError::Launch {
-                            record: i,
-                            name: names.get(r.name).unwrap_or("").to_string(),
-                            error,
-                        }
-                    })?;
-                    let work = options.flops_precision.and_then(|precision| {
-                        r.flops().map(|f| Work {
-                            flops: f as f64,
-                            precision,
-                        })
-                    });
-                    let units = o.units_allocated;
-                    (Engine::Compute { units }, work, 0.0, Some(o))
-                }
-                RecordKind::Memcpy | RecordKind::Memset => {
-                    (Engine::Copy, None, r.bytes().unwrap_or(0) as f64, None)
-                }
-            };
-            launches.push(occupancy);
-            let interval = Interval {
-                id: i as u64,
-                stream: r.stream,
-                start_ns: rel(r.start_ns),
-                end_ns: rel(r.end_ns),
-                engine,
-                work,
-                bytes,
-            };
-            if let Some(s) = sampler.as_mut() {
-                s.through(interval.start_ns, &mut composer, &mut sink)
-                    .map_err(refused)?;
-            }
-            composer.push(&interval, &mut sink).map_err(refused)?;
-        }
-        if let Some(s) = sampler.as_mut() {
-            s.through(span_ns, &mut composer, &mut sink)
-                .map_err(whole)?;
-        }
-    }
-    let report = composer
-        .finish(None, &mut Collect { slots: &mut slots })
-        .map_err(whole)?;
-    let series = sampler.map(|s| s.finish(&report));
-    let charges = slots
-        .into_iter()
-        .zip(launches)
-        .enumerate()
-        .map(|(record, (energy, launch))| Charge {
-            record,
-            launch,
-            // Every record pushed ends by `finish`, so every slot is filled.
-            energy: energy.unwrap_or_default(),
-        })
-        .collect();
-
-    let mut notes = Vec::new();
-    let recorded_sms = timeline.properties.as_ref().and_then(|p| p.sm_count);
-    if let Some(sms) = recorded_sms.filter(|&s| s != hw.units()) {
-        notes.push(format!(
-            "the trace's device has {sms} SMs and the hardware model {} units: launches are mapped onto the model's {}",
-            hw.units(),
-            hw.units()
-        ));
-    }
-    if options.flops_precision.is_none() && timeline.kernels().any(|k| k.flops().is_some()) {
-        notes.push(
-            "the trace records FLOPs but not their precision: kernels are charged active power by time"
-                .to_string(),
-        );
-    }
-    Ok(DeviceEstimate {
-        device: timeline.device,
-        device_name: device_name(timeline),
-        origin_ns,
-        limits,
-        limits_source,
-        charges,
-        report,
-        notes,
-        series,
-    })
+    map_device(timeline, hw, names)?.compose(options)
 }

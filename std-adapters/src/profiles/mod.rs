@@ -36,6 +36,7 @@
 //!   kept unchanged.
 
 pub mod compose;
+mod json_split;
 pub mod kineto;
 #[cfg(feature = "nsys")]
 pub mod nsys;
