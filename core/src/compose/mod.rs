@@ -165,18 +165,28 @@ impl Subgraph {
 }
 
 /// A subgraph that passed its checks, with what pushing it already computed:
-/// only what closing its stage reads (40 bytes rather than the whole
+/// only what closing its stage reads (32 bytes rather than the whole
 /// subgraph), since every push copies one into the stage buffer.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Pending {
     /// The caller's id.
     id: u32,
-    /// Domains it asks for: `ceil(a/g)`; `None` on the legacy path.
-    domains: Option<u32>,
+    /// Domains it asks for: `ceil(a/g)`, at least 1 since `a ≥ 1`; 0 on
+    /// the legacy path (a plain `u32` rather than an `Option` keeps the
+    /// buffered subgraph at 32 bytes and its test to one comparison).
+    domains: u32,
     /// Latency at the operating point's clock.
     latency_s: f64,
     compute_j: f64,
     memory_j: f64,
+}
+
+impl Pending {
+    /// Whether it takes the legacy whole-chip path (it has no allocation).
+    #[inline(always)]
+    fn is_legacy(&self) -> bool {
+        self.domains == 0
+    }
 }
 
 /// What every subgraph record of a closing stage is computed from.
@@ -494,8 +504,8 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
                 }
                 // A legacy subgraph never shares its stage, so if one is
                 // pending it is the first and only one: no scan needed.
-                let legacy_here = self.pending.first().is_some_and(|p| p.domains.is_none());
-                if legacy_here || pending.domains.is_none() {
+                let legacy_here = self.pending.first().is_some_and(Pending::is_legacy);
+                if legacy_here || pending.is_legacy() {
                     return Err(ComposeError::LegacySharesStage {
                         id: subgraph.id,
                         stage: subgraph.stage,
@@ -519,7 +529,7 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
                 self.pending.clear();
                 // WIDTH ≥ 1 and the buffer was just emptied, so this fits.
                 let _ = self.pending.push(pending);
-                self.legacy_threads = subgraph.threads.filter(|_| pending.domains.is_none());
+                self.legacy_threads = subgraph.threads.filter(|_| pending.is_legacy());
                 self.stage = Some(subgraph.stage);
                 Ok(())
             }
@@ -623,7 +633,7 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         }
         let domains = sg
             .units_allocated
-            .map(|a| self.rates.domains_for(a, self.rates.g));
+            .map_or(0, |a| self.rates.domains_for(a, self.rates.g));
         // The latency at the operating point's clock: the one checked above
         // unless the model was moved off the clock its latencies were taken at.
         let latency_s = if self.rates.same_clock {
@@ -708,7 +718,7 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         // figures when it is alone, else a pass in push order from zero.
         let (requested_domains, max_latency, compute_j, memory_j) = if rest.is_empty() {
             (
-                first.domains.map_or(0, u64::from),
+                u64::from(first.domains),
                 first.latency_s,
                 first.compute_j,
                 first.memory_j,
@@ -719,7 +729,7 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
 
         // Allocation, in domains. Only a legacy stage holds a subgraph
         // without allocation, and then that one alone.
-        let legacy = first.domains.is_none();
+        let legacy = first.is_legacy();
         let mut flags = Flags::NONE;
         let needed_domains: u32 = if legacy {
             flags = flags.union(if self.legacy_threads.is_none() {
@@ -954,12 +964,16 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
     /// that is `N` units active for `u·l` seconds each.
     #[inline(always)]
     fn accounted(&self, p: &Pending, scale: f64) -> (f64, f64) {
-        match p.domains {
-            Some(d) => (f64::from(d) * f64::from(self.rates.g) * scale, p.latency_s),
-            None => (
+        if p.is_legacy() {
+            (
                 f64::from(self.rates.units),
                 self.legacy_utilization() * p.latency_s,
-            ),
+            )
+        } else {
+            (
+                f64::from(p.domains) * f64::from(self.rates.g) * scale,
+                p.latency_s,
+            )
         }
     }
 
@@ -996,11 +1010,15 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
             stage: s.stage,
             units,
             first_domain,
-            domains: p.domains.unwrap_or(self.rates.domains),
+            domains: if p.is_legacy() {
+                self.rates.domains
+            } else {
+                p.domains
+            },
             latency_s: p.latency_s,
             active_unit_seconds: active_us,
             idle_allocated_unit_seconds: idle_us,
-            legacy_utilization: p.domains.is_none().then(|| self.legacy_utilization()),
+            legacy_utilization: p.is_legacy().then(|| self.legacy_utilization()),
             compute_energy_j: p.compute_j,
             memory_energy_j: p.memory_j,
             own_static_energy_j: own_static,
@@ -1018,7 +1036,7 @@ fn stage_sums(pending: &[Pending]) -> (u64, f64, f64, f64) {
     let mut compute_j = 0.0;
     let mut memory_j = 0.0;
     for p in pending {
-        requested_domains += p.domains.map_or(0, u64::from);
+        requested_domains += u64::from(p.domains);
         max_latency = max_latency.max(p.latency_s);
         compute_j += p.compute_j;
         memory_j += p.memory_j;
