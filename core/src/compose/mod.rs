@@ -165,26 +165,34 @@ impl Subgraph {
 }
 
 /// A subgraph that passed its checks, with what pushing it already computed:
-/// only what closing its stage reads (40 bytes rather than the whole
+/// only what closing its stage reads (32 bytes rather than the whole
 /// subgraph), since every push copies one into the stage buffer.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Pending {
     /// The caller's id.
     id: u32,
-    /// Domains it asks for: `ceil(a/g)`; `None` on the legacy path.
-    domains: Option<u32>,
+    /// Domains it asks for: `ceil(a/g)`, at least 1 since `a ≥ 1`; 0 on
+    /// the legacy path (a plain `u32` rather than an `Option` keeps the
+    /// buffered subgraph at 32 bytes and its test to one comparison).
+    domains: u32,
     /// Latency at the operating point's clock.
     latency_s: f64,
     compute_j: f64,
     memory_j: f64,
 }
 
+impl Pending {
+    /// Whether it takes the legacy whole-chip path (it has no allocation).
+    #[inline(always)]
+    fn is_legacy(&self) -> bool {
+        self.domains == 0
+    }
+}
+
 /// What every subgraph record of a closing stage is computed from.
 #[derive(Debug, Clone, Copy)]
 struct StageShares {
     stage: u32,
-    /// `N/A` when oversubscribed, else 1.
-    scale: f64,
     /// Max latency of the stage.
     max_latency: f64,
     /// The pool shared by allocation, per accounted unit.
@@ -200,16 +208,22 @@ struct Rates {
     p_static: f64,
     /// `p = P_static / N`.
     p_unit: f64,
-    /// `p · g`.
-    p_domain: f64,
+    /// The gating rule of `Off`, `Always` and `BreakEven` as one test,
+    /// `gate_per_s · T > gate_cost`, chosen once per model so that closing a
+    /// stage does not branch on the policy: `BreakEven` is
+    /// `p_domain · T > 2·e_tr + (P_static + P_uncore)·t_wake` itself;
+    /// `Always` is `1 · T > −∞`, true for every duration; `Off` (and
+    /// `Oracle`, which takes its decisions elsewhere) is `0 · T > +∞`,
+    /// false for every one.
+    gate_per_s: f64,
+    /// Right-hand side of the gating rule (see `gate_per_s`).
+    gate_cost: f64,
     /// `P_uncore`.
     p_uncore: f64,
     /// Dynamic energy per operation at the operating point, per precision.
     e_op: [Option<f64>; PRECISIONS],
     /// Energy per byte.
     e_byte: f64,
-    /// Right-hand side of the break-even rule: `2·e_tr + (P_static + P_uncore)·t_wake`.
-    break_even_cost: f64,
     /// What the oracle's rule reads.
     oracle: oracle::OracleRates,
     /// `log2 g` when the gating domain `g` is a power of two (every preset):
@@ -234,25 +248,37 @@ struct Rates {
     /// units: far below `f64::MAX / 2^64` over that power. Closing tests
     /// this one bound, and only sums above it are tested figure by figure.
     limit: f64,
+    /// `1 + P_static + 8·N`: under every policy but `oracle`, `Σ T` times
+    /// this, plus the dynamic and transition energies, is at least the sum
+    /// of the running sums (see [`sums::Sums::bounded_by_clock`]).
+    per_clock: f64,
 }
 
 impl Rates {
-    fn of(hw: &HardwareModel) -> Rates {
+    fn of(hw: &HardwareModel, policy: GatingPolicy) -> Rates {
         let p_static = hw.static_power_w();
         let p_unit = hw.unit_static_power_w();
         let p_uncore = hw.uncore_power_w();
         let gating = hw.gating();
+        let p_domain = p_unit * f64::from(hw.gating_domain());
+        let (gate_per_s, gate_cost) = match policy {
+            GatingPolicy::Off | GatingPolicy::Oracle => (0.0, f64::INFINITY),
+            GatingPolicy::Always => (1.0, f64::NEG_INFINITY),
+            GatingPolicy::BreakEven => (
+                p_domain,
+                2.0 * gating.transition_energy_j + (p_static + p_uncore) * gating.wake_latency_s,
+            ),
+        };
         Rates {
             p_static,
             p_unit,
-            p_domain: p_unit * f64::from(hw.gating_domain()),
+            gate_per_s,
+            gate_cost,
             p_uncore,
             e_op: Precision::ALL.map(|p| hw.energy_per_op_j(p)),
             e_byte: hw.energy_per_byte_j(),
-            break_even_cost: 2.0 * gating.transition_energy_j
-                + (p_static + p_uncore) * gating.wake_latency_s,
             oracle: oracle::OracleRates {
-                p_domain: p_unit * f64::from(hw.gating_domain()),
+                p_domain,
                 p_uncore,
                 e_tr: gating.transition_energy_j,
                 t_wake: gating.wake_latency_s,
@@ -272,6 +298,7 @@ impl Rates {
                 // A model with infinite powers tests every stage exactly.
                 if limit.is_finite() { limit } else { 0.0 }
             },
+            per_clock: 1.0 + p_static + 8.0 * f64::from(hw.units()),
         }
     }
 
@@ -279,11 +306,10 @@ impl Rates {
     #[inline]
     fn domains_for(&self, a: u32, g: u32) -> u32 {
         match self.domain_shift {
-            // `a + g − 1` in u64 cannot overflow; shifted back it fits a u32
-            // because the quotient is at most `a`.
-            Some(shift) => {
-                u32::try_from((u64::from(a) + u64::from(g) - 1) >> shift).unwrap_or(u32::MAX)
-            }
+            // `g = 2^shift ≥ 1`: the quotient rounded down, plus one for a
+            // remainder. No overflow: with `shift ≥ 1` the quotient is below
+            // `2^31`, and with `shift = 0` the remainder is 0.
+            Some(shift) => (a >> shift) + u32::from(a & (g - 1) != 0),
             None => a.div_ceil(g),
         }
     }
@@ -382,7 +408,7 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         }
         let powered = hw.domains();
         Ok(Composer {
-            rates: Rates::of(&hw),
+            rates: Rates::of(&hw, policy),
             hw,
             policy,
             powered,
@@ -478,8 +504,8 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
                 }
                 // A legacy subgraph never shares its stage, so if one is
                 // pending it is the first and only one: no scan needed.
-                let legacy_here = self.pending.first().is_some_and(|p| p.domains.is_none());
-                if legacy_here || pending.domains.is_none() {
+                let legacy_here = self.pending.first().is_some_and(Pending::is_legacy);
+                if legacy_here || pending.is_legacy() {
                     return Err(ComposeError::LegacySharesStage {
                         id: subgraph.id,
                         stage: subgraph.stage,
@@ -503,7 +529,7 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
                 self.pending.clear();
                 // WIDTH ≥ 1 and the buffer was just emptied, so this fits.
                 let _ = self.pending.push(pending);
-                self.legacy_threads = subgraph.threads.filter(|_| pending.domains.is_none());
+                self.legacy_threads = subgraph.threads.filter(|_| pending.is_legacy());
                 self.stage = Some(subgraph.stage);
                 Ok(())
             }
@@ -607,7 +633,7 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         }
         let domains = sg
             .units_allocated
-            .map(|a| self.rates.domains_for(a, self.rates.g));
+            .map_or(0, |a| self.rates.domains_for(a, self.rates.g));
         // The latency at the operating point's clock: the one checked above
         // unless the model was moved off the clock its latencies were taken at.
         let latency_s = if self.rates.same_clock {
@@ -692,7 +718,7 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         // figures when it is alone, else a pass in push order from zero.
         let (requested_domains, max_latency, compute_j, memory_j) = if rest.is_empty() {
             (
-                first.domains.map_or(0, u64::from),
+                u64::from(first.domains),
                 first.latency_s,
                 first.compute_j,
                 first.memory_j,
@@ -703,7 +729,7 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
 
         // Allocation, in domains. Only a legacy stage holds a subgraph
         // without allocation, and then that one alone.
-        let legacy = first.domains.is_none();
+        let legacy = first.is_legacy();
         let mut flags = Flags::NONE;
         let needed_domains: u32 = if legacy {
             flags = flags.union(if self.legacy_threads.is_none() {
@@ -772,13 +798,16 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         let gated_units = f64::from((total_domains - powered_during) * g);
         let idle_unallocated_units = f64::from((powered_during - needed_domains) * g);
         let mut idle_alloc_us = (allocated - woken_units) * wake_s;
-        let active_us = if rest.is_empty() {
-            let (a, active) = if legacy || flags.contains(Flags::OVERSUBSCRIBED) {
-                self.accounted(first, scale)
-            } else {
+        // The first subgraph's units and active time, which its record reuses.
+        let first_accounted =
+            if rest.is_empty() && !legacy && !flags.contains(Flags::OVERSUBSCRIBED) {
                 // `ceil(a/g)·g·1`: the stage's whole allocation.
                 (allocated, first.latency_s)
+            } else {
+                self.accounted(first, scale)
             };
+        let active_us = if rest.is_empty() {
+            let (a, active) = first_accounted;
             idle_alloc_us += a * (max_latency - active);
             a * active
         } else {
@@ -826,36 +855,20 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
                 return Err(CloseError::Overflow { stage });
             }
         } else if !(if oracle {
-            after.bounded::<true>(self.rates.limit)
+            after.bounded(self.rates.limit)
         } else {
-            after.bounded::<false>(self.rates.limit)
+            after.bounded_by_clock(&self.rates)
         }) {
             return self.close_out_of_line(sink, last, true);
         }
 
         sink.reserve(self.pending.len())
             .map_err(|_| CloseError::SinkFull { stage })?;
-        if sink.wants_records() {
-            let shares = StageShares {
-                stage,
-                scale,
-                max_latency,
-                share_per_unit: closing.share_per_unit(&self.rates),
-            };
-            let sequence = self.sums.subgraphs;
-            let record = self.subgraph_record(first, &shares, sequence, 0);
-            sink.subgraph(&record);
-            // The others, if any, placed after the first one's domains.
-            let mut first_domain = record.domains;
-            for (sequence, p) in (sequence + 1..).zip(rest) {
-                let record = self.subgraph_record(p, &shares, sequence, first_domain);
-                first_domain = first_domain.saturating_add(record.domains);
-                sink.subgraph(&record);
-            }
-            sink.stage(&closing.record(&self.rates));
-        }
 
-        // Commit.
+        // Commit, then hand over the records: nothing can fail any more
+        // (a sink that reserved room takes every record), and the new sums
+        // need not stay live while the records are built.
+        let sequence = self.sums.subgraphs;
         self.sums = after;
         self.powered = plan.powered_after;
         if oracle {
@@ -863,6 +876,24 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
             self.gated_since_s = plan.gated_since_s;
         }
         self.closed = Some(stage);
+        if sink.wants_records() {
+            let shares = StageShares {
+                stage,
+                max_latency,
+                share_per_unit: closing.share_per_unit(&self.rates),
+            };
+            let record = self.subgraph_record(first, first_accounted, &shares, sequence, 0);
+            sink.subgraph(&record);
+            // The others, if any, placed after the first one's domains.
+            let mut first_domain = record.domains;
+            for (sequence, p) in (sequence + 1..).zip(rest) {
+                let accounted = self.accounted(p, scale);
+                let record = self.subgraph_record(p, accounted, &shares, sequence, first_domain);
+                first_domain = first_domain.saturating_add(record.domains);
+                sink.subgraph(&record);
+            }
+            sink.stage(&closing.record(&self.rates));
+        }
         Ok(())
     }
 
@@ -905,16 +936,11 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         // that woke domains has allocated every powered one, so `free` is 0
         // whenever `wake_s > 0` and the rule below only ever sees `T = max l`.
         let free = powered_now - needed_domains;
-        let powered_down = match self.policy {
-            GatingPolicy::Off | GatingPolicy::Oracle => 0,
-            GatingPolicy::Always => free,
-            GatingPolicy::BreakEven => {
-                if self.rates.p_domain * duration > self.rates.break_even_cost {
-                    free
-                } else {
-                    0
-                }
-            }
+        // The policy's rule, selected at construction (see `Rates::gate_per_s`).
+        let powered_down = if self.rates.gate_per_s * duration > self.rates.gate_cost {
+            free
+        } else {
+            0
         };
         let powered_after = powered_now - powered_down;
         oracle::StageGating {
@@ -938,12 +964,16 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
     /// that is `N` units active for `u·l` seconds each.
     #[inline(always)]
     fn accounted(&self, p: &Pending, scale: f64) -> (f64, f64) {
-        match p.domains {
-            Some(d) => (f64::from(d) * f64::from(self.rates.g) * scale, p.latency_s),
-            None => (
+        if p.is_legacy() {
+            (
                 f64::from(self.rates.units),
                 self.legacy_utilization() * p.latency_s,
-            ),
+            )
+        } else {
+            (
+                f64::from(p.domains) * f64::from(self.rates.g) * scale,
+                p.latency_s,
+            )
         }
     }
 
@@ -959,16 +989,17 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         }
     }
 
-    /// One pending subgraph's record.
+    /// One pending subgraph's record, from its [`Composer::accounted`] units
+    /// and active time.
     #[inline(always)]
     fn subgraph_record(
         &self,
         p: &Pending,
+        (units, active): (f64, f64),
         s: &StageShares,
         sequence: u64,
         first_domain: u32,
     ) -> SubgraphRecord {
-        let (units, active) = self.accounted(p, s.scale);
         let active_us = units * active;
         let idle_us = units * (s.max_latency - active);
         let own_static = self.rates.p_unit * (active_us + idle_us);
@@ -979,11 +1010,15 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
             stage: s.stage,
             units,
             first_domain,
-            domains: p.domains.unwrap_or(self.rates.domains),
+            domains: if p.is_legacy() {
+                self.rates.domains
+            } else {
+                p.domains
+            },
             latency_s: p.latency_s,
             active_unit_seconds: active_us,
             idle_allocated_unit_seconds: idle_us,
-            legacy_utilization: p.domains.is_none().then(|| self.legacy_utilization()),
+            legacy_utilization: p.is_legacy().then(|| self.legacy_utilization()),
             compute_energy_j: p.compute_j,
             memory_energy_j: p.memory_j,
             own_static_energy_j: own_static,
@@ -1001,7 +1036,7 @@ fn stage_sums(pending: &[Pending]) -> (u64, f64, f64, f64) {
     let mut compute_j = 0.0;
     let mut memory_j = 0.0;
     for p in pending {
-        requested_domains += p.domains.map_or(0, u64::from);
+        requested_domains += u64::from(p.domains);
         max_latency = max_latency.max(p.latency_s);
         compute_j += p.compute_j;
         memory_j += p.memory_j;
@@ -1058,7 +1093,7 @@ mod tests {
             let g = 1u32 << shift;
             let rates = Rates {
                 domain_shift: Some(shift),
-                ..Rates::of(&Preset::SeedH100.model())
+                ..Rates::of(&Preset::SeedH100.model(), GatingPolicy::Off)
             };
             for a in (1..=300u32).chain([g - 1, g, g + 1, u32::MAX - 1, u32::MAX]) {
                 if a == 0 {
@@ -1074,7 +1109,7 @@ mod tests {
     #[test]
     fn energy_table_follows_precision_index() {
         let hw = Preset::SeedH100.model();
-        let rates = Rates::of(&hw);
+        let rates = Rates::of(&hw, GatingPolicy::Off);
         for p in Precision::ALL {
             assert_eq!(
                 rates.e_op.get(p.index()).copied().flatten(),

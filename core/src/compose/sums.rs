@@ -201,12 +201,10 @@ impl Sums {
     /// infinities fail it too. With [`Rates::limit`] it means every figure
     /// of the report and of the stage's records is finite, by a wide margin
     /// (see there); a sum that fails it is tested exactly, figure by figure.
-    ///
-    /// `SIGNED`: whether a sum may be negative. Only the oracle's
-    /// settlements take anything away; under the other policies every part
-    /// a stage adds is `≥ 0` (or NaN), so the sums need no absolute value.
+    /// The `oracle` policy's screen: its settlements take time away, so a
+    /// sum may be negative.
     #[inline(always)]
-    pub(super) fn bounded<const SIGNED: bool>(&self, limit: f64) -> bool {
+    pub(super) fn bounded(&self, limit: f64) -> bool {
         let [a, b, c, d, e, f, g, h, i, j, k] = [
             self.latency_s,
             self.static_base_j,
@@ -220,9 +218,28 @@ impl Sums {
             self.transition_j,
             self.unit_time,
         ]
-        .map(|x| if SIGNED { x.abs() } else { x });
+        .map(f64::abs);
         // A tree of independent additions rather than one chain of eleven.
         (((a + b) + (c + d)) + ((e + f) + (g + h))) + ((i + j) + k) <= limit
+    }
+
+    /// The screen of every other policy, from four sums instead of eleven:
+    /// `Σ T · (1 + P_static + 8·N) + compute + memory + transitions ≤ limit`.
+    ///
+    /// Under `off`, `always` and `break-even` nothing is taken away, so
+    /// every sum is `≥ 0`, and each of a stage's unit-seconds per state,
+    /// and its `A·T`, is at most `N·T` (an allocation, scaled down when
+    /// oversubscribed, is at most `N` units, active or idle for at most
+    /// `T`; the unallocated, gated and woken units are at most `N` for at
+    /// most `T`), while `Σ P_static·T` is `P_static · Σ T`. So the left side
+    /// is at least `Σ |sum|` (`8` rather than `6` covers rounding), and
+    /// passing it passes [`Sums::bounded`]. An infinite or NaN part of a
+    /// stage needs an `N·T` or a `P_static·T` that overflowed, which makes
+    /// the left side infinite or NaN too, and fails the test.
+    #[inline(always)]
+    pub(super) fn bounded_by_clock(&self, r: &Rates) -> bool {
+        self.latency_s * r.per_clock + ((self.compute_j + self.memory_j) + self.transition_j)
+            <= r.limit
     }
 
     /// The model report these sums make.
