@@ -42,6 +42,7 @@ const WORKLOADS: &[&str] = &[
     "meter-gated",
     "ffi-ingest",
     "timeline-s1-off",
+    "timeline-s1-oracle",
     "timeline-s4-off",
     "timeline-s16-off",
     "timeline-s16-oracle",
@@ -144,7 +145,11 @@ fn main() {
                 black_box(m.end("job").expect("open"));
             });
         }
-        "timeline-s1-off" | "timeline-s4-off" | "timeline-s16-off" | "timeline-s16-oracle" => {
+        "timeline-s1-off"
+        | "timeline-s1-oracle"
+        | "timeline-s4-off"
+        | "timeline-s16-off"
+        | "timeline-s16-oracle" => {
             let streams = if workload.contains("s16") {
                 16
             } else if workload.contains("s4") {
