@@ -722,7 +722,7 @@ fn write_trace(buf: &mut String, t: &TraceEstimate<'_>, top: usize) -> fmt::Resu
             "gating", "total", "saves", "", "transitions"
         )?;
         for (p, pr) in &t.policies {
-            let saving = off - pr.total_energy_j;
+            let saving = t.saving_j(pr).unwrap_or(0.0);
             writeln!(
                 buf,
                 "{:<10} {:>12} {:>12} {:>8} {:>12}",

@@ -439,7 +439,7 @@ pub fn trace(t: &TraceEstimate<'_>) -> TraceJson {
             .policies
             .iter()
             .map(|(p, pr)| {
-                let saving = off.map_or(0.0, |o| o - pr.total_energy_j);
+                let saving = t.saving_j(pr).unwrap_or(0.0);
                 PolicyJson {
                     gating: p.name(),
                     total_energy_j: pr.total_energy_j,

@@ -411,6 +411,19 @@ mod tests {
         assert_eq!(si(0.0, "J"), "0 J");
         assert_eq!(pct(0.8181818), "81.8 %");
     }
+
+    #[test]
+    fn savings_below_rounding_are_zero() {
+        // The 1 M-kernel trace's timeout total: off's 1813 J plus 39.56 pJ of
+        // rounding. Before, the table printed "-39.56 pJ -0.0 %".
+        assert_eq!(saving_against(1813.0, 1813.0 + 39.56e-12), 0.0);
+        assert_eq!(saving_against(1813.0, 1813.0 - 39.56e-12), 0.0);
+        // Real differences stay, either sign: 1813 − 1812.99 = 0.01 J is
+        // 5.5·10⁻⁶ of the total; always costing 208 J more stays negative.
+        assert!((saving_against(1813.0, 1812.99) - 0.01).abs() < 1e-9);
+        assert_eq!(saving_against(1813.0, 2021.0), -208.0);
+        assert_eq!(saving_against(0.0, 0.0), 0.0);
+    }
 }
 
 /// One device of a profiler trace, composed: what `estimate --trace` reports.
@@ -444,6 +457,13 @@ impl TraceEstimate<'_> {
             .map(|(_, r)| r.total_energy_j)
     }
 
+    /// What `r`'s policy saves against `off`, when `off` composed: see
+    /// [`saving_against`].
+    pub fn saving_j(&self, r: &TimelineReport) -> Option<f64> {
+        self.off_total_j()
+            .map(|off| saving_against(off, r.total_energy_j))
+    }
+
     /// The record a charge is about.
     pub(crate) fn record(&self, index: usize) -> Option<&crate::profiles::KernelRecord> {
         self.timeline.records.get(index)
@@ -455,6 +475,21 @@ impl TraceEstimate<'_> {
             .and_then(|r| self.names.get(r.name))
             .unwrap_or("")
     }
+}
+
+/// `off − total`, or 0 when the two differ by less than 10⁻⁹ of `off`.
+///
+/// Each policy's total adds the same kernels' charges, but idle time is
+/// booked by a different path per policy (under `off` as the span less the
+/// active time, under the others as exact integrals or per idle period), so
+/// a policy that gates nothing can still land a few ulps away from `off`:
+/// a 1 M-kernel trace showed timeout and oracle "saving" −39.56 pJ of
+/// 1.813 kJ (2·10⁻¹⁴). Sums of 10⁶ terms round to within about 10⁻¹⁰ of
+/// their value, and the tables print savings to 0.1 %, so 10⁻⁹ separates
+/// rounding from any saving worth a digit.
+fn saving_against(off: f64, total: f64) -> f64 {
+    let d = off - total;
+    if d.abs() <= 1e-9 * off.abs() { 0.0 } else { d }
 }
 
 /// `part / whole`, 0 when the whole is 0.
