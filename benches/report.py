@@ -205,12 +205,12 @@ def main():
         "| goal | measured (wall-time median per element) | instructions per element | verdict |",
         "|---|---|---|---|",
     ]
-    w1 = [per("compose_width", "wattledger", f"w1-{p}-n10000") for p in ("off", "always", "break-even")]
+    w1 = [per("compose_width", "wattledger", f"w1-{p}-n10000") for p in ("off", "always", "break-even", "oracle")]
     w1 = [x for x in w1 if x is not None]
     w1max = max(w1) if w1 else None
     out.append(f"| composition, width 1, every policy ≤ {COMPOSE_GOAL:g} ns (stretch {COMPOSE_STRETCH:g}) | "
                + (", ".join(f"{x:.1f} ns" for x in w1) if w1 else "—")
-               + f" | {', '.join(f'{ic[k]:.0f}' for k in ('compose-w1-off', 'compose-w1-always', 'compose-w1-break-even') if k in ic)}"
+               + f" | {', '.join(f'{ic[k]:.0f}' for k in ('compose-w1-off', 'compose-w1-always', 'compose-w1-break-even', 'compose-w1-oracle') if k in ic)}"
                + f" | {verdict(w1max, COMPOSE_GOAL)} |")
     lens = [(n, per("compose_length", "wattledger", f"w1-off-n{n}")) for n in (1, 64, 10000, 1000000)]
     lens = [(n, x) for n, x in lens if x is not None]
@@ -221,7 +221,7 @@ def main():
                    + ", ".join(f"n={n}: {x:.1f} ns" for n, x in lens)
                    + f" | — | {'**met**' if spread <= 1.25 else '**missed**'} (max/min {spread:.2f}) |")
     for w in (8, 64):
-        ws = [per("compose_width", "wattledger", f"w{w}-{p}-n10000") for p in ("off", "always", "break-even")]
+        ws = [per("compose_width", "wattledger", f"w{w}-{p}-n10000") for p in ("off", "always", "break-even", "oracle")]
         ws = [x for x in ws if x is not None]
         if ws and w1max:
             ok = max(ws) <= w1max * 1.1

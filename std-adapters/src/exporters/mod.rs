@@ -457,8 +457,9 @@ impl TraceEstimate<'_> {
             .map(|(_, r)| r.total_energy_j)
     }
 
-    /// What `r`'s policy saves against `off`, when `off` composed: see
-    /// [`saving_against`].
+    /// What `r`'s policy saves against `off`, when `off` composed: the
+    /// difference of the totals, 0 when it is below 10⁻⁹ of off's total
+    /// (rounding, not a saving; the reason is at `saving_against`).
     pub fn saving_j(&self, r: &TimelineReport) -> Option<f64> {
         self.off_total_j()
             .map(|off| saving_against(off, r.total_energy_j))

@@ -19,7 +19,7 @@
 //!
 //! Events need not be sorted. The JSON is streamed: the text passes through
 //! a window of bounded size, cut into whole events
-//! ([`json_split`](super::json_split)), and each event is parsed from its
+//! (`profiles::json_split`), and each event is parsed from its
 //! own slice with a `serde` visitor that borrows its strings. Only the
 //! compact records, the interned names and the FLOPs of operators that
 //! recorded some are kept, so memory follows the kernels kept, not the size
