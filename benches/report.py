@@ -185,7 +185,7 @@ def main():
         "",
         f"* Run: {env.get('date', '?')}, commit `{env.get('commit', '?')}`, {env.get('rustc', '?')}.",
         f"* Machine: `nproc` = {env.get('nproc', '?')}, `{env.get('model', '?')}` at {env.get('mhz', '?')} MHz;"
-        " a virtual machine **shared with other engineers** who build and test while the benchmarks run.",
+        " a virtual machine **shared with other engineers**, who may build and test while the benchmarks run (the load average below says how busy it was).",
         f"* Load average (1, 5, 15 min): {env.get('load_before', '?')} before, {env.get('load_after_criterion', '?')}"
         f" after criterion, {env.get('load_after', '?')} at the end. With a load above the core count, wall"
         " times are inflated and noisy: read the ratios (both sides measured one right after the other) and"
