@@ -1,6 +1,8 @@
 //! `wattledger measure` and `devices`, run as real processes against the
 //! fake NVML library, Jetson fixture trees and a replay trace.
 
+#[path = "support/constant_power.rs"]
+mod constant_power;
 #[path = "../../std-adapters/tests/support/fake_nvml.rs"]
 mod fake_nvml;
 #[path = "../../std-adapters/tests/fixtures/jetson_trees.rs"]
@@ -64,27 +66,23 @@ fn json_of(out: &Output) -> Value {
 
 #[test]
 fn h100_energy_is_power_times_duration() {
-    let out = run(with_fake("h100").args([
-        "measure",
-        "-o",
-        "/dev/stdout",
-        "--json",
-        "--",
-        "sleep",
-        "0.3",
-    ]));
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("run.jsonl");
+    let out = run(with_fake("h100")
+        .args(["measure", "-o", "/dev/stdout", "--json", "--record"])
+        .arg(&trace)
+        .args(["--", "sleep", "0.3"]));
     assert_eq!(out.status.code(), Some(0));
     let d = json_of(&out);
     let dev = &d["devices"][0];
     let energy = dev["energy_j"].as_f64().unwrap();
     let duration = dev["duration_s"].as_f64().unwrap();
     // The fake H100 draws a constant 350 W and its counter is the exact
-    // integral (truncated to whole mJ at each read): energy = 350 · duration
-    // to within 2 mJ of truncation at the two ends.
-    assert!(
-        (energy - 350.0 * duration).abs() < 0.002 + 1e-9,
-        "{energy} vs 350·{duration}"
-    );
+    // integral (truncated to whole mJ at each read): the energy is the
+    // counter's rise over the window, to the mJ, and 350 · duration within
+    // the truncation and the stamping delay (see constant_power).
+    constant_power::assert_counter_rise(&std::fs::read_to_string(&trace).unwrap(), dev);
+    constant_power::assert_power_times_duration(energy, duration, 350.0);
     // The window spans at least the 0.3 s the command slept.
     assert!(duration >= 0.3, "{duration}");
     assert!((dev["average_power_w"].as_f64().unwrap() - 350.0).abs() < 0.1);
@@ -203,10 +201,10 @@ fn two_mig_instances_of_one_h200_are_one_result_without_double_counting() {
         .collect();
     assert_eq!(listed, instances.split(',').collect::<Vec<_>>());
     // The fake H200 draws a constant 400 W: energy = 400 · duration (within
-    // the 2 mJ the counter's whole-mJ truncation can lose at the two ends).
+    // the counter's truncation and the stamping delay, see constant_power).
     let energy = dev["energy_j"].as_f64().unwrap();
     let duration = dev["duration_s"].as_f64().unwrap();
-    assert!((energy - 400.0 * duration).abs() < 0.002 + 1e-9);
+    constant_power::assert_power_times_duration(energy, duration, 400.0);
     assert_eq!(d["total_energy_j"].as_f64().unwrap(), energy);
     // One MIG result of the parent's energy (001), covering two instances
     // and so without one profile (005); never WL-MIG-002.
@@ -333,15 +331,15 @@ fn record_writes_a_trace_that_replays() {
     let replayed = json_of(&out);
     // The trace holds every sample the monitor took, from before the window
     // began to after it ended, so the whole-trace energy is at least the
-    // window's, and at 350 W it is 350 · its duration within 2 mJ.
+    // window's; both are the counter's rise between their end samples, and
+    // at 350 W the replay is 350 · its duration (see constant_power).
     let e_live = live["devices"][0]["energy_j"].as_f64().unwrap();
     let e_replay = replayed["devices"][0]["energy_j"].as_f64().unwrap();
     let dur = replayed["devices"][0]["duration_s"].as_f64().unwrap();
     assert!(e_replay >= e_live - 1e-9, "{e_replay} < {e_live}");
-    assert!(
-        (e_replay - 350.0 * dur).abs() < 0.002 + 1e-9,
-        "{e_replay} vs 350·{dur}"
-    );
+    constant_power::assert_counter_rise(&text, &live["devices"][0]);
+    constant_power::assert_counter_rise(&text, &replayed["devices"][0]);
+    constant_power::assert_power_times_duration(e_replay, dur, 350.0);
 }
 
 #[test]
