@@ -329,6 +329,56 @@ fn oracle_gates_the_last_period_when_one_transition_pays() {
 }
 
 #[test]
+fn oracle_gates_a_period_of_exactly_the_rounded_break_even_when_that_pays() {
+    // 1.0000000004 J a transition: t_be = 2·1.0000000004/2 + 0.5
+    // = 1.5000000004 s, which the timeline's clock rounds up to
+    // 1 500 000 001 ns. A period of exactly that is 0.6 ns past the real
+    // break-even: per domain, gating and waking costs 2·1.0000000004 J +
+    // 2 W·0.5 s = 3.0000000008 J, staying powered 2 W·1.500000001 s =
+    // 3.000000002 J. The oracle must gate, as `always` does, and cost no
+    // more than it; deciding on the rounded t_be kept the four domains
+    // powered, 4·1.2 nJ dearer than `always`.
+    let mut spec = hw().spec().clone();
+    spec.gating.transition_energy_j = 1.000_000_000_4;
+    let hw = HardwareModel::new(spec).unwrap();
+    let be = Timeline::<4, 4>::new(hw.clone(), TimelinePolicy::Oracle, 0)
+        .unwrap()
+        .break_even_ns();
+    assert_eq!(be, 1_500_000_001);
+    let kernels = [
+        Interval::kernel(1, 0, S, 8),
+        Interval::kernel(2, S + be, 2 * S + be, 8),
+    ];
+    let total = |policy| {
+        let mut t: Timeline = Timeline::new(hw.clone(), policy, 0).unwrap();
+        for k in &kernels {
+            t.push(k, &mut ()).unwrap();
+        }
+        t.finish(None, &mut ()).unwrap()
+    };
+    let (oracle, always) = (total(TimelinePolicy::Oracle), total(TimelinePolicy::Always));
+    // Down and up for each of the four domains.
+    assert_eq!(oracle.transitions, 8);
+    // 8 units gated for the 1.500000001 s less the 0.5 s wake windows.
+    close!(
+        oracle.states.get(PowerState::Gated).unit_seconds,
+        8.0 * 1.000_000_001
+    );
+    close!(
+        oracle.states.get(PowerState::Transitioning).unit_seconds,
+        4.0
+    );
+    // The same costs as `always`, to rounding (1e-12 of ~74 J, far below
+    // the 4.8 nJ the rounded decision cost).
+    assert!(
+        (oracle.total_energy_j - always.total_energy_j).abs() <= 1e-12 * always.total_energy_j,
+        "oracle {} vs always {}",
+        oracle.total_energy_j,
+        always.total_energy_j
+    );
+}
+
+#[test]
 fn refused_input_changes_nothing() {
     let mut t: Timeline<2, 8> = Timeline::new(hw(), TimelinePolicy::Timeout, 10).unwrap();
     let mut rec: KernelRecorder<1> = KernelRecorder::new();

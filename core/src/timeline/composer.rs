@@ -85,6 +85,20 @@ fn ceil_ns(s: f64) -> u64 {
 }
 
 impl Rates {
+    /// Gating then waking `n` domains (`units` units): the unit-seconds of
+    /// the wake window, the transitions and the energy charged as
+    /// transitioning (the window's static energy plus the transitions).
+    #[inline(always)]
+    fn wake(&self, units: f64, n: u32) -> (f64, u64, f64) {
+        let us = units * self.t_wake_s;
+        let transitions = 2 * u64::from(n);
+        (
+            us,
+            transitions,
+            self.p_unit * us + transitions as f64 * self.e_tr,
+        )
+    }
+
     /// `ceil(units / g)`.
     #[inline(always)]
     fn domains_for(&self, units: u32) -> u32 {
@@ -1201,14 +1215,20 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         let units = f64::from(n) * r.g;
         let t = &mut self.totals;
         t.idle_periods += u64::from(n);
-        if idle_ns > r.t_be_ns {
-            // Gated from the start (the deferred first t_be too), then woken:
-            // two transitions per domain, the wake window transitioning.
+        // `t_be_ns` is the exact break-even rounded up, so a period of
+        // exactly `t_be_ns` may still be worth gating: that one is decided on
+        // the two costs as they are charged (the bits `always` charges), so
+        // that the oracle never costs more than gating every period.
+        if idle_ns > r.t_be_ns
+            || (idle_ns == r.t_be_ns
+                && r.wake(units, n).2 < r.p_unit * (units * (idle_ns as f64 * NS)))
+        {
+            // Gated from the start (the deferred first t_be, which is the
+            // whole period at break-even), then woken: two transitions per
+            // domain, the wake window transitioning.
             let first_s = r.t_be_ns as f64 * NS;
-            let us = units * r.t_wake_s;
-            let transitions = 2 * u64::from(n);
+            let (us, transitions, transitioning_j) = r.wake(units, n);
             let transition_j = transitions as f64 * r.e_tr;
-            let transitioning_j = r.p_unit * us + transition_j;
             t.states
                 .charge(PowerState::Gated, units * first_s + -us, 0.0);
             t.states
