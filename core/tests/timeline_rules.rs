@@ -489,6 +489,28 @@ fn refused_input_changes_nothing() {
 }
 
 #[test]
+fn a_full_timeline_takes_a_kernel_when_enough_end_by_its_start() {
+    // Capacity 2, both in flight: A [0, 10), B [0, 20). C at 10 fits, since
+    // A ends at 10 (its slot is free again), even though the recorder has
+    // room for one record, not for the two in flight. The push counts what
+    // ends exactly only when the quick bound (room for everything in
+    // flight) does not hold, so this takes that path twice over.
+    let mut t: Timeline<2, 4> = Timeline::new(hw(), TimelinePolicy::Oracle, 0).unwrap();
+    let mut rec: KernelRecorder<1> = KernelRecorder::new();
+    t.push(&Interval::kernel(1, 0, 10, 2), &mut rec).unwrap();
+    t.push(&Interval::kernel(2, 0, 20, 2), &mut rec).unwrap();
+    t.push(&Interval::kernel(3, 10, 30, 2), &mut rec).unwrap();
+    assert_eq!(rec.kernels.len(), 1);
+    assert_eq!(rec.kernels[0].id, 1);
+    assert_eq!(t.in_flight(), 2);
+    // At 15 nothing ends: no room.
+    assert_eq!(
+        t.push(&Interval::kernel(4, 15, 30, 2), &mut ()),
+        Err(TimelineError::TooManyInFlight { id: 4, capacity: 2 })
+    );
+}
+
+#[test]
 fn gating_needs_hardware_that_can_gate() {
     let mut spec = hw().spec().clone();
     spec.gating.can_gate = false;

@@ -647,18 +647,19 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         }
         let k = self.check(interval)?;
         let start = interval.start_ns;
-        let ending = self.ending_by(start);
-        if self.in_flight.len() - ending >= CAP {
-            return Err(TimelineError::TooManyInFlight {
-                id: interval.id,
-                capacity: CAP,
-            });
+        // The usual case needs no count of what ends by `start` (a walk
+        // whose length varies, and so a mispredicted branch): there is room
+        // even if nothing ends, and for as many freed groups and records as
+        // there are kernels in flight. Only when that bound does not fit is
+        // the exact count made.
+        let in_flight = self.in_flight.len();
+        let room = in_flight < CAP
+            && (self.rates.mode == TimelinePolicy::Off
+                || self.free.groups.len() + in_flight <= GROUPS)
+            && sink.reserve(in_flight).is_ok();
+        if !room {
+            self.room_for(interval.id, start, sink)?;
         }
-        // Each ending kernel frees at most one group.
-        if self.rates.mode != TimelinePolicy::Off && self.free.groups.len() + ending > GROUPS {
-            return Err(TimelineError::IdleGroupsFull { capacity: GROUPS });
-        }
-        sink.reserve(ending).map_err(|_| TimelineError::SinkFull)?;
 
         // From here on nothing fails.
         self.end_through(start, sink);
@@ -740,6 +741,28 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         self.carry_j = 0.0;
         self.finished = true;
         Ok(self.report())
+    }
+
+    /// Whether a kernel can start at `start`, counting exactly what ends by
+    /// then: a free slot, room for the groups the ending kernels free and
+    /// for their records in `sink`.
+    #[cold]
+    #[inline(never)]
+    fn room_for<S: TimelineSink + ?Sized>(
+        &self,
+        id: u64,
+        start: u64,
+        sink: &mut S,
+    ) -> Result<(), TimelineError> {
+        let ending = self.ending_by(start);
+        if self.in_flight.len() - ending >= CAP {
+            return Err(TimelineError::TooManyInFlight { id, capacity: CAP });
+        }
+        // Each ending kernel frees at most one group.
+        if self.rates.mode != TimelinePolicy::Off && self.free.groups.len() + ending > GROUPS {
+            return Err(TimelineError::IdleGroupsFull { capacity: GROUPS });
+        }
+        sink.reserve(ending).map_err(|_| TimelineError::SinkFull)
     }
 
     /// How many in flight end at or before `t`: a walk back from the next
