@@ -667,10 +667,15 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
     /// width 1 every push closes a stage.
     #[inline]
     fn close<S: Sink + ?Sized>(&mut self, sink: &mut S, last: bool) -> Result<(), CloseError> {
-        if self.policy == GatingPolicy::Oracle {
-            self.close_out_of_line(sink, last, false)
+        // The common case inline, as a straight line: a stage of one
+        // allocated subgraph that fits, under any policy but `oracle`.
+        // Everything else (wider stages, legacy, oversubscribed, `oracle`)
+        // goes out of line, where one copy serves it all.
+        let single = matches!(self.pending.as_slice(), [p] if !p.is_legacy() && p.domains <= self.rates.domains);
+        if single && self.policy != GatingPolicy::Oracle {
+            self.close_with(sink, last, false, false, true)
         } else {
-            self.close_with(sink, last, false, false)
+            self.close_out_of_line(sink, last, false)
         }
     }
 
@@ -687,12 +692,15 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         exact: bool,
     ) -> Result<(), CloseError> {
         let oracle = self.policy == GatingPolicy::Oracle;
-        self.close_with(sink, last, oracle, exact)
+        self.close_with(sink, last, oracle, exact, false)
     }
 
     /// The close itself. `oracle`: whether the policy is `oracle`; `exact`:
-    /// test every figure instead of the bound. Both are constants where it
-    /// is inlined, so that each caller keeps only its own path.
+    /// test every figure instead of the bound; `single`: the stage holds
+    /// one subgraph, with an allocation that fits (the caller checked), so
+    /// that the legacy, oversubscribed and many-subgraph paths fold away.
+    /// All three are constants where it is inlined, so that each caller
+    /// keeps only its own path.
     #[inline(always)]
     fn close_with<S: Sink + ?Sized>(
         &mut self,
@@ -700,6 +708,7 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         last: bool,
         oracle: bool,
         exact: bool,
+        single: bool,
     ) -> Result<(), CloseError> {
         let Some(stage) = self.stage else {
             return Ok(());
@@ -707,6 +716,7 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         let Some((first, rest)) = self.pending.split_first() else {
             return Ok(());
         };
+        let rest: &[Pending] = if single { &[] } else { rest };
         let Rates {
             domains: total_domains,
             units: n_units,
@@ -729,7 +739,7 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
 
         // Allocation, in domains. Only a legacy stage holds a subgraph
         // without allocation, and then that one alone.
-        let legacy = first.is_legacy();
+        let legacy = !single && first.is_legacy();
         let mut flags = Flags::NONE;
         let needed_domains: u32 = if legacy {
             flags = flags.union(if self.legacy_threads.is_none() {
@@ -738,7 +748,7 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
                 Flags::LEGACY_PATH
             });
             total_domains
-        } else if requested_domains > u64::from(total_domains) {
+        } else if !single && requested_domains > u64::from(total_domains) {
             flags = flags.union(Flags::OVERSUBSCRIBED);
             total_domains
         } else {
