@@ -199,6 +199,24 @@ struct StageShares {
     share_per_unit: f64,
 }
 
+/// A closing stage's sums over its subgraphs and its allocation.
+#[derive(Debug, Clone, Copy)]
+struct Allocation {
+    /// Max latency of the stage.
+    max_latency: f64,
+    compute_j: f64,
+    memory_j: f64,
+    /// Domains allocated: those asked for, or every one for a legacy or
+    /// oversubscribed stage.
+    needed_domains: u32,
+    units_requested: u64,
+    /// What each subgraph's units are scaled by: `N / requested` when
+    /// oversubscribed, else 1.
+    scale: f64,
+    /// `LEGACY_*` or `OVERSUBSCRIBED`, or none.
+    flags: Flags,
+}
+
 /// Figures derived from the hardware model once, at construction: a model
 /// cannot change under a composer, and recomputing the DVFS factors (two
 /// divisions, maybe a `pow`) for every stage showed up in the benchmarks.
@@ -667,15 +685,10 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
     /// width 1 every push closes a stage.
     #[inline]
     fn close<S: Sink + ?Sized>(&mut self, sink: &mut S, last: bool) -> Result<(), CloseError> {
-        // The common case inline, as a straight line: a stage of one
-        // allocated subgraph that fits, under any policy but `oracle`.
-        // Everything else (wider stages, legacy, oversubscribed, `oracle`)
-        // goes out of line, where one copy serves it all.
-        let single = matches!(self.pending.as_slice(), [p] if !p.is_legacy() && p.domains <= self.rates.domains);
-        if single && self.policy != GatingPolicy::Oracle {
-            self.close_with(sink, last, false, false, true)
-        } else {
+        if self.policy == GatingPolicy::Oracle {
             self.close_out_of_line(sink, last, false)
+        } else {
+            self.close_with(sink, last, false, false)
         }
     }
 
@@ -692,15 +705,12 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         exact: bool,
     ) -> Result<(), CloseError> {
         let oracle = self.policy == GatingPolicy::Oracle;
-        self.close_with(sink, last, oracle, exact, false)
+        self.close_with(sink, last, oracle, exact)
     }
 
     /// The close itself. `oracle`: whether the policy is `oracle`; `exact`:
-    /// test every figure instead of the bound; `single`: the stage holds
-    /// one subgraph, with an allocation that fits (the caller checked), so
-    /// that the legacy, oversubscribed and many-subgraph paths fold away.
-    /// All three are constants where it is inlined, so that each caller
-    /// keeps only its own path.
+    /// test every figure instead of the bound. Both are constants where it
+    /// is inlined, so that each caller keeps only its own path.
     #[inline(always)]
     fn close_with<S: Sink + ?Sized>(
         &mut self,
@@ -708,7 +718,6 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         last: bool,
         oracle: bool,
         exact: bool,
-        single: bool,
     ) -> Result<(), CloseError> {
         let Some(stage) = self.stage else {
             return Ok(());
@@ -716,57 +725,39 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         let Some((first, rest)) = self.pending.split_first() else {
             return Ok(());
         };
-        let rest: &[Pending] = if single { &[] } else { rest };
         let Rates {
             domains: total_domains,
-            units: n_units,
             g,
             ..
         } = self.rates;
 
-        // The stage's sums over its subgraphs: the one subgraph's own
-        // figures when it is alone, else a pass in push order from zero.
-        let (requested_domains, max_latency, compute_j, memory_j) = if rest.is_empty() {
-            (
-                u64::from(first.domains),
-                first.latency_s,
-                first.compute_j,
-                first.memory_j,
-            )
+        // A stage of one allocated subgraph that fits, the common case at
+        // width 1, is told apart by one test and needs no pass, no scale
+        // and no flag; any other goes through `Composer::allocation`.
+        let simple = rest.is_empty() && !first.is_legacy() && first.domains <= total_domains;
+        let Allocation {
+            max_latency,
+            compute_j,
+            memory_j,
+            needed_domains,
+            units_requested,
+            scale,
+            mut flags,
+        } = if simple {
+            Allocation {
+                max_latency: first.latency_s,
+                compute_j: first.compute_j,
+                memory_j: first.memory_j,
+                needed_domains: first.domains,
+                units_requested: u64::from(first.domains) * u64::from(g),
+                scale: 1.0,
+                flags: Flags::NONE,
+            }
         } else {
-            stage_sums(&self.pending)
-        };
-
-        // Allocation, in domains. Only a legacy stage holds a subgraph
-        // without allocation, and then that one alone.
-        let legacy = !single && first.is_legacy();
-        let mut flags = Flags::NONE;
-        let needed_domains: u32 = if legacy {
-            flags = flags.union(if self.legacy_threads.is_none() {
-                Flags::LEGACY_PATH.union(Flags::LEGACY_NO_THREADS)
-            } else {
-                Flags::LEGACY_PATH
-            });
-            total_domains
-        } else if !single && requested_domains > u64::from(total_domains) {
-            flags = flags.union(Flags::OVERSUBSCRIBED);
-            total_domains
-        } else {
-            // Fits: requested_domains ≤ total_domains, a u32.
-            u32::try_from(requested_domains).unwrap_or(total_domains)
-        };
-        let units_requested = if legacy {
-            u64::from(n_units)
-        } else {
-            requested_domains * u64::from(g)
+            self.allocation(first, rest)
         };
         let allocated_units = needed_domains * g;
         let allocated = f64::from(allocated_units);
-        let scale = if flags.contains(Flags::OVERSUBSCRIBED) {
-            f64::from(n_units) / (units_requested as f64)
-        } else {
-            1.0
-        };
 
         let plan = if oracle {
             oracle::plan(
@@ -809,13 +800,12 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         let idle_unallocated_units = f64::from((powered_during - needed_domains) * g);
         let mut idle_alloc_us = (allocated - woken_units) * wake_s;
         // The first subgraph's units and active time, which its record reuses.
-        let first_accounted =
-            if rest.is_empty() && !legacy && !flags.contains(Flags::OVERSUBSCRIBED) {
-                // `ceil(a/g)·g·1`: the stage's whole allocation.
-                (allocated, first.latency_s)
-            } else {
-                self.accounted(first, scale)
-            };
+        let first_accounted = if simple {
+            // `ceil(a/g)·g·1`: the stage's whole allocation.
+            (allocated, first.latency_s)
+        } else {
+            self.accounted(first, scale)
+        };
         let active_us = if rest.is_empty() {
             let (a, active) = first_accounted;
             idle_alloc_us += a * (max_latency - active);
@@ -926,6 +916,64 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
                 st.states.energy_j(),
                 closing.share_per_unit(&self.rates),
             ])
+    }
+
+    /// The open stage's sums over its subgraphs (in push order from zero)
+    /// and its allocation, in domains, for any stage: several subgraphs, a
+    /// legacy one (which holds its stage alone), an oversubscribed one.
+    #[inline(always)]
+    fn allocation(&self, first: &Pending, rest: &[Pending]) -> Allocation {
+        let Rates {
+            domains: total_domains,
+            units: n_units,
+            g,
+            ..
+        } = self.rates;
+        let (requested_domains, max_latency, compute_j, memory_j) = if rest.is_empty() {
+            (
+                u64::from(first.domains),
+                first.latency_s,
+                first.compute_j,
+                first.memory_j,
+            )
+        } else {
+            stage_sums(&self.pending)
+        };
+        let legacy = first.is_legacy();
+        let mut flags = Flags::NONE;
+        let needed_domains: u32 = if legacy {
+            flags = flags.union(if self.legacy_threads.is_none() {
+                Flags::LEGACY_PATH.union(Flags::LEGACY_NO_THREADS)
+            } else {
+                Flags::LEGACY_PATH
+            });
+            total_domains
+        } else if requested_domains > u64::from(total_domains) {
+            flags = flags.union(Flags::OVERSUBSCRIBED);
+            total_domains
+        } else {
+            // Fits: requested_domains ≤ total_domains, a u32.
+            u32::try_from(requested_domains).unwrap_or(total_domains)
+        };
+        let units_requested = if legacy {
+            u64::from(n_units)
+        } else {
+            requested_domains * u64::from(g)
+        };
+        let scale = if flags.contains(Flags::OVERSUBSCRIBED) {
+            f64::from(n_units) / (units_requested as f64)
+        } else {
+            1.0
+        };
+        Allocation {
+            max_latency,
+            compute_j,
+            memory_j,
+            needed_domains,
+            units_requested,
+            scale,
+            flags,
+        }
     }
 
     /// `Off`, `Always` and `BreakEven`: every decision is taken at the start
