@@ -324,10 +324,9 @@ impl Rates {
     #[inline]
     fn domains_for(&self, a: u32, g: u32) -> u32 {
         match self.domain_shift {
-            // `g = 2^shift ≥ 1`: the quotient rounded down, plus one for a
-            // remainder. No overflow: with `shift ≥ 1` the quotient is below
-            // `2^31`, and with `shift = 0` the remainder is 0.
-            Some(shift) => (a >> shift) + u32::from(a & (g - 1) != 0),
+            // `g = 2^shift ≥ 1`: `(a + g − 1) >> shift`, in 64 bits so that
+            // the sum cannot overflow; the quotient is at most `a`, a `u32`.
+            Some(shift) => ((u64::from(a) + u64::from(g - 1)) >> shift) as u32,
             None => a.div_ceil(g),
         }
     }
@@ -825,7 +824,11 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         // to transitioning.
         let closing = sums::Closing {
             stage,
-            subgraphs: u32::try_from(self.pending.len()).unwrap_or(u32::MAX),
+            subgraphs: if simple {
+                1
+            } else {
+                u32::try_from(self.pending.len()).unwrap_or(u32::MAX)
+            },
             duration_s: duration,
             wake_s,
             units_requested,
