@@ -44,6 +44,7 @@ const WORKLOADS: &[&str] = &[
     "timeline-s1-off",
     "timeline-s1-oracle",
     "timeline-s4-off",
+    "timeline-s4-oracle",
     "timeline-s16-off",
     "timeline-s16-oracle",
     "ffi-query",
@@ -148,6 +149,7 @@ fn main() {
         "timeline-s1-off"
         | "timeline-s1-oracle"
         | "timeline-s4-off"
+        | "timeline-s4-oracle"
         | "timeline-s16-off"
         | "timeline-s16-oracle" => {
             let streams = if workload.contains("s16") {

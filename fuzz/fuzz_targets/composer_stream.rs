@@ -23,8 +23,8 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use wattledger_core::compose::{
-    ComposeError, Composer, GatingPolicy, ModelReport, SetupError, Sink, SinkFull, StageRecord, Subgraph,
-    SubgraphRecord,
+    ComposeError, Composer, GatingPolicy, ModelReport, SetupError, Sink, SinkFull, StageRecord,
+    Subgraph, SubgraphRecord,
 };
 use wattledger_core::hardware::{Gating, HardwareModel, Precision};
 use wattledger_core::presets::Preset;

@@ -2,6 +2,7 @@
 
 use core::cmp::Ordering;
 
+use super::ring::Ring;
 use super::{
     DEFAULT_CAPACITY, DEFAULT_IDLE_GROUPS, Engine, Interval, IntervalField, KernelRecord,
     TimelineError, TimelinePolicy, TimelineReport, TimelineSink,
@@ -338,7 +339,7 @@ struct Group {
 /// for the domains old enough that their exact age no longer matters.
 #[derive(Debug, Clone, PartialEq)]
 struct Free<const GROUPS: usize> {
-    groups: heapless::Deque<Group, GROUPS>,
+    groups: Ring<Group, GROUPS>,
     /// Leading groups past `t_be` (timeout and oracle only).
     crossed: usize,
     /// Domains in groups not yet past `t_be`.
@@ -513,7 +514,10 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
             copies: 0,
             in_use: 0,
             free: Free {
-                groups: heapless::Deque::new(),
+                groups: Ring::new(Group {
+                    since_ns: 0,
+                    count: 0,
+                }),
                 crossed: 0,
                 uncrossed_domains: 0,
                 settled: 0,
@@ -662,9 +666,17 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         }
 
         // From here on nothing fails.
-        self.end_through(start, sink);
-        self.advance_idle(start);
-        self.start(interval, k);
+        // The sweep with the gating bookkeeping compiled out under `Off`,
+        // so that its code does not weigh on the plain path.
+        if self.rates.mode == TimelinePolicy::Off {
+            self.end_through::<false, S>(start, sink);
+            self.advance_idle::<false>(start);
+            self.start::<false>(interval, k);
+        } else {
+            self.end_through::<true, S>(start, sink);
+            self.advance_idle::<true>(start);
+            self.start::<true>(interval, k);
+        }
         Ok(())
     }
 
@@ -702,8 +714,8 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
             return Err(TimelineError::IdleGroupsFull { capacity: GROUPS });
         }
         sink.reserve(ending).map_err(|_| TimelineError::SinkFull)?;
-        self.end_through(t_ns, sink);
-        self.advance(t_ns);
+        self.end_through::<true, S>(t_ns, sink);
+        self.advance::<true>(t_ns);
         self.latest_start_ns = t_ns;
         Ok(())
     }
@@ -734,8 +746,8 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         }
         sink.reserve(self.in_flight.len())
             .map_err(|_| TimelineError::SinkFull)?;
-        self.end_through(end, sink);
-        self.advance(end);
+        self.end_through::<true, S>(end, sink);
+        self.advance::<true>(end);
         self.close_idle_periods(end);
         self.totals.idle.energy_j += self.carry_j;
         self.carry_j = 0.0;
@@ -858,8 +870,12 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
     }
 
     /// Ends, in end order, everything in flight that ends at or before `t`.
+    ///
+    /// `G` (here and in the sweep's other steps): whether the gating
+    /// bookkeeping is compiled in. `false` only under `Off`; `true` works
+    /// under every policy, `Off` included.
     #[inline(always)]
-    fn end_through<S: TimelineSink + ?Sized>(&mut self, t: u64, sink: &mut S) {
+    fn end_through<const G: bool, S: TimelineSink + ?Sized>(&mut self, t: u64, sink: &mut S) {
         while let Some(first) = self.in_flight.peek() {
             if first.end_ns > t {
                 break;
@@ -867,13 +883,13 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
             let Some(k) = self.in_flight.pop() else {
                 break;
             };
-            self.advance(k.end_ns);
-            self.end(k, sink);
+            self.advance::<G>(k.end_ns);
+            self.end::<G, S>(k, sink);
         }
     }
 
     /// Starts a checked interval at the cursor.
-    fn start(&mut self, iv: &Interval, k: Checked) {
+    fn start<const G: bool>(&mut self, iv: &Interval, k: Checked) {
         let sequence = self.sequence;
         self.sequence += 1;
         self.latest_start_ns = iv.start_ns;
@@ -889,7 +905,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
             let now_in_use = u32::try_from(now_in_use).unwrap_or(self.rates.domains);
             let taken = now_in_use - self.in_use;
             self.in_use = now_in_use;
-            if self.rates.mode != TimelinePolicy::Off {
+            if G && self.rates.mode != TimelinePolicy::Off {
                 self.take(taken, iv.start_ns);
             }
             self.peak_in_use = self.peak_in_use.max(now_in_use);
@@ -925,7 +941,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
 
     /// Ends one interval, just popped from the heap, at the cursor and hands
     /// over its record.
-    fn end<S: TimelineSink + ?Sized>(&mut self, key: Key, sink: &mut S) {
+    fn end<const G: bool, S: TimelineSink + ?Sized>(&mut self, key: Key, sink: &mut S) {
         // The popped key's slot goes back on the free list.
         let free = CAP - self.in_flight.len();
         if let Some(f) = free.checked_sub(1).and_then(|i| self.free_slots.get_mut(i)) {
@@ -985,7 +1001,9 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         let now_in_use = u32::try_from(now_in_use).unwrap_or(self.rates.domains);
         let freed = self.in_use - now_in_use;
         self.in_use = now_in_use;
-        self.free_push(key.end_ns, freed);
+        if G {
+            self.free_push(key.end_ns, freed);
+        }
     }
 
     /// [`Timeline::advance`] after the kernels ending by `t` have ended,
@@ -996,14 +1014,14 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
     /// whole idle time in [`Timeline::report`]. Only here can the running set
     /// be empty in a push, so the test costs one branch per kernel.
     #[inline(always)]
-    fn advance_idle(&mut self, t: u64) {
-        if self.in_flight.len() == 0 && self.rates.mode == TimelinePolicy::Off {
+    fn advance_idle<const G: bool>(&mut self, t: u64) {
+        if self.in_flight.len() == 0 && (!G || self.rates.mode == TimelinePolicy::Off) {
             if t > self.cursor_ns {
                 self.integrals.idle_ns += t - self.cursor_ns;
                 self.cursor_ns = t;
             }
         } else {
-            self.advance(t);
+            self.advance::<G>(t);
         }
     }
 
@@ -1015,7 +1033,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
     /// powered free domains, what the policy booked) over the domains asked
     /// for, and the time scaled by oversubscription.
     #[inline(always)]
-    fn advance(&mut self, t: u64) {
+    fn advance<const G: bool>(&mut self, t: u64) {
         if t <= self.cursor_ns {
             return;
         }
@@ -1028,6 +1046,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
 
         // Free domains: powered, gated, or (oracle, young) not yet known.
         let powered_ds = match self.rates.mode {
+            _ if !G => f64::from(free_total) * dt,
             TimelinePolicy::Off => f64::from(free_total) * dt,
             TimelinePolicy::Always => {
                 self.integrals.gated.add(u128::from(free_total) * wide_dt);
@@ -1056,12 +1075,12 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         } else {
             self.integrals.idle_ns += dt_ns;
             // Under `Off`, costed in `report` (see `advance_idle`).
-            if self.rates.mode != TimelinePolicy::Off {
+            if G && self.rates.mode != TimelinePolicy::Off {
                 self.totals.idle.energy_j += pool;
             }
         }
         self.cursor_ns = t;
-        if self.rates.mode != TimelinePolicy::Off {
+        if G && self.rates.mode != TimelinePolicy::Off {
             self.settle(t);
         }
     }
@@ -1087,7 +1106,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         let mut gated = u128::from(old) * wide_dt;
         let t_be = self.rates.t_be_ns;
         // Groups that pass t_be within [c, t).
-        while let Some(grp) = self.free.groups.get(self.free.crossed).copied() {
+        while let Some(grp) = self.free.groups.get(self.free.crossed) {
             let cross = grp.since_ns.saturating_add(t_be);
             if cross >= t {
                 break;
@@ -1119,7 +1138,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
     /// Folds groups older than the horizon into the settled count.
     fn settle(&mut self, t: u64) {
         let h = self.rates.horizon_ns;
-        while let Some(front) = self.free.groups.front().copied() {
+        while let Some(front) = self.free.groups.front() {
             if front.since_ns.saturating_add(h) > t {
                 break;
             }
@@ -1220,7 +1239,10 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
             energy += self.cost_period(settled, LONG, false).energy_j;
         }
         self.free = Free {
-            groups: heapless::Deque::new(),
+            groups: Ring::new(Group {
+                since_ns: 0,
+                count: 0,
+            }),
             crossed: 0,
             uncrossed_domains: 0,
             settled: 0,

@@ -50,6 +50,7 @@
 //! are freed the moment their kernel ends.
 
 mod composer;
+mod ring;
 
 pub use composer::Timeline;
 
