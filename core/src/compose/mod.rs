@@ -215,6 +215,13 @@ struct Allocation {
     scale: f64,
     /// `LEGACY_*` or `OVERSUBSCRIBED`, or none.
     flags: Flags,
+    /// The first subgraph's units and active time, which its record reuses.
+    first_accounted: (f64, f64),
+    /// `Σ a_i·l_i`: unit-seconds of work.
+    active_us: f64,
+    /// `Σ a_i·(max l − l_i)`: unit-seconds the subgraphs' units idle
+    /// after their work (from −0, see `Composer::allocation`).
+    idle_own_us: f64,
 }
 
 /// Figures derived from the hardware model once, at construction: a model
@@ -742,7 +749,11 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
             units_requested,
             scale,
             mut flags,
+            first_accounted,
+            active_us,
+            idle_own_us,
         } = if simple {
+            let allocated = f64::from(first.domains * g);
             Allocation {
                 max_latency: first.latency_s,
                 compute_j: first.compute_j,
@@ -751,6 +762,11 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
                 units_requested: u64::from(first.domains) * u64::from(g),
                 scale: 1.0,
                 flags: Flags::NONE,
+                // `ceil(a/g)·g·1`: the stage's whole allocation, active for
+                // the whole stage's work, so never idle.
+                first_accounted: (allocated, first.latency_s),
+                active_us: allocated * first.latency_s,
+                idle_own_us: -0.0,
             }
         } else {
             self.allocation(first, rest)
@@ -797,27 +813,9 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         let woken_units = f64::from(woken_domains * g);
         let gated_units = f64::from((total_domains - powered_during) * g);
         let idle_unallocated_units = f64::from((powered_during - needed_domains) * g);
-        let mut idle_alloc_us = (allocated - woken_units) * wake_s;
-        // The first subgraph's units and active time, which its record reuses.
-        let first_accounted = if simple {
-            // `ceil(a/g)·g·1`: the stage's whole allocation.
-            (allocated, first.latency_s)
-        } else {
-            self.accounted(first, scale)
-        };
-        let active_us = if rest.is_empty() {
-            let (a, active) = first_accounted;
-            idle_alloc_us += a * (max_latency - active);
-            a * active
-        } else {
-            let mut active_us = 0.0;
-            for p in &self.pending {
-                let (a, active) = self.accounted(p, scale);
-                active_us += a * active;
-                idle_alloc_us += a * (max_latency - active);
-            }
-            active_us
-        };
+        // Idle allocated time: the allocated units not woken, during the
+        // wake; then each subgraph's units after its own work.
+        let idle_alloc_us = (allocated - woken_units) * wake_s + idle_own_us;
         let window_us = woken_units * wake_s;
         // Settlements of the oracle (zero otherwise): settled idle periods
         // move from powered to gated, wakes placed in idle time from gated
@@ -968,6 +966,16 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         } else {
             1.0
         };
+        // Units and active time per subgraph; the idle sum starts from −0
+        // so that adding it to the wake's part leaves that part as it is
+        // when every subgraph is active for the whole stage.
+        let mut active_us = 0.0;
+        let mut idle_own_us = -0.0;
+        for p in &self.pending {
+            let (a, active) = self.accounted(p, scale);
+            active_us += a * active;
+            idle_own_us += a * (max_latency - active);
+        }
         Allocation {
             max_latency,
             compute_j,
@@ -976,6 +984,9 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
             units_requested,
             scale,
             flags,
+            first_accounted: self.accounted(first, scale),
+            active_us,
+            idle_own_us,
         }
     }
 
