@@ -245,8 +245,12 @@ struct Rates {
     gate_cost: f64,
     /// `P_uncore`.
     p_uncore: f64,
-    /// Dynamic energy per operation at the operating point, per precision.
-    e_op: [Option<f64>; PRECISIONS],
+    /// Dynamic energy per operation at the operating point, per precision;
+    /// `+∞` for a precision the model does not support, so that a push
+    /// finds it by the finiteness test it makes anyway, not by a test of
+    /// its own (`+∞` times any operation count is `+∞` or NaN). Not NaN:
+    /// a composer must stay equal to its clone.
+    e_op: [f64; PRECISIONS],
     /// Energy per byte.
     e_byte: f64,
     /// What the oracle's rule reads.
@@ -300,7 +304,7 @@ impl Rates {
             gate_per_s,
             gate_cost,
             p_uncore,
-            e_op: Precision::ALL.map(|p| hw.energy_per_op_j(p)),
+            e_op: Precision::ALL.map(|p| hw.energy_per_op_j(p).unwrap_or(f64::INFINITY)),
             e_byte: hw.energy_per_byte_j(),
             oracle: oracle::OracleRates {
                 p_domain,
@@ -639,21 +643,26 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         if sg.units_allocated == Some(0) {
             return Err(ComposeError::ZeroAllocation { id });
         }
-        // The table was scaled by the DVFS factor once, at construction.
+        // The table was scaled by the DVFS factor once, at construction;
+        // `+∞` marks an unsupported precision, which the model tells apart
+        // from an energy that overflowed.
         let e_op = self
             .rates
             .e_op
             .get(sg.precision.index())
             .copied()
-            .flatten()
-            .ok_or(ComposeError::UnsupportedPrecision {
-                id,
-                precision: sg.precision,
-            })?;
+            .unwrap_or(f64::INFINITY);
         let compute_j = sg.flops * e_op;
         let memory_j = sg.bytes() * self.rates.e_byte;
         if !all_finite([compute_j, memory_j]) {
-            return Err(ComposeError::Overflow { stage: sg.stage });
+            return Err(if self.hw.energy_per_op_j(sg.precision).is_none() {
+                ComposeError::UnsupportedPrecision {
+                    id,
+                    precision: sg.precision,
+                }
+            } else {
+                ComposeError::Overflow { stage: sg.stage }
+            });
         }
         let domains = sg
             .units_allocated
@@ -1183,9 +1192,12 @@ mod tests {
         let hw = Preset::SeedH100.model();
         let rates = Rates::of(&hw, GatingPolicy::Off);
         for p in Precision::ALL {
+            // `+∞` stands for "not supported".
+            let e = rates.e_op.get(p.index()).copied();
             assert_eq!(
-                rates.e_op.get(p.index()).copied().flatten(),
-                hw.energy_per_op_j(p)
+                e,
+                Some(hw.energy_per_op_j(p).unwrap_or(f64::INFINITY)),
+                "{p:?}"
             );
         }
     }
