@@ -255,9 +255,11 @@ struct Rates {
     e_byte: f64,
     /// What the oracle's rule reads.
     oracle: oracle::OracleRates,
-    /// `log2 g` when the gating domain `g` is a power of two (every preset):
-    /// `ceil(a/g)` is then a shift instead of an integer division per push.
-    domain_shift: Option<u32>,
+    /// `2^(32 − log2 g)` when the gating domain `g` is a power of two
+    /// (every preset): `ceil(a/g)` is then a multiplication and a constant
+    /// shift instead of an integer division per push (a shift by a
+    /// variable count would tie up the one register x86 shifts by).
+    domain_mul: Option<u64>,
     /// `N / g`, the model's domain count (a division in `HardwareModel::domains`).
     domains: u32,
     /// `N`.
@@ -313,10 +315,7 @@ impl Rates {
                 t_wake: gating.wake_latency_s,
                 g: f64::from(hw.gating_domain()),
             },
-            domain_shift: hw
-                .gating_domain()
-                .is_power_of_two()
-                .then(|| hw.gating_domain().trailing_zeros()),
+            domain_mul: domain_mul(hw.gating_domain()),
             domains: hw.domains(),
             units: hw.units(),
             g: hw.gating_domain(),
@@ -334,13 +333,22 @@ impl Rates {
     /// `ceil(a/g)`: the domains an allocation of `a` units asks for.
     #[inline]
     fn domains_for(&self, a: u32, g: u32) -> u32 {
-        match self.domain_shift {
-            // `g = 2^shift ≥ 1`: `(a + g − 1) >> shift`, in 64 bits so that
-            // the sum cannot overflow; the quotient is at most `a`, a `u32`.
-            Some(shift) => ((u64::from(a) + u64::from(g - 1)) >> shift) as u32,
+        match self.domain_mul {
+            // `g = 2^s ≥ 1`: `(a + g − 1) >> s` is `(a + g − 1)·2^(32−s) >> 32`.
+            // No overflow: with `s = 0` it is `a·2^32 < 2^64`, and with
+            // `s ≥ 1`, `(a + g − 1)·2^(32−s) < (2^32 + 2^s)·2^(32−s) ≤ 2^64`;
+            // the quotient is at most `a`, a `u32`.
+            Some(mul) => (((u64::from(a) + u64::from(g - 1)) * mul) >> 32) as u32,
             None => a.div_ceil(g),
         }
     }
+}
+
+/// [`Rates::domain_mul`] for a gating domain of `g` units: `2^(32 − log2 g)`
+/// when `g` is a power of two (`g ≤ 2^31`, so the power is at least 2).
+fn domain_mul(g: u32) -> Option<u64> {
+    g.is_power_of_two()
+        .then(|| 1u64 << (32 - g.trailing_zeros()))
 }
 
 /// The streaming composer.
@@ -1166,14 +1174,17 @@ mod tests {
     use super::*;
     use crate::presets::Preset;
 
-    /// The shift that replaces `div_ceil` for power-of-two domains gives the
-    /// same quotient, up to the largest allocation a `u32` can hold.
+    /// The multiplication that replaces `div_ceil` for power-of-two domains
+    /// gives the same quotient, up to the largest allocation a `u32` can
+    /// hold, for every power of two a `u32` holds.
     #[test]
-    fn domains_by_shift_equal_div_ceil() {
-        for shift in 0..=20u32 {
+    fn domains_by_multiplication_equal_div_ceil() {
+        assert_eq!(domain_mul(3), None);
+        assert_eq!(domain_mul(1), Some(1 << 32));
+        for shift in 0..=31u32 {
             let g = 1u32 << shift;
             let rates = Rates {
-                domain_shift: Some(shift),
+                domain_mul: domain_mul(g),
                 ..Rates::of(&Preset::SeedH100.model(), GatingPolicy::Off)
             };
             for a in (1..=300u32).chain([g - 1, g, g + 1, u32::MAX - 1, u32::MAX]) {
