@@ -648,9 +648,12 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         ]) {
             check_fields(sg)?;
         }
-        if sg.units_allocated == Some(0) {
-            return Err(ComposeError::ZeroAllocation { id });
-        }
+        // Domains asked for: `ceil(a/g)`, or 0 on the legacy path.
+        let domains = match sg.units_allocated {
+            Some(0) => return Err(ComposeError::ZeroAllocation { id }),
+            Some(a) => self.rates.domains_for(a, self.rates.g),
+            None => 0,
+        };
         // The table was scaled by the DVFS factor once, at construction;
         // `+∞` marks an unsupported precision, which the model tells apart
         // from an energy that overflowed.
@@ -672,9 +675,6 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
                 ComposeError::Overflow { stage: sg.stage }
             });
         }
-        let domains = sg
-            .units_allocated
-            .map_or(0, |a| self.rates.domains_for(a, self.rates.g));
         // The latency at the operating point's clock: the one checked above
         // unless the model was moved off the clock its latencies were taken at.
         let latency_s = if self.rates.same_clock {
