@@ -335,6 +335,14 @@ struct Group {
     count: u32,
 }
 
+impl Group {
+    /// No domains: what an empty ring's storage holds.
+    const NONE: Group = Group {
+        since_ns: 0,
+        count: 0,
+    };
+}
+
 /// The free-domain list: recently freed groups, youngest last, and one count
 /// for the domains old enough that their exact age no longer matters.
 #[derive(Debug, Clone, PartialEq)]
@@ -514,10 +522,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
             copies: 0,
             in_use: 0,
             free: Free {
-                groups: Ring::new(Group {
-                    since_ns: 0,
-                    count: 0,
-                }),
+                groups: Ring::new(Group::NONE),
                 crossed: 0,
                 uncrossed_domains: 0,
                 settled: 0,
@@ -1239,10 +1244,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
             energy += self.cost_period(settled, LONG, false).energy_j;
         }
         self.free = Free {
-            groups: Ring::new(Group {
-                since_ns: 0,
-                count: 0,
-            }),
+            groups: Ring::new(Group::NONE),
             crossed: 0,
             uncrossed_domains: 0,
             settled: 0,

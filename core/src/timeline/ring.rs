@@ -126,11 +126,11 @@ mod tests {
 
     /// Against a model (a `heapless::Deque`), through wraps at every
     /// position: the same values come out at both ends, and a full ring
-    /// refuses a push and stays as it was.
-    #[test]
-    fn behaves_as_a_deque_through_wraps() {
-        let mut ring: Ring<u32, 4> = Ring::new(0);
-        let mut model: heapless::Deque<u32, 4> = heapless::Deque::new();
+    /// refuses a push and stays as it was. `N` = 4 takes the masked index,
+    /// `N` = 5 the subtracted one.
+    fn behaves_as_a_deque<const N: usize>() {
+        let mut ring: Ring<u32, N> = Ring::new(0);
+        let mut model: heapless::Deque<u32, N> = heapless::Deque::new();
         // A fixed pseudo-random walk of pushes and pops at both ends.
         let mut x: u32 = 12345;
         for step in 0..2000u32 {
@@ -142,18 +142,25 @@ mod tests {
                     assert_eq!(pushed, model.push_back(step).is_ok());
                     if !pushed {
                         assert_eq!(ring, before);
-                        assert_eq!(ring.len(), 4);
+                        assert_eq!(ring.len(), N);
                     }
                 }
                 2 => assert_eq!(ring.pop_front(), model.pop_front()),
                 _ => assert_eq!(ring.pop_back(), model.pop_back()),
             }
             assert_eq!(ring.len(), model.len());
-            for i in 0..5 {
+            for i in 0..N + 1 {
                 assert_eq!(ring.get(i), model.iter().nth(i).copied());
             }
             assert_eq!(ring.back_mut().copied(), model.back().copied());
         }
+    }
+
+    #[test]
+    fn behaves_as_a_deque_through_wraps() {
+        behaves_as_a_deque::<4>();
+        behaves_as_a_deque::<5>();
+        behaves_as_a_deque::<1>();
     }
 
     #[test]
