@@ -199,6 +199,31 @@ struct StageShares {
     share_per_unit: f64,
 }
 
+/// A closing stage's sums over its subgraphs and its allocation.
+#[derive(Debug, Clone, Copy)]
+struct Allocation {
+    /// Max latency of the stage.
+    max_latency: f64,
+    compute_j: f64,
+    memory_j: f64,
+    /// Domains allocated: those asked for, or every one for a legacy or
+    /// oversubscribed stage.
+    needed_domains: u32,
+    units_requested: u64,
+    /// What each subgraph's units are scaled by: `N / requested` when
+    /// oversubscribed, else 1.
+    scale: f64,
+    /// `LEGACY_*` or `OVERSUBSCRIBED`, or none.
+    flags: Flags,
+    /// The first subgraph's units and active time, which its record reuses.
+    first_accounted: (f64, f64),
+    /// `Σ a_i·l_i`: unit-seconds of work.
+    active_us: f64,
+    /// `Σ a_i·(max l − l_i)`: unit-seconds the subgraphs' units idle
+    /// after their work (from −0, see `Composer::allocation`).
+    idle_own_us: f64,
+}
+
 /// Figures derived from the hardware model once, at construction: a model
 /// cannot change under a composer, and recomputing the DVFS factors (two
 /// divisions, maybe a `pow`) for every stage showed up in the benchmarks.
@@ -220,15 +245,21 @@ struct Rates {
     gate_cost: f64,
     /// `P_uncore`.
     p_uncore: f64,
-    /// Dynamic energy per operation at the operating point, per precision.
-    e_op: [Option<f64>; PRECISIONS],
+    /// Dynamic energy per operation at the operating point, per precision;
+    /// `+∞` for a precision the model does not support, so that a push
+    /// finds it by the finiteness test it makes anyway, not by a test of
+    /// its own (`+∞` times any operation count is `+∞` or NaN). Not NaN:
+    /// a composer must stay equal to its clone.
+    e_op: [f64; PRECISIONS],
     /// Energy per byte.
     e_byte: f64,
     /// What the oracle's rule reads.
     oracle: oracle::OracleRates,
-    /// `log2 g` when the gating domain `g` is a power of two (every preset):
-    /// `ceil(a/g)` is then a shift instead of an integer division per push.
-    domain_shift: Option<u32>,
+    /// `2^(32 − log2 g)` when the gating domain `g` is a power of two
+    /// (every preset): `ceil(a/g)` is then a multiplication and a constant
+    /// shift instead of an integer division per push (a shift by a
+    /// variable count would tie up the one register x86 shifts by).
+    domain_mul: Option<u64>,
     /// `N / g`, the model's domain count (a division in `HardwareModel::domains`).
     domains: u32,
     /// `N`.
@@ -275,7 +306,7 @@ impl Rates {
             gate_per_s,
             gate_cost,
             p_uncore,
-            e_op: Precision::ALL.map(|p| hw.energy_per_op_j(p)),
+            e_op: Precision::ALL.map(|p| hw.energy_per_op_j(p).unwrap_or(f64::INFINITY)),
             e_byte: hw.energy_per_byte_j(),
             oracle: oracle::OracleRates {
                 p_domain,
@@ -284,10 +315,7 @@ impl Rates {
                 t_wake: gating.wake_latency_s,
                 g: f64::from(hw.gating_domain()),
             },
-            domain_shift: hw
-                .gating_domain()
-                .is_power_of_two()
-                .then(|| hw.gating_domain().trailing_zeros()),
+            domain_mul: domain_mul(hw.gating_domain()),
             domains: hw.domains(),
             units: hw.units(),
             g: hw.gating_domain(),
@@ -305,14 +333,22 @@ impl Rates {
     /// `ceil(a/g)`: the domains an allocation of `a` units asks for.
     #[inline]
     fn domains_for(&self, a: u32, g: u32) -> u32 {
-        match self.domain_shift {
-            // `g = 2^shift ≥ 1`: the quotient rounded down, plus one for a
-            // remainder. No overflow: with `shift ≥ 1` the quotient is below
-            // `2^31`, and with `shift = 0` the remainder is 0.
-            Some(shift) => (a >> shift) + u32::from(a & (g - 1) != 0),
+        match self.domain_mul {
+            // `g = 2^s ≥ 1`: `(a + g − 1) >> s` is `(a + g − 1)·2^(32−s) >> 32`.
+            // No overflow: with `s = 0` it is `a·2^32 < 2^64`, and with
+            // `s ≥ 1`, `(a + g − 1)·2^(32−s) < (2^32 + 2^s)·2^(32−s) ≤ 2^64`;
+            // the quotient is at most `a`, a `u32`.
+            Some(mul) => (((u64::from(a) + u64::from(g - 1)) * mul) >> 32) as u32,
             None => a.div_ceil(g),
         }
     }
+}
+
+/// [`Rates::domain_mul`] for a gating domain of `g` units: `2^(32 − log2 g)`
+/// when `g` is a power of two (`g ≤ 2^31`, so the power is at least 2).
+fn domain_mul(g: u32) -> Option<u64> {
+    g.is_power_of_two()
+        .then(|| 1u64 << (32 - g.trailing_zeros()))
 }
 
 /// The streaming composer.
@@ -612,28 +648,33 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         ]) {
             check_fields(sg)?;
         }
-        if sg.units_allocated == Some(0) {
-            return Err(ComposeError::ZeroAllocation { id });
-        }
-        // The table was scaled by the DVFS factor once, at construction.
+        // Domains asked for: `ceil(a/g)`, or 0 on the legacy path.
+        let domains = match sg.units_allocated {
+            Some(0) => return Err(ComposeError::ZeroAllocation { id }),
+            Some(a) => self.rates.domains_for(a, self.rates.g),
+            None => 0,
+        };
+        // The table was scaled by the DVFS factor once, at construction;
+        // `+∞` marks an unsupported precision, which the model tells apart
+        // from an energy that overflowed.
         let e_op = self
             .rates
             .e_op
             .get(sg.precision.index())
             .copied()
-            .flatten()
-            .ok_or(ComposeError::UnsupportedPrecision {
-                id,
-                precision: sg.precision,
-            })?;
+            .unwrap_or(f64::INFINITY);
         let compute_j = sg.flops * e_op;
         let memory_j = sg.bytes() * self.rates.e_byte;
         if !all_finite([compute_j, memory_j]) {
-            return Err(ComposeError::Overflow { stage: sg.stage });
+            return Err(if self.hw.energy_per_op_j(sg.precision).is_none() {
+                ComposeError::UnsupportedPrecision {
+                    id,
+                    precision: sg.precision,
+                }
+            } else {
+                ComposeError::Overflow { stage: sg.stage }
+            });
         }
-        let domains = sg
-            .units_allocated
-            .map_or(0, |a| self.rates.domains_for(a, self.rates.g));
         // The latency at the operating point's clock: the one checked above
         // unless the model was moved off the clock its latencies were taken at.
         let latency_s = if self.rates.same_clock {
@@ -709,54 +750,46 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         };
         let Rates {
             domains: total_domains,
-            units: n_units,
             g,
             ..
         } = self.rates;
 
-        // The stage's sums over its subgraphs: the one subgraph's own
-        // figures when it is alone, else a pass in push order from zero.
-        let (requested_domains, max_latency, compute_j, memory_j) = if rest.is_empty() {
-            (
-                u64::from(first.domains),
-                first.latency_s,
-                first.compute_j,
-                first.memory_j,
-            )
+        // A stage of one allocated subgraph that fits, the common case at
+        // width 1, is told apart by one test and needs no pass, no scale
+        // and no flag; any other goes through `Composer::allocation`.
+        let simple = rest.is_empty() && !first.is_legacy() && first.domains <= total_domains;
+        let Allocation {
+            max_latency,
+            compute_j,
+            memory_j,
+            needed_domains,
+            units_requested,
+            scale,
+            mut flags,
+            first_accounted,
+            active_us,
+            idle_own_us,
+        } = if simple {
+            let allocated = f64::from(first.domains * g);
+            Allocation {
+                max_latency: first.latency_s,
+                compute_j: first.compute_j,
+                memory_j: first.memory_j,
+                needed_domains: first.domains,
+                units_requested: u64::from(first.domains) * u64::from(g),
+                scale: 1.0,
+                flags: Flags::NONE,
+                // `ceil(a/g)·g·1`: the stage's whole allocation, active for
+                // the whole stage's work, so never idle.
+                first_accounted: (allocated, first.latency_s),
+                active_us: allocated * first.latency_s,
+                idle_own_us: -0.0,
+            }
         } else {
-            stage_sums(&self.pending)
-        };
-
-        // Allocation, in domains. Only a legacy stage holds a subgraph
-        // without allocation, and then that one alone.
-        let legacy = first.is_legacy();
-        let mut flags = Flags::NONE;
-        let needed_domains: u32 = if legacy {
-            flags = flags.union(if self.legacy_threads.is_none() {
-                Flags::LEGACY_PATH.union(Flags::LEGACY_NO_THREADS)
-            } else {
-                Flags::LEGACY_PATH
-            });
-            total_domains
-        } else if requested_domains > u64::from(total_domains) {
-            flags = flags.union(Flags::OVERSUBSCRIBED);
-            total_domains
-        } else {
-            // Fits: requested_domains ≤ total_domains, a u32.
-            u32::try_from(requested_domains).unwrap_or(total_domains)
-        };
-        let units_requested = if legacy {
-            u64::from(n_units)
-        } else {
-            requested_domains * u64::from(g)
+            self.allocation(first, rest)
         };
         let allocated_units = needed_domains * g;
         let allocated = f64::from(allocated_units);
-        let scale = if flags.contains(Flags::OVERSUBSCRIBED) {
-            f64::from(n_units) / (units_requested as f64)
-        } else {
-            1.0
-        };
 
         let plan = if oracle {
             oracle::plan(
@@ -797,35 +830,20 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
         let woken_units = f64::from(woken_domains * g);
         let gated_units = f64::from((total_domains - powered_during) * g);
         let idle_unallocated_units = f64::from((powered_during - needed_domains) * g);
-        let mut idle_alloc_us = (allocated - woken_units) * wake_s;
-        // The first subgraph's units and active time, which its record reuses.
-        let first_accounted =
-            if rest.is_empty() && !legacy && !flags.contains(Flags::OVERSUBSCRIBED) {
-                // `ceil(a/g)·g·1`: the stage's whole allocation.
-                (allocated, first.latency_s)
-            } else {
-                self.accounted(first, scale)
-            };
-        let active_us = if rest.is_empty() {
-            let (a, active) = first_accounted;
-            idle_alloc_us += a * (max_latency - active);
-            a * active
-        } else {
-            let mut active_us = 0.0;
-            for p in &self.pending {
-                let (a, active) = self.accounted(p, scale);
-                active_us += a * active;
-                idle_alloc_us += a * (max_latency - active);
-            }
-            active_us
-        };
+        // Idle allocated time: the allocated units not woken, during the
+        // wake; then each subgraph's units after its own work.
+        let idle_alloc_us = (allocated - woken_units) * wake_s + idle_own_us;
         let window_us = woken_units * wake_s;
         // Settlements of the oracle (zero otherwise): settled idle periods
         // move from powered to gated, wakes placed in idle time from gated
         // to transitioning.
         let closing = sums::Closing {
             stage,
-            subgraphs: u32::try_from(self.pending.len()).unwrap_or(u32::MAX),
+            subgraphs: if simple {
+                1
+            } else {
+                u32::try_from(self.pending.len()).unwrap_or(u32::MAX)
+            },
             duration_s: duration,
             wake_s,
             units_requested,
@@ -916,6 +934,77 @@ impl<const WIDTH: usize, const IDLE: usize> Composer<WIDTH, IDLE> {
                 st.states.energy_j(),
                 closing.share_per_unit(&self.rates),
             ])
+    }
+
+    /// The open stage's sums over its subgraphs (in push order from zero)
+    /// and its allocation, in domains, for any stage: several subgraphs, a
+    /// legacy one (which holds its stage alone), an oversubscribed one.
+    #[inline(always)]
+    fn allocation(&self, first: &Pending, rest: &[Pending]) -> Allocation {
+        let Rates {
+            domains: total_domains,
+            units: n_units,
+            g,
+            ..
+        } = self.rates;
+        let (requested_domains, max_latency, compute_j, memory_j) = if rest.is_empty() {
+            (
+                u64::from(first.domains),
+                first.latency_s,
+                first.compute_j,
+                first.memory_j,
+            )
+        } else {
+            stage_sums(&self.pending)
+        };
+        let legacy = first.is_legacy();
+        let mut flags = Flags::NONE;
+        let needed_domains: u32 = if legacy {
+            flags = flags.union(if self.legacy_threads.is_none() {
+                Flags::LEGACY_PATH.union(Flags::LEGACY_NO_THREADS)
+            } else {
+                Flags::LEGACY_PATH
+            });
+            total_domains
+        } else if requested_domains > u64::from(total_domains) {
+            flags = flags.union(Flags::OVERSUBSCRIBED);
+            total_domains
+        } else {
+            // Fits: requested_domains ≤ total_domains, a u32.
+            u32::try_from(requested_domains).unwrap_or(total_domains)
+        };
+        let units_requested = if legacy {
+            u64::from(n_units)
+        } else {
+            requested_domains * u64::from(g)
+        };
+        let scale = if flags.contains(Flags::OVERSUBSCRIBED) {
+            f64::from(n_units) / (units_requested as f64)
+        } else {
+            1.0
+        };
+        // Units and active time per subgraph; the idle sum starts from −0
+        // so that adding it to the wake's part leaves that part as it is
+        // when every subgraph is active for the whole stage.
+        let mut active_us = 0.0;
+        let mut idle_own_us = -0.0;
+        for p in &self.pending {
+            let (a, active) = self.accounted(p, scale);
+            active_us += a * active;
+            idle_own_us += a * (max_latency - active);
+        }
+        Allocation {
+            max_latency,
+            compute_j,
+            memory_j,
+            needed_domains,
+            units_requested,
+            scale,
+            flags,
+            first_accounted: self.accounted(first, scale),
+            active_us,
+            idle_own_us,
+        }
     }
 
     /// `Off`, `Always` and `BreakEven`: every decision is taken at the start
@@ -1085,14 +1174,17 @@ mod tests {
     use super::*;
     use crate::presets::Preset;
 
-    /// The shift that replaces `div_ceil` for power-of-two domains gives the
-    /// same quotient, up to the largest allocation a `u32` can hold.
+    /// The multiplication that replaces `div_ceil` for power-of-two domains
+    /// gives the same quotient, up to the largest allocation a `u32` can
+    /// hold, for every power of two a `u32` holds.
     #[test]
-    fn domains_by_shift_equal_div_ceil() {
-        for shift in 0..=20u32 {
+    fn domains_by_multiplication_equal_div_ceil() {
+        assert_eq!(domain_mul(3), None);
+        assert_eq!(domain_mul(1), Some(1 << 32));
+        for shift in 0..=31u32 {
             let g = 1u32 << shift;
             let rates = Rates {
-                domain_shift: Some(shift),
+                domain_mul: domain_mul(g),
                 ..Rates::of(&Preset::SeedH100.model(), GatingPolicy::Off)
             };
             for a in (1..=300u32).chain([g - 1, g, g + 1, u32::MAX - 1, u32::MAX]) {
@@ -1111,9 +1203,12 @@ mod tests {
         let hw = Preset::SeedH100.model();
         let rates = Rates::of(&hw, GatingPolicy::Off);
         for p in Precision::ALL {
+            // `+∞` stands for "not supported".
+            let e = rates.e_op.get(p.index()).copied();
             assert_eq!(
-                rates.e_op.get(p.index()).copied().flatten(),
-                hw.energy_per_op_j(p)
+                e,
+                Some(hw.energy_per_op_j(p).unwrap_or(f64::INFINITY)),
+                "{p:?}"
             );
         }
     }
