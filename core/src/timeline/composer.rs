@@ -662,10 +662,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         // there are kernels in flight. Only when that bound does not fit is
         // the exact count made.
         let in_flight = self.in_flight.len();
-        let room = in_flight < CAP
-            && (self.rates.mode == TimelinePolicy::Off
-                || self.free.groups.len() + in_flight <= GROUPS)
-            && sink.reserve(in_flight).is_ok();
+        let room = in_flight < CAP && self.room_for_ending(in_flight, sink).is_ok();
         if !room {
             self.room_for(interval.id, start, sink)?;
         }
@@ -714,11 +711,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
                 latest_ns: self.latest_start_ns,
             });
         }
-        let ending = self.ending_by(t_ns);
-        if self.rates.mode != TimelinePolicy::Off && self.free.groups.len() + ending > GROUPS {
-            return Err(TimelineError::IdleGroupsFull { capacity: GROUPS });
-        }
-        sink.reserve(ending).map_err(|_| TimelineError::SinkFull)?;
+        self.room_for_ending(self.ending_by(t_ns), sink)?;
         self.end_through::<true, S>(t_ns, sink);
         self.advance::<true>(t_ns);
         self.latest_start_ns = t_ns;
@@ -775,11 +768,32 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         if self.in_flight.len() - ending >= CAP {
             return Err(TimelineError::TooManyInFlight { id, capacity: CAP });
         }
-        // Each ending kernel frees at most one group.
+        self.room_for_ending(ending, sink)
+    }
+
+    /// Whether `ending` kernels can end: room for the groups they free
+    /// (each frees at most one) and for their records in `sink`.
+    #[inline(always)]
+    fn room_for_ending<S: TimelineSink + ?Sized>(
+        &self,
+        ending: usize,
+        sink: &mut S,
+    ) -> Result<(), TimelineError> {
         if self.rates.mode != TimelinePolicy::Off && self.free.groups.len() + ending > GROUPS {
             return Err(TimelineError::IdleGroupsFull { capacity: GROUPS });
         }
         sink.reserve(ending).map_err(|_| TimelineError::SinkFull)
+    }
+
+    /// The policy as the sweep's steps see it: `Off` where the gating
+    /// bookkeeping is compiled out (`G` false), the policy as run otherwise.
+    #[inline(always)]
+    fn mode<const G: bool>(&self) -> TimelinePolicy {
+        if G {
+            self.rates.mode
+        } else {
+            TimelinePolicy::Off
+        }
     }
 
     /// How many in flight end at or before `t`: a walk back from the next
@@ -910,7 +924,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
             let now_in_use = u32::try_from(now_in_use).unwrap_or(self.rates.domains);
             let taken = now_in_use - self.in_use;
             self.in_use = now_in_use;
-            if G && self.rates.mode != TimelinePolicy::Off {
+            if self.mode::<G>() != TimelinePolicy::Off {
                 self.take(taken, iv.start_ns);
             }
             self.peak_in_use = self.peak_in_use.max(now_in_use);
@@ -1020,7 +1034,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
     /// be empty in a push, so the test costs one branch per kernel.
     #[inline(always)]
     fn advance_idle<const G: bool>(&mut self, t: u64) {
-        if self.in_flight.len() == 0 && (!G || self.rates.mode == TimelinePolicy::Off) {
+        if self.in_flight.len() == 0 && self.mode::<G>() == TimelinePolicy::Off {
             if t > self.cursor_ns {
                 self.integrals.idle_ns += t - self.cursor_ns;
                 self.cursor_ns = t;
@@ -1050,8 +1064,7 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         let free_total = domains - self.in_use;
 
         // Free domains: powered, gated, or (oracle, young) not yet known.
-        let powered_ds = match self.rates.mode {
-            _ if !G => f64::from(free_total) * dt,
+        let powered_ds = match self.mode::<G>() {
             TimelinePolicy::Off => f64::from(free_total) * dt,
             TimelinePolicy::Always => {
                 self.integrals.gated.add(u128::from(free_total) * wide_dt);
@@ -1080,12 +1093,12 @@ impl<const CAP: usize, const GROUPS: usize> Timeline<CAP, GROUPS> {
         } else {
             self.integrals.idle_ns += dt_ns;
             // Under `Off`, costed in `report` (see `advance_idle`).
-            if G && self.rates.mode != TimelinePolicy::Off {
+            if self.mode::<G>() != TimelinePolicy::Off {
                 self.totals.idle.energy_j += pool;
             }
         }
         self.cursor_ns = t;
-        if G && self.rates.mode != TimelinePolicy::Off {
+        if self.mode::<G>() != TimelinePolicy::Off {
             self.settle(t);
         }
     }
