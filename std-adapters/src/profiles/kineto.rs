@@ -1137,10 +1137,17 @@ impl<'de> Visitor<'de> for KeySeed {
 /// needs serde_json's checks.
 impl<'de> Deserialize<'de> for Event<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Event::read(d, false)
+    }
+}
+
+impl<'de> Event<'de> {
+    /// One event, its keys matched as raw bytes or, `strict`, checked.
+    fn read<D: Deserializer<'de>>(d: D, strict: bool) -> Result<Self, D::Error> {
         let mut event = Event::default();
         EventSeed {
             event: &mut event,
-            keys: KeySeed { strict: false },
+            keys: KeySeed { strict },
         }
         .deserialize(d)?;
         Ok(event)
@@ -1152,13 +1159,7 @@ struct Strict<'de>(Event<'de>);
 
 impl<'de> Deserialize<'de> for Strict<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut event = Event::default();
-        EventSeed {
-            event: &mut event,
-            keys: KeySeed { strict: true },
-        }
-        .deserialize(d)?;
-        Ok(Strict(event))
+        Event::read(d, true).map(Strict)
     }
 }
 
